@@ -1,0 +1,182 @@
+"""Accept-time use cases: validate, check conflicts, write the account and operation rows."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.constraints import violated_constraint
+from service.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
+from service.lifecycle import (
+    GONE_STATES,
+    IN_FLIGHT_STATES,
+    PENDING_OPERATION_STATES,
+    TRANSITIONS,
+    AccountState,
+    OperationKind,
+    can_start,
+)
+from service.models import Account, Operation
+from service.operations import begin_operation
+from service.schemas import AccountCreate
+from service.tokens import Principal
+
+MIN_GRACE_DAYS = 3
+MAX_GRACE_DAYS = 90
+NAME_IN_USE = "uq_accounts_org_name_in_use"
+LOCATOR_TAKEN = "uq_accounts_account_locator"
+IN_FLIGHT = "uq_operations_account_in_flight"
+_LOCATOR_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class AcceptContext:
+    """Where an accepted request came from, recorded on its operation."""
+
+    principal: Principal
+    request_id: str
+
+
+def new_locator() -> str:
+    """A system-assigned locator such as `AB123456`: two letters and six digits."""
+    letters = "".join(secrets.choice(string.ascii_uppercase) for _ in range(2))
+    digits = "".join(secrets.choice(string.digits) for _ in range(6))
+    return letters + digits
+
+
+async def create_account(
+    session: AsyncSession, ctx: AcceptContext, body: AccountCreate
+) -> Operation:
+    transition = TRANSITIONS[OperationKind.CREATE]
+    existing = await _find_account(session, ctx.principal.organization_id, body.name)
+    if existing is not None:
+        raise AlreadyExists(f"account {body.name} already exists")
+    for _ in range(_LOCATOR_ATTEMPTS):
+        account = Account(
+            organization_id=ctx.principal.organization_id,
+            name=body.name,
+            state=transition.pending,
+            account_locator=new_locator(),
+            edition=body.edition.value,
+            region=body.region,
+            region_group=body.region_group,
+            comment=body.comment,
+            managed_accounts=0,
+            is_org_admin=False,
+            retention_time=1,
+            is_events_account=False,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(account)
+                await session.flush()
+            break
+        except IntegrityError as exc:
+            constraint = violated_constraint(exc)
+            if constraint == NAME_IN_USE:
+                raise AlreadyExists(f"account {body.name} already exists") from exc
+            if constraint != LOCATOR_TAKEN:
+                raise
+    else:  # pragma: no cover - five locator collisions in a row
+        raise Conflict("could not assign a unique account locator; retry the request")
+    operation = begin_operation(account, OperationKind.CREATE, body.redacted(), ctx.request_id)
+    session.add(operation)
+    await session.flush()
+    return operation
+
+
+async def drop_account(
+    session: AsyncSession, ctx: AcceptContext, name: str, grace_days: int, *, if_exists: bool
+) -> Operation | None:
+    """The drop operation, or None when `if_exists` and there is nothing to drop."""
+    if not MIN_GRACE_DAYS <= grace_days <= MAX_GRACE_DAYS:
+        raise InvalidArgument(
+            f"gracePeriodInDays must be between {MIN_GRACE_DAYS} and {MAX_GRACE_DAYS}, "
+            f"got {grace_days}"
+        )
+    account = await _find_account(session, ctx.principal.organization_id, name, lock=True)
+    if account is None:
+        if if_exists:
+            return None
+        raise NotFound(f"account {name} does not exist")
+    if if_exists and account.state in _NOT_ACTIVE:
+        return None
+    await _require_startable(session, account, OperationKind.DROP)
+    return await _start(
+        session, ctx, account, OperationKind.DROP, {"grace_period_days": grace_days}
+    )
+
+
+async def undrop_account(session: AsyncSession, ctx: AcceptContext, name: str) -> Operation:
+    account = await _find_account(session, ctx.principal.organization_id, name, lock=True)
+    if account is None:
+        raise NotFound(f"account {name} does not exist")
+    await _require_startable(session, account, OperationKind.UNDROP)
+    return await _start(session, ctx, account, OperationKind.UNDROP, {})
+
+
+# States in which an account counts as "no active account" for `ifExists=true` drops.
+_NOT_ACTIVE = frozenset({AccountState.DROPPING, AccountState.DROPPED, AccountState.PURGING})
+
+
+async def _require_startable(session: AsyncSession, account: Account, kind: OperationKind) -> None:
+    if account.state in IN_FLIGHT_STATES:
+        handle = await in_flight_handle(session, account.id)
+        raise Conflict(
+            f"account {account.name} has an operation in flight ({handle}); "
+            "wait for it to finish, then retry"
+        )
+    if not can_start(kind, account.state):
+        if kind == OperationKind.DROP:
+            raise Conflict(f"account {account.name} is already dropped")
+        raise Conflict(
+            f"account {account.name} is not dropped (it is {account.state.value}); "
+            "only a dropped account can be undropped"
+        )
+
+
+async def _start(
+    session: AsyncSession,
+    ctx: AcceptContext,
+    account: Account,
+    kind: OperationKind,
+    request: dict[str, Any],
+) -> Operation:
+    operation = begin_operation(account, kind, request, ctx.request_id)
+    session.add(operation)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        if violated_constraint(exc) == IN_FLIGHT:
+            raise Conflict(f"account {account.name} has an operation in flight") from exc
+        raise
+    return operation
+
+
+async def in_flight_handle(session: AsyncSession, account_id: int) -> str:
+    handle = await session.scalar(
+        select(Operation.id).where(
+            Operation.account_id == account_id, Operation.state.in_(PENDING_OPERATION_STATES)
+        )
+    )
+    return str(handle) if handle is not None else "unknown"
+
+
+async def _find_account(
+    session: AsyncSession, organization_id: int, name: str, *, lock: bool = False
+) -> Account | None:
+    query = select(Account).where(
+        Account.organization_id == organization_id,
+        Account.name == name,
+        Account.state.not_in(GONE_STATES),
+    )
+    if lock:
+        query = query.with_for_update()
+    result: Account | None = await session.scalar(query)
+    return result

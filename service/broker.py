@@ -1,0 +1,94 @@
+"""The Celery app factory shared by API and workers, the task names, and the async publisher.
+
+The API never calls Celery's own (synchronous) publish on the event loop: it pushes the very
+message Celery would send — built by Celery's `as_task_v2` and wrapped the way kombu's Redis
+transport wraps it — with an async Redis client.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from typing import Any
+
+from celery import Celery
+from kombu.serialization import dumps as kombu_dumps
+from redis.asyncio import Redis
+
+from service.lifecycle import OperationKind
+from service.settings import Settings
+
+TASK_FOR_KIND: dict[OperationKind, str] = {
+    OperationKind.CREATE: "provisioner.create_account",
+    OperationKind.DROP: "provisioner.drop_account",
+    OperationKind.UNDROP: "provisioner.undrop_account",
+    OperationKind.PURGE: "provisioner.purge_account",
+}
+SCAN_DUE_PURGES = "provisioner.scan_due_purges"
+REPUBLISH_QUEUED = "provisioner.republish_queued"
+
+
+def require_redis_url(settings: Settings) -> str:
+    if not settings.redis_url:
+        raise RuntimeError("REDIS_URL is not set (run `provisioner up` for the embedded default)")
+    return settings.redis_url
+
+
+def create_celery(settings: Settings) -> Celery:
+    app = Celery("account_provisioner", broker=require_redis_url(settings), set_as_current=False)
+    app.conf.update(
+        task_default_queue=settings.queue_name,
+        task_default_exchange=settings.queue_name,
+        task_default_routing_key=settings.queue_name,
+        task_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        # PostgreSQL is the source of truth; a message is only a wake-up call for one operation.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_time_limit=settings.task_time_limit_seconds,
+        task_soft_time_limit=max(1, settings.task_time_limit_seconds - 10),
+        broker_transport_options={"visibility_timeout": settings.visibility_timeout_seconds},
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        enable_utc=True,
+    )
+    return app
+
+
+class AsyncPublisher:
+    """Publishes task messages from the event loop through an async Redis client."""
+
+    def __init__(self, celery_app: Celery, redis: Redis, queue: str) -> None:
+        self._celery = celery_app
+        self._redis = redis
+        self._queue = queue
+
+    def message(self, task_name: str, args: tuple[Any, ...]) -> str:
+        """The Redis list entry kombu would write for `send_task(task_name, args)`."""
+        task_id = str(uuid.uuid4())
+        headers, properties, body, _ = self._celery.amqp.as_task_v2(task_id, task_name, args=args)
+        content_type, content_encoding, payload = kombu_dumps(body, serializer="json")
+        encoded = payload.encode() if isinstance(payload, str) else payload
+        envelope = {
+            "body": base64.b64encode(encoded).decode(),
+            "content-encoding": content_encoding,
+            "content-type": content_type,
+            "headers": headers,
+            "properties": {
+                **properties,
+                "delivery_mode": 2,
+                "priority": 0,
+                "body_encoding": "base64",
+                "delivery_tag": str(uuid.uuid4()),
+                "delivery_info": {"exchange": self._queue, "routing_key": self._queue},
+            },
+        }
+        return json.dumps(envelope)
+
+    async def enqueue(self, kind: OperationKind, operation_id: uuid.UUID) -> None:
+        await self._redis.lpush(
+            self._queue, self.message(TASK_FOR_KIND[kind], (str(operation_id),))
+        )

@@ -1,0 +1,186 @@
+"""The `provisioner` command: up | serve | worker | beat | migrate | token create."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+from collections.abc import Iterator
+from typing import Annotated
+
+import typer
+
+from service.embedded import EmbeddedError, embedded_servers
+from service.logs import configure_logging
+from service.roles import Role
+from service.settings import Settings
+
+app = typer.Typer(
+    help="account-provisioner: asynchronous account provisioning with a Snowflake-style API.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return settings
+
+
+def _say(message: str) -> None:
+    typer.echo(f"provisioner: {message}", err=True)
+
+
+@contextlib.contextmanager
+def _servers(settings: Settings) -> Iterator[tuple[str, str]]:
+    """The configured URLs, or embedded servers (started here) for whichever is unset."""
+    if settings.database_url and settings.redis_url:
+        yield settings.database_url, settings.redis_url
+        return
+    with embedded_servers(settings.data_dir, progress=_say) as servers:
+        yield (
+            settings.database_url or servers.database_url,
+            settings.redis_url or servers.redis_url,
+        )
+
+
+@app.command()
+def up(
+    port: Annotated[int | None, typer.Option(help="API port (default: API_PORT or 8080)")] = None,
+) -> None:
+    """Run everything: the API, a worker and beat, on embedded PostgreSQL/Redis by default."""
+    from service.db import create_sync_engine
+    from service.devtoken import ensure_dev_token
+    from service.migrations import upgrade_to_head
+    from service.supervisor import Supervisor, child_environment
+
+    settings = _settings()
+    if port is not None:
+        settings = settings.model_copy(update={"api_port": port})
+    try:
+        with _servers(settings) as (database_url, redis_url):
+            _say("applying migrations")
+            upgrade_to_head(database_url)
+            engine = create_sync_engine(database_url)
+            try:
+                token = ensure_dev_token(engine, settings.data_dir)
+            finally:
+                engine.dispose()
+            env = child_environment(database_url, redis_url)
+            env["API_PORT"] = str(settings.api_port)
+            supervisor = Supervisor(env, _say)
+            supervisor.start()
+            _print_welcome(settings, token)
+            code = supervisor.wait()
+    except EmbeddedError as exc:
+        _say(str(exc))
+        raise typer.Exit(2) from None
+    _say("stopped")
+    raise typer.Exit(code)
+
+
+def _print_welcome(settings: Settings, token: str) -> None:
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    typer.echo(
+        "\n"
+        f"  API:          {base}  (worker and beat running; Ctrl-C stops everything)\n"
+        f"  admin token:  {token}\n"
+        f"  saved in:     {settings.data_dir / 'dev-admin.token'}\n\n"
+        "  try:\n"
+        f"    curl -s -H 'Authorization: Bearer {token}' {base}/api/v2/accounts\n",
+        err=True,
+    )
+
+
+@app.command()
+def serve() -> None:
+    """Run the HTTP API (needs DATABASE_URL and REDIS_URL)."""
+    from aiohttp import web
+
+    from service.web.access import AccessLogger
+    from service.web.app import create_app
+
+    settings = _settings()
+    _check_port_free(settings.api_host, settings.api_port)
+    web.run_app(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        access_log_class=AccessLogger,
+        print=lambda message: _say(message.strip()),
+        shutdown_timeout=10,
+    )
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket() as probe:
+        if probe.connect_ex((host, port)) == 0:
+            _say(f"{host}:{port} is already in use; set API_PORT or pass --port to `up`")
+            raise typer.Exit(2)
+
+
+@app.command()
+def worker() -> None:
+    """Run a Celery worker that executes operations (needs DATABASE_URL and REDIS_URL)."""
+    from workers.app import run_worker
+
+    settings = _settings()
+    run_worker(settings, hostname=f"provisioner@{socket.gethostname()}")
+
+
+@app.command()
+def beat() -> None:
+    """Run Celery beat: the purge scan and the republish sweep on their intervals."""
+    from workers.app import run_beat
+
+    run_beat(_settings())
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations up to the newest (needs DATABASE_URL)."""
+    from service.migrations import upgrade_to_head
+
+    settings = _settings()
+    if not settings.database_url:
+        _say("DATABASE_URL is not set")
+        raise typer.Exit(2)
+    upgrade_to_head(settings.database_url)
+    _say("database is at the newest migration")
+
+
+@token_app.command("create")
+def token_create(
+    org: Annotated[str, typer.Option(help="Organization name (created when missing)")],
+    role: Annotated[Role, typer.Option(help="What the token may do")] = Role.VIEWER,
+    description: Annotated[str, typer.Option(help="A note to recognise the token by")] = "",
+) -> None:
+    """Create an API token and print it (it is shown only this once)."""
+    from sqlalchemy.orm import Session
+
+    from service.db import create_sync_engine
+    from service.tokens import ensure_organization, issue_token
+
+    settings = _settings()
+    if not settings.database_url:
+        _say("DATABASE_URL is not set (tokens live in the control-plane database)")
+        raise typer.Exit(2)
+    engine = create_sync_engine(settings.database_url)
+    try:
+        with Session(engine) as session, session.begin():
+            token = issue_token(session, ensure_organization(session, org), role, description)
+    finally:
+        engine.dispose()
+    typer.echo(token)
+
+
+def main() -> None:
+    logging.captureWarnings(True)
+    app()
+
+
+if __name__ == "__main__":
+    main()

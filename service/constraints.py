@@ -1,0 +1,16 @@
+"""Which database constraint an IntegrityError violated, whatever the driver."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+
+
+def violated_constraint(error: IntegrityError) -> str | None:
+    original = error.orig
+    # psycopg exposes diagnostics; asyncpg's error is the cause of SQLAlchemy's adapter error.
+    diag = getattr(original, "diag", None)
+    if diag is not None and getattr(diag, "constraint_name", None):
+        return str(diag.constraint_name)
+    cause = getattr(original, "__cause__", None)
+    name = getattr(cause, "constraint_name", None)
+    return str(name) if name else None

@@ -1,0 +1,53 @@
+"""Engine and session factories built from a database URL (async for the web, sync elsewhere)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import Session, sessionmaker
+
+ASYNC_DRIVER = "postgresql+asyncpg"
+SYNC_DRIVER = "postgresql+psycopg"
+
+
+def with_driver(database_url: str, driver: str) -> URL:
+    """The same URL with our driver, whatever driver (or none) the user wrote."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        raise ValueError(f"DATABASE_URL must be a PostgreSQL URL, not {url.get_backend_name()!r}")
+    return url.set(drivername=driver)
+
+
+def create_web_engine(database_url: str, *, pool_size: int) -> AsyncEngine:
+    return create_async_engine(
+        with_driver(database_url, ASYNC_DRIVER),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=5,
+        connect_args={"timeout": 5, "command_timeout": 30},
+    )
+
+
+def create_sync_engine(database_url: str, *, pool_size: int = 2) -> Engine:
+    return create_engine(
+        with_driver(database_url, SYNC_DRIVER),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": 5},
+    )
+
+
+def async_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def sync_sessions(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)

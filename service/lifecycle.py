@@ -1,0 +1,113 @@
+"""Account and operation states, operation kinds and the transition table; pure, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class AccountState(StrEnum):
+    CREATING = "CREATING"
+    ACTIVE = "ACTIVE"
+    DROPPING = "DROPPING"
+    DROPPED = "DROPPED"
+    UNDROPPING = "UNDROPPING"
+    PURGING = "PURGING"
+    PURGED = "PURGED"
+    FAILED = "FAILED"
+
+
+class OperationKind(StrEnum):
+    CREATE = "create"
+    DROP = "drop"
+    UNDROP = "undrop"
+    PURGE = "purge"
+
+
+class OperationState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+PENDING_OPERATION_STATES: frozenset[OperationState] = frozenset(
+    {OperationState.QUEUED, OperationState.RUNNING}
+)
+TERMINAL_OPERATION_STATES: frozenset[OperationState] = frozenset(
+    {OperationState.SUCCEEDED, OperationState.FAILED}
+)
+
+# Accounts in these states no longer exist for anybody: they hold no name and appear nowhere.
+GONE_STATES: frozenset[AccountState] = frozenset({AccountState.PURGED, AccountState.FAILED})
+# Listed without `history=true`.
+LIVE_STATES: frozenset[AccountState] = frozenset(
+    {AccountState.CREATING, AccountState.ACTIVE, AccountState.DROPPING}
+)
+# Listed only with `history=true` (dropped, not yet purged).
+HISTORY_STATES: frozenset[AccountState] = frozenset(
+    {AccountState.DROPPED, AccountState.UNDROPPING, AccountState.PURGING}
+)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What one operation kind does to an account.
+
+    `source` is the state the account must be in when the operation is accepted (None: the
+    account is new), `pending` the state while the operation is in flight, and `succeeded` /
+    `failed` the state the worker leaves it in.
+    """
+
+    kind: OperationKind
+    source: AccountState | None
+    pending: AccountState
+    succeeded: AccountState
+    failed: AccountState
+
+
+TRANSITIONS: dict[OperationKind, Transition] = {
+    t.kind: t
+    for t in (
+        Transition(
+            OperationKind.CREATE,
+            None,
+            AccountState.CREATING,
+            AccountState.ACTIVE,
+            AccountState.FAILED,
+        ),
+        Transition(
+            OperationKind.DROP,
+            AccountState.ACTIVE,
+            AccountState.DROPPING,
+            AccountState.DROPPED,
+            AccountState.ACTIVE,
+        ),
+        Transition(
+            OperationKind.UNDROP,
+            AccountState.DROPPED,
+            AccountState.UNDROPPING,
+            AccountState.ACTIVE,
+            AccountState.DROPPED,
+        ),
+        Transition(
+            OperationKind.PURGE,
+            AccountState.DROPPED,
+            AccountState.PURGING,
+            AccountState.PURGED,
+            AccountState.DROPPED,
+        ),
+    )
+}
+
+IN_FLIGHT_STATES: frozenset[AccountState] = frozenset(t.pending for t in TRANSITIONS.values())
+
+
+def can_start(kind: OperationKind, state: AccountState | None) -> bool:
+    """Whether an operation of `kind` may be accepted for an account in `state`."""
+    return TRANSITIONS[kind].source == state
+
+
+def is_visible(state: AccountState, *, history: bool) -> bool:
+    """Whether an account in `state` appears in a listing."""
+    return state in LIVE_STATES or (history and state in HISTORY_STATES)

@@ -1,0 +1,69 @@
+"""Account reads: one account by name, and the `like` / `fromName` / `showLimit` listing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.errors import InvalidArgument, NotFound
+from service.lifecycle import GONE_STATES, HISTORY_STATES, LIVE_STATES
+from service.models import Account
+
+MAX_SHOW_LIMIT = 10_000
+LIKE_ESCAPE = "\\"
+
+
+def validate_like(pattern: str) -> str:
+    """A SQL LIKE pattern PostgreSQL will accept: `\\` must escape something."""
+    escaped = False
+    for char in pattern:
+        escaped = not escaped and char == LIKE_ESCAPE
+    if escaped:
+        raise InvalidArgument("like: pattern must not end with an unescaped '\\'")
+    return pattern
+
+
+async def get_account(session: AsyncSession, organization_id: int, name: str) -> Account:
+    account: Account | None = await session.scalar(
+        select(Account).where(
+            Account.organization_id == organization_id,
+            Account.name == name,
+            Account.state.not_in(GONE_STATES),
+        )
+    )
+    if account is None:
+        raise NotFound(f"account {name} does not exist")
+    return account
+
+
+async def list_accounts(
+    session: AsyncSession,
+    organization_id: int,
+    *,
+    like: str | None,
+    show_limit: int,
+    from_name: str | None,
+    history: bool,
+) -> Sequence[Account]:
+    """Accounts ordered by name.
+
+    `fromName` starts after the first name that starts with it (case-sensitive). Names that start
+    with a prefix sort directly after the prefix itself, so that first name is simply the first
+    row at or after `fromName` — when it starts with `fromName`, it is skipped.
+    """
+    states = LIVE_STATES | HISTORY_STATES if history else LIVE_STATES
+    query = (
+        select(Account)
+        .where(Account.organization_id == organization_id, Account.state.in_(states))
+        .order_by(Account.name)
+    )
+    if like is not None:
+        query = query.where(Account.name.ilike(validate_like(like), escape=LIKE_ESCAPE))
+    if from_name is not None:
+        query = query.where(Account.name >= from_name)
+    rows = list((await session.scalars(query.limit(show_limit + 1))).all())
+    if from_name is not None and rows and rows[0].name.startswith(from_name):
+        rows.pop(0)
+    return rows[:show_limit]

@@ -1,0 +1,175 @@
+"""SQLAlchemy models: organizations, API tokens, accounts and operations, with their constraints."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    Uuid,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from service.lifecycle import AccountState, OperationKind, OperationState
+from service.roles import Role
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _enum(enum_cls: type[StrEnum], name: str) -> Enum:
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+Timestamp = DateTime(timezone=True)
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "token_role"))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    expires_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    revoked_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (
+        # A name stays taken until the account is purged (or its create failed for good).
+        Index(
+            "uq_accounts_org_name_in_use",
+            "organization_id",
+            "name",
+            unique=True,
+            postgresql_where=text("state NOT IN ('PURGED', 'FAILED')"),
+        ),
+        Index(
+            "ix_accounts_due_purge",
+            "scheduled_deletion_time",
+            postgresql_where=text("state = 'DROPPED'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    # "C" collation: byte order, so listing order and `fromName` cursors are case-sensitive.
+    name: Mapped[str] = mapped_column(String(255, collation="C"))
+    state: Mapped[AccountState] = mapped_column(_enum(AccountState, "account_state"))
+    account_locator: Mapped[str] = mapped_column(String(16), unique=True)
+    edition: Mapped[str] = mapped_column(String(32))
+    region_group: Mapped[str | None] = mapped_column(String(64))
+    region: Mapped[str | None] = mapped_column(String(64))
+    comment: Mapped[str | None] = mapped_column(Text)
+    account_url: Mapped[str | None] = mapped_column(Text)
+    account_locator_url: Mapped[str | None] = mapped_column(Text)
+    managed_accounts: Mapped[int] = mapped_column(Integer, default=0)
+    consumption_billing_entity_name: Mapped[str | None] = mapped_column(Text)
+    marketplace_consumer_billing_entity_name: Mapped[str | None] = mapped_column(Text)
+    marketplace_provider_billing_entity_name: Mapped[str | None] = mapped_column(Text)
+    old_account_url: Mapped[str | None] = mapped_column(Text)
+    is_org_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    retention_time: Mapped[int] = mapped_column(Integer, default=1)
+    is_events_account: Mapped[bool] = mapped_column(Boolean, default=False)
+    moved_to_organization: Mapped[str | None] = mapped_column(Text)
+    created_on: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    updated_on: Mapped[datetime] = mapped_column(
+        Timestamp, server_default=func.now(), onupdate=func.now()
+    )
+    dropped_on: Mapped[datetime | None] = mapped_column(Timestamp)
+    scheduled_deletion_time: Mapped[datetime | None] = mapped_column(Timestamp)
+    restored_on: Mapped[datetime | None] = mapped_column(Timestamp)
+    purged_on: Mapped[datetime | None] = mapped_column(Timestamp)
+    account_old_url_saved_on: Mapped[datetime | None] = mapped_column(Timestamp)
+    account_old_url_last_used: Mapped[datetime | None] = mapped_column(Timestamp)
+    organization_old_url: Mapped[str | None] = mapped_column(Text)
+    organization_old_url_saved_on: Mapped[datetime | None] = mapped_column(Timestamp)
+    organization_old_url_last_used: Mapped[datetime | None] = mapped_column(Timestamp)
+    organization_url_expiration_on: Mapped[datetime | None] = mapped_column(Timestamp)
+    moved_on: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class Operation(Base):
+    __tablename__ = "operations"
+    __table_args__ = (
+        # At most one mutation in flight per account, enforced by the database.
+        Index(
+            "uq_operations_account_in_flight",
+            "account_id",
+            unique=True,
+            postgresql_where=text("state IN ('queued', 'running')"),
+        ),
+        Index(
+            "ix_operations_queued_created_at",
+            "created_at",
+            postgresql_where=text("state = 'queued'"),
+        ),
+    )
+
+    # The id is the result handle: random (uuid4), so it cannot be guessed.
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[OperationKind] = mapped_column(_enum(OperationKind, "operation_kind"))
+    state: Mapped[OperationState] = mapped_column(_enum(OperationState, "operation_state"))
+    # The request as accepted, with secrets removed.
+    request: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    started_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    finished_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    last_published_at: Mapped[datetime | None] = mapped_column(Timestamp)

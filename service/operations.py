@@ -1,0 +1,86 @@
+"""What starting, completing and failing an operation does to the account and operation rows.
+
+Pure functions over the ORM objects, shared by the API (accept) and the workers (finish); the
+caller owns the transaction and the row locks.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from service.errors import Internal, ServiceError, error_body
+from service.lifecycle import TRANSITIONS, OperationKind, OperationState
+from service.models import Account, Operation
+from service.results import success_body
+
+
+@dataclass(frozen=True)
+class DriverOutcome:
+    """What a provisioning step reports back, written onto the account."""
+
+    account_url: str | None = None
+    account_locator_url: str | None = None
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+def begin_operation(
+    account: Account, kind: OperationKind, request: dict[str, Any], request_id: str
+) -> Operation:
+    """Move the account into the kind's pending state and build its queued operation."""
+    account.state = TRANSITIONS[kind].pending
+    return Operation(
+        id=uuid.uuid4(),
+        organization_id=account.organization_id,
+        account_id=account.id,
+        kind=kind,
+        state=OperationState.QUEUED,
+        request=request,
+        request_id=request_id,
+        attempts=0,
+    )
+
+
+def complete_operation(
+    operation: Operation, account: Account, outcome: DriverOutcome, now: datetime
+) -> None:
+    kind = operation.kind
+    account.state = TRANSITIONS[kind].succeeded
+    if kind == OperationKind.CREATE:
+        account.account_url = outcome.account_url
+        account.account_locator_url = outcome.account_locator_url
+    elif kind == OperationKind.DROP:
+        grace_days = int(operation.request["grace_period_days"])
+        account.dropped_on = now
+        account.scheduled_deletion_time = now + timedelta(days=grace_days)
+    elif kind == OperationKind.UNDROP:
+        account.restored_on = now
+        account.dropped_on = None
+        account.scheduled_deletion_time = None
+    elif kind == OperationKind.PURGE:
+        account.purged_on = now
+    _finish(operation, OperationState.SUCCEEDED, 200, success_body(**outcome.result), now)
+
+
+def fail_operation(
+    operation: Operation, account: Account, reason: str, now: datetime, request_id: str
+) -> None:
+    """Leave the account as the transition table says and record the error as the result."""
+    account.state = TRANSITIONS[operation.kind].failed
+    error: ServiceError = Internal(
+        f"{operation.kind.value} of account {account.name} failed: {reason}"
+    )
+    operation.error = reason
+    body = error_body(error.code, error.message, request_id)
+    _finish(operation, OperationState.FAILED, error.status, body, now)
+
+
+def _finish(
+    operation: Operation, state: OperationState, status: int, body: dict[str, Any], now: datetime
+) -> None:
+    operation.state = state
+    operation.response_status = status
+    operation.response_body = body
+    operation.finished_at = now

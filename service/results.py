@@ -1,0 +1,70 @@
+"""An operation rendered as the result resource that clients poll."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.errors import NotFound
+from service.lifecycle import TERMINAL_OPERATION_STATES
+from service.models import Operation
+
+IN_PROGRESS_CODE = "392604"
+IN_PROGRESS_MESSAGE = (
+    "Request execution in progress. Use the provided location header or result handler ID "
+    "to perform query monitoring and management."
+)
+SUCCESS_STATUS = "Request successfully completed"
+RETRY_AFTER_SECONDS = 1
+
+
+@dataclass(frozen=True)
+class ResultResponse:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def result_location(handle: uuid.UUID | str) -> str:
+    return f"/api/v2/results/{handle}"
+
+
+def accepted(handle: uuid.UUID | str) -> ResultResponse:
+    """The 202 answered on accept and on every poll until the operation is done."""
+    return ResultResponse(
+        202,
+        {"code": IN_PROGRESS_CODE, "message": IN_PROGRESS_MESSAGE, "resultHandler": str(handle)},
+        {"Location": result_location(handle), "Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def success_body(**extra: Any) -> dict[str, Any]:
+    return {"status": SUCCESS_STATUS, **extra}
+
+
+def render_result(operation: Operation) -> ResultResponse:
+    if operation.state not in TERMINAL_OPERATION_STATES or operation.response_status is None:
+        return accepted(operation.id)
+    return ResultResponse(operation.response_status, dict(operation.response_body or {}))
+
+
+async def find_operation(session: AsyncSession, organization_id: int, handle: str) -> Operation:
+    """The caller's operation by handle; any other organization's handle does not exist."""
+    try:
+        operation_id = uuid.UUID(handle)
+    except ValueError:
+        operation_id = None
+    operation = None
+    if operation_id is not None:
+        operation = await session.scalar(
+            select(Operation).where(
+                Operation.id == operation_id, Operation.organization_id == organization_id
+            )
+        )
+    if operation is None:
+        raise NotFound(f"result {handle} does not exist")
+    return operation

@@ -1,0 +1,28 @@
+"""Token roles and what each may do."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    OPERATOR = "operator"
+    VIEWER = "viewer"
+
+
+class Permission(StrEnum):
+    READ_ACCOUNTS = "read_accounts"
+    MUTATE_ACCOUNTS = "mutate_accounts"
+    MANAGE_TOKENS = "manage_tokens"
+
+
+GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.OPERATOR: frozenset({Permission.READ_ACCOUNTS, Permission.MUTATE_ACCOUNTS}),
+    Role.VIEWER: frozenset({Permission.READ_ACCOUNTS}),
+}
+
+
+def allows(role: Role, permission: Permission) -> bool:
+    return permission in GRANTS[role]

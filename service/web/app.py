@@ -1,0 +1,52 @@
+"""The aiohttp application factory; each resource is opened and closed by one cleanup context."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from service.broker import AsyncPublisher, create_celery, require_redis_url
+from service.db import async_sessions, create_web_engine
+from service.settings import Settings
+from service.web.keys import CELERY, PUBLISHER, REDIS, SESSIONS, SETTINGS
+from service.web.middlewares import request_id_and_errors
+from service.web.routes import add_routes
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def _require_database_url(settings: Settings) -> str:
+    if not settings.database_url:
+        raise RuntimeError(
+            "DATABASE_URL is not set (run `provisioner up` for the embedded default)"
+        )
+    return settings.database_url
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    engine = create_web_engine(_require_database_url(settings), pool_size=settings.db_pool_size)
+    app[SESSIONS] = async_sessions(engine)
+    yield
+    await engine.dispose()
+
+
+async def _broker(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    redis = Redis.from_url(require_redis_url(settings), socket_connect_timeout=2, socket_timeout=5)
+    celery_app = create_celery(settings)
+    app[REDIS] = redis
+    app[CELERY] = celery_app
+    app[PUBLISHER] = AsyncPublisher(celery_app, redis, settings.queue_name)
+    yield
+    await redis.aclose()
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[request_id_and_errors], client_max_size=MAX_BODY_BYTES)
+    app[SETTINGS] = settings
+    app.cleanup_ctx.extend([_database, _broker])
+    add_routes(app)
+    return app

@@ -1,0 +1,44 @@
+"""Bearer-token authentication (both header forms existing clients send) and role checks."""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+
+from service.errors import PermissionDenied, Unauthenticated
+from service.roles import Permission, allows
+from service.tokens import Principal, authenticate
+from service.web.keys import SESSIONS
+
+_BEARER = re.compile(r"Bearer\s+(\S+)\s*", re.IGNORECASE)
+_SNOWFLAKE_TOKEN = re.compile(r'Snowflake\s+Token\s*=\s*"([^"]+)"\s*', re.IGNORECASE)
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="account-provisioner"'}
+
+
+def token_from_header(value: str | None) -> str | None:
+    """The token in `Bearer <token>` or `Snowflake Token="<token>"`, else None."""
+    if not value:
+        return None
+    for pattern in (_BEARER, _SNOWFLAKE_TOKEN):
+        match = pattern.fullmatch(value.strip())
+        if match:
+            return match.group(1)
+    return None
+
+
+async def authorize(request: web.Request, permission: Permission) -> Principal:
+    token = token_from_header(request.headers.get("Authorization"))
+    if token is None:
+        raise Unauthenticated(
+            'missing or malformed Authorization header (use "Bearer <token>")', headers=_CHALLENGE
+        )
+    async with request.app[SESSIONS]() as session:
+        principal = await authenticate(session, token)
+    if principal is None:
+        raise Unauthenticated("the token is unknown, revoked or expired", headers=_CHALLENGE)
+    if not allows(principal.role, permission):
+        raise PermissionDenied(
+            f"role {principal.role.value} may not {permission.value.replace('_', ' ')}"
+        )
+    return principal

@@ -1,0 +1,47 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+from sqlalchemy import text
+
+from service.web.keys import REDIS, SESSIONS
+from service.web.responses import error_response, json_response
+
+PROBE_TIMEOUT_SECONDS = 2.0
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return json_response({"status": "ok"})
+
+
+async def _database_answers(request: web.Request) -> bool:
+    async with request.app[SESSIONS]() as session:
+        await session.execute(text("SELECT 1"))
+    return True
+
+
+async def _broker_answers(request: web.Request) -> bool:
+    return bool(await request.app[REDIS].ping())
+
+
+async def readyz(request: web.Request) -> web.Response:
+    checks = {"database": _database_answers, "broker": _broker_answers}
+    failing = []
+    for name, check in checks.items():
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
+                await check(request)
+        except Exception:
+            failing.append(name)
+    if failing:
+        return error_response(
+            request,
+            503,
+            "unavailable",
+            f"not ready: {', '.join(failing)} not answering",
+            {"Retry-After": "5"},
+        )
+    return json_response({"status": "ready"})

@@ -1,0 +1,18 @@
+"""Typed application and request keys shared by the web modules."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from celery import Celery
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.broker import AsyncPublisher
+from service.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
+REDIS = web.AppKey("redis", Redis)
+CELERY = web.AppKey("celery", Celery)
+PUBLISHER = web.AppKey("publisher", AsyncPublisher)
+REQUEST_ID = web.RequestKey("request_id", str)

@@ -1,0 +1,93 @@
+"""Request ids on every response, and every error rendered once into the contract's body."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+
+from aiohttp import web
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from service.errors import ServiceError
+from service.web.keys import REQUEST_ID
+from service.web.responses import error_response
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+REQUEST_ID_HEADER = "X-Snowflake-Request-ID"
+CLIENT_REQUEST_ID_HEADER = "X-Request-ID"
+MAX_CLIENT_REQUEST_ID = 128
+
+_CODE_FOR_STATUS = {
+    400: "invalid_argument",
+    401: "unauthenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    410: "gone",
+    413: "invalid_argument",
+    429: "rate_limited",
+    503: "unavailable",
+    504: "timeout",
+}
+
+
+def choose_request_id(client_value: str | None) -> str:
+    """The client's `X-Request-ID` when it is short and printable, else a new UUID."""
+    if client_value and len(client_value) <= MAX_CLIENT_REQUEST_ID and client_value.isprintable():
+        return client_value
+    return str(uuid.uuid4())
+
+
+def _framework_message(request: web.Request, exc: web.HTTPException) -> str:
+    if exc.status == HTTPStatus.NOT_FOUND:
+        return f"no such resource: {request.method} {request.path}"
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        allowed = ", ".join(sorted(exc.allowed_methods))
+        return f"method {request.method} is not allowed on {request.path} (allowed: {allowed})"
+    if exc.status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
+        return "request body is too large"
+    return exc.reason
+
+
+def _is_database_outage(exc: Exception) -> bool:
+    if isinstance(exc, PoolTimeoutError | OperationalError | InterfaceError | OSError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+@web.middleware
+async def request_id_and_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request_id = choose_request_id(request.headers.get(CLIENT_REQUEST_ID_HEADER))
+    request[REQUEST_ID] = request_id
+    try:
+        response = await handler(request)
+    except ServiceError as exc:
+        response = error_response(request, exc.status, exc.code, exc.message, exc.headers)
+    except web.HTTPException as exc:
+        if exc.status < HTTPStatus.BAD_REQUEST:
+            raise
+        code = _CODE_FOR_STATUS.get(exc.status, "internal")
+        response = error_response(request, exc.status, code, _framework_message(request, exc))
+    except Exception as exc:
+        if _is_database_outage(exc):
+            log.warning("database unavailable request_id=%s: %s", request_id, exc)
+            response = error_response(
+                request,
+                503,
+                "unavailable",
+                "the database is unavailable; retry later",
+                {"Retry-After": "5"},
+            )
+        else:
+            log.exception("unhandled error request_id=%s", request_id)
+            response = error_response(
+                request, 500, "internal", f"internal error (request id {request_id})"
+            )
+    response.headers[REQUEST_ID_HEADER] = request_id
+    return response

@@ -1,0 +1,32 @@
+"""JSON responses in the contract's shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from service.errors import error_body
+from service.results import ResultResponse
+from service.web.keys import REQUEST_ID
+
+
+def json_response(
+    body: Any, *, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.json_response(body, status=status, headers=headers)
+
+
+def result_response(result: ResultResponse) -> web.Response:
+    return json_response(result.body, status=result.status, headers=result.headers)
+
+
+def error_response(
+    request: web.Request,
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    request_id: str = request.get(REQUEST_ID, "")
+    return json_response(error_body(code, message, request_id), status=status, headers=headers)

@@ -1,0 +1,20 @@
+"""The result resource clients poll after a 202."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from service.results import find_operation, render_result
+from service.roles import Permission
+from service.web.auth import authorize
+from service.web.keys import SESSIONS
+from service.web.responses import result_response
+
+
+async def get_result_handler(request: web.Request) -> web.Response:
+    principal = await authorize(request, Permission.READ_ACCOUNTS)
+    async with request.app[SESSIONS]() as session:
+        operation = await find_operation(
+            session, principal.organization_id, request.match_info["handle"]
+        )
+    return result_response(render_result(operation))

@@ -1,0 +1,23 @@
+"""The whole URL table."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from service.web import accounts, health, results
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_routes(
+        [
+            web.get("/healthz", health.healthz),
+            web.get("/readyz", health.readyz),
+            # `:undrop` first: the plain `{name}` route would also match `NAME:undrop`.
+            web.post("/api/v2/accounts/{name}:undrop", accounts.undrop_account_handler),
+            web.get("/api/v2/accounts", accounts.list_accounts_handler),
+            web.post("/api/v2/accounts", accounts.create_account_handler),
+            web.get("/api/v2/accounts/{name}", accounts.get_account_handler),
+            web.delete("/api/v2/accounts/{name}", accounts.drop_account_handler),
+            web.get("/api/v2/results/{handle}", results.get_result_handler),
+        ]
+    )

@@ -1,0 +1,145 @@
+"""Session-wide real infrastructure: PostgreSQL, Redis, a Celery worker and beat."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from service.db import create_sync_engine
+from service.migrations import upgrade_to_head
+from service.roles import Role
+from service.settings import Settings
+from service.tokens import ensure_organization, issue_token
+from service.web.app import create_app
+from tests.processes import ServiceProcess, start_service
+from tests.servers import TestServers, test_servers
+
+# Fault injection through the simulated driver, matched against "kind:NAME".
+FAILURE_PATTERN = r"^create:FAIL_|^drop:FAILDROP_"
+LATENCY_PATTERN = r"^[a-z]+:SLOW_"
+SLOW_SECONDS = 3.0
+PURGE_INTERVAL_SECONDS = 1.0
+REPUBLISH_AFTER_SECONDS = 2.0
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[TestServers]:
+    # Not pytest's tmp_path: it is private (0700), and as root PostgreSQL runs as another user.
+    data_dir = Path(tempfile.mkdtemp(prefix="provisioner-test-"))
+    data_dir.chmod(0o755)
+    try:
+        with test_servers(data_dir) as found:
+            upgrade_to_head(found.database_url)
+            yield found
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def settings(servers: TestServers, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        database_url=servers.database_url,
+        redis_url=servers.redis_url,
+        data_dir=tmp_path_factory.mktemp("data"),
+        queue_name=f"provisioner-test-{uuid.uuid4().hex[:8]}",
+        purge_interval_seconds=PURGE_INTERVAL_SECONDS,
+        republish_after_seconds=REPUBLISH_AFTER_SECONDS,
+        simulated_failure_pattern=FAILURE_PATTERN,
+        simulated_latency_seconds=SLOW_SECONDS,
+        simulated_latency_pattern=LATENCY_PATTERN,
+        log_level="INFO",
+    )
+
+
+def service_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    for name, value in settings.model_dump(mode="json").items():
+        if value is None:
+            env.pop(name.upper(), None)
+        elif isinstance(value, list | tuple):
+            env[name.upper()] = json.dumps(value)
+        else:
+            env[name.upper()] = str(value)
+    return env
+
+
+@pytest.fixture(scope="session")
+def worker(
+    settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServiceProcess]:
+    process = start_service(
+        "worker", service_env(settings), tmp_path_factory.mktemp("worker"), " ready."
+    )
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def beat(
+    settings: Settings, worker: ServiceProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServiceProcess]:
+    process = start_service(
+        "beat", service_env(settings), tmp_path_factory.mktemp("beat"), "beat: Starting"
+    )
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    assert settings.database_url is not None
+    engine = create_sync_engine(settings.database_url)
+    yield engine
+    engine.dispose()
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """An organization of its own for one test, with a token per role."""
+
+    name: str
+    tokens: dict[Role, str]
+
+    def headers(self, role: Role = Role.ADMIN) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+def make_tenant(engine: Engine) -> Tenant:
+    name = f"ORG_{uuid.uuid4().hex[:10].upper()}"
+    with Session(engine) as session, session.begin():
+        organization = ensure_organization(session, name)
+        tokens = {role: issue_token(session, organization, role, "test") for role in Role}
+    return Tenant(name, tokens)
+
+
+@pytest.fixture
+def tenant(engine: Engine) -> Tenant:
+    return make_tenant(engine)
+
+
+@pytest.fixture
+def other_tenant(engine: Engine) -> Tenant:
+    return make_tenant(engine)
+
+
+ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
+
+
+@pytest.fixture
+async def client(
+    aiohttp_client: ClientFactory, settings: Settings, worker: ServiceProcess, beat: ServiceProcess
+) -> TestClient[Any, Any]:
+    """The API in this process over real HTTP, with the session's real worker and beat."""
+    return await aiohttp_client(create_app(settings))

@@ -1,0 +1,54 @@
+"""Real `provisioner worker` / `provisioner beat` processes for the test session."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+START_TIMEOUT_SECONDS = 30.0
+STOP_TIMEOUT_SECONDS = 20.0
+
+
+@dataclass
+class ServiceProcess:
+    role: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_service(
+    role: str, env: dict[str, str], log_dir: Path, ready_marker: str
+) -> ServiceProcess:
+    """Start `provisioner <role>` and wait until its log shows `ready_marker`."""
+    log_path = log_dir / f"{role}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", role],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    service = ServiceProcess(role, process, log_path)
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while ready_marker not in service.log():
+        if process.poll() is not None or time.monotonic() > deadline:
+            service.stop()
+            raise RuntimeError(f"{role} did not start; its log:\n{service.log()[-3000:]}")
+        time.sleep(0.05)
+    return service

@@ -1,0 +1,40 @@
+"""The provisioning driver protocol: one idempotent step per operation kind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from service.operations import DriverOutcome
+
+
+class DriverError(Exception):
+    """A permanent failure: the operation fails with this message."""
+
+
+class TransientDriverError(DriverError):
+    """A failure worth retrying with backoff (connection refused, lock timeout, ...)."""
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    """What a driver needs to know about the account it works on."""
+
+    organization_name: str
+    name: str
+    locator: str
+    edition: str
+    region: str
+    request: dict[str, Any]
+
+
+class ProvisioningDriver(Protocol):
+    """Every method must be idempotent: run twice, it converges to the same end state."""
+
+    def create(self, account: AccountSpec) -> DriverOutcome: ...
+
+    def drop(self, account: AccountSpec) -> DriverOutcome: ...
+
+    def undrop(self, account: AccountSpec) -> DriverOutcome: ...
+
+    def purge(self, account: AccountSpec) -> DriverOutcome: ...

@@ -1,0 +1,118 @@
+"""Run one operation: claim it, skip it if terminal, call the driver, record the result."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.lifecycle import TERMINAL_OPERATION_STATES, OperationKind, OperationState
+from service.models import Account, Operation, Organization
+from service.operations import DriverOutcome, complete_operation, fail_operation
+from workers.drivers.base import AccountSpec, DriverError, ProvisioningDriver, TransientDriverError
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    RETRY = "retry"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _step_for(
+    driver: ProvisioningDriver, kind: OperationKind
+) -> Callable[[AccountSpec], DriverOutcome]:
+    steps: dict[OperationKind, Callable[[AccountSpec], DriverOutcome]] = {
+        OperationKind.CREATE: driver.create,
+        OperationKind.DROP: driver.drop,
+        OperationKind.UNDROP: driver.undrop,
+        OperationKind.PURGE: driver.purge,
+    }
+    return steps[kind]
+
+
+def _claim(sessions: sessionmaker[Session], operation_id: uuid.UUID) -> bool:
+    """Mark the operation running (one more attempt); False when there is nothing to do."""
+    with sessions.begin() as session:
+        # A locked row is being executed by another delivery of the same message right now.
+        operation = session.scalar(
+            select(Operation).where(Operation.id == operation_id).with_for_update(skip_locked=True)
+        )
+        if operation is None:
+            log.info("operation %s is missing or being executed elsewhere; skipped", operation_id)
+            return False
+        if operation.state in TERMINAL_OPERATION_STATES:
+            log.info("operation %s is already %s; nothing to do", operation_id, operation.state)
+            return False
+        operation.state = OperationState.RUNNING
+        operation.attempts += 1
+        operation.started_at = operation.started_at or _now()
+        return True
+
+
+def execute_operation(
+    sessions: sessionmaker[Session],
+    driver: ProvisioningDriver,
+    operation_id: uuid.UUID,
+    *,
+    max_attempts: int,
+) -> Outcome:
+    """Perform the operation once in effect; RETRY means a transient failure to retry later."""
+    if not _claim(sessions, operation_id):
+        return Outcome.SKIPPED
+    with sessions.begin() as session:
+        # Held for the whole step: a duplicate delivery running concurrently skips instead.
+        operation = session.scalar(
+            select(Operation).where(Operation.id == operation_id).with_for_update(skip_locked=True)
+        )
+        if operation is None or operation.state in TERMINAL_OPERATION_STATES:
+            return Outcome.SKIPPED
+        account = session.get(Account, operation.account_id)
+        organization = session.get(Organization, operation.organization_id)
+        if account is None or organization is None:  # pragma: no cover - FK-protected
+            raise RuntimeError(f"operation {operation_id} lost its account or organization")
+        spec = AccountSpec(
+            organization_name=organization.name,
+            name=account.name,
+            locator=account.account_locator,
+            edition=account.edition,
+            region=account.region or "",
+            request=dict(operation.request),
+        )
+        try:
+            outcome = _step_for(driver, operation.kind)(spec)
+        except TransientDriverError as exc:
+            if operation.attempts < max_attempts:
+                log.warning("operation %s: transient failure, will retry: %s", operation_id, exc)
+                return Outcome.RETRY
+            return _fail(session, operation, f"{exc} (after {operation.attempts} attempts)")
+        except DriverError as exc:
+            return _fail(session, operation, str(exc))
+        session.refresh(account, with_for_update=True)
+        complete_operation(operation, account, outcome, _now())
+        log.info("operation %s (%s %s) succeeded", operation_id, operation.kind, account.name)
+        return Outcome.SUCCEEDED
+
+
+def _fail(session: Session, operation: Operation, reason: str) -> Outcome:
+    account = session.get(
+        Account, operation.account_id, with_for_update=True, populate_existing=True
+    )
+    if account is None:  # pragma: no cover - FK-protected
+        raise RuntimeError(f"operation {operation.id} lost its account")
+    fail_operation(operation, account, reason, _now(), operation.request_id or "")
+    log.warning(
+        "operation %s (%s %s) failed: %s", operation.id, operation.kind, account.name, reason
+    )
+    return Outcome.FAILED

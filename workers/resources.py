@@ -1,0 +1,53 @@
+"""Per-process worker resources: a database engine and a driver, created on first use."""
+
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.db import create_sync_engine, sync_sessions
+from service.settings import Settings
+from workers.drivers import ProvisioningDriver, create_driver
+
+
+class WorkerResources:
+    """Owned by the worker entry point; rebuilt in each forked pool process (pid check)."""
+
+    def __init__(self, settings: Settings) -> None:
+        if not settings.database_url:
+            raise RuntimeError(
+                "DATABASE_URL is not set (run `provisioner up` for the embedded default)"
+            )
+        self.settings = settings
+        self._database_url = settings.database_url
+        self._pid: int | None = None
+        self._engine: Engine | None = None
+        self._sessions: sessionmaker[Session] | None = None
+        self._driver: ProvisioningDriver | None = None
+
+    def _ensure(self) -> tuple[sessionmaker[Session], ProvisioningDriver]:
+        if self._pid != os.getpid() or self._sessions is None or self._driver is None:
+            # A forked child must not reuse the parent's pooled connections.
+            if self._engine is not None:
+                self._engine.dispose(close=False)
+            self._engine = create_sync_engine(self._database_url)
+            self._sessions = sync_sessions(self._engine)
+            self._driver = create_driver(self.settings)
+            self._pid = os.getpid()
+        return self._sessions, self._driver
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        return self._ensure()[0]
+
+    @property
+    def driver(self) -> ProvisioningDriver:
+        return self._ensure()[1]
+
+    def close(self) -> None:
+        if self._engine is not None and self._pid == os.getpid():
+            self._engine.dispose()
+        self._engine = None
+        self._pid = None

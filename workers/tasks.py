@@ -1,0 +1,62 @@
+"""Thin task wrappers: each takes an operation id only and calls `execute_operation`."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from celery import Celery, Task
+
+from service.broker import REPUBLISH_QUEUED, SCAN_DUE_PURGES, TASK_FOR_KIND
+from service.lifecycle import OperationKind
+from workers.execute import Outcome, execute_operation
+from workers.resources import WorkerResources
+from workers.scans import republish_queued, start_due_purges
+
+MAX_BACKOFF_SECONDS = 60.0
+
+
+def retry_delay(retries: int) -> float:
+    """Exponential backoff with full jitter: up to 1 s, 2 s, 4 s, ... capped at a minute."""
+    ceiling: float = min(MAX_BACKOFF_SECONDS, 2.0**retries)
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not a secret
+
+
+def register_tasks(app: Celery, resources: WorkerResources) -> None:
+    settings = resources.settings
+
+    def publish(kind: OperationKind, operation_id: uuid.UUID) -> None:
+        app.send_task(TASK_FOR_KIND[kind], args=(str(operation_id),))
+
+    def operation_task(name: str) -> Callable[..., Any]:
+        @app.task(name=name, bind=True, max_retries=None)
+        def run(task: Task[Any, Any], operation_id: str) -> str:
+            outcome = execute_operation(
+                resources.sessions,
+                resources.driver,
+                uuid.UUID(operation_id),
+                max_attempts=settings.max_attempts,
+            )
+            if outcome is Outcome.RETRY:
+                raise task.retry(countdown=retry_delay(task.request.retries))
+            return outcome.value
+
+        return run
+
+    for task_name in TASK_FOR_KIND.values():
+        operation_task(task_name)
+
+    @app.task(name=SCAN_DUE_PURGES)
+    def scan_due_purges() -> int:
+        return start_due_purges(resources.sessions, publish)
+
+    @app.task(name=REPUBLISH_QUEUED)
+    def republish() -> int:
+        return republish_queued(
+            resources.sessions,
+            publish,
+            older_than=timedelta(seconds=settings.republish_after_seconds),
+        )
