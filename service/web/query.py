@@ -13,9 +13,12 @@ _INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
 
 
 def query_params(request: web.Request) -> dict[str, str]:
-    """The query string decoded with plain percent-decoding (the first value of each key)."""
+    return parse_query(request.rel_url.raw_query_string)
+
+
+def parse_query(raw: str) -> dict[str, str]:
+    """A raw query string decoded with plain percent-decoding (the first value of each key)."""
     params: dict[str, str] = {}
-    raw = request.rel_url.raw_query_string
     for part in raw.split("&"):
         if not part:
             continue
