@@ -1,0 +1,136 @@
+"""`provisioner up` from a bare environment: embedded servers, API, worker, beat, clean stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service.embedded import RUNTIME_ROOT
+
+START_TIMEOUT_SECONDS = 60.0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _call(method: str, url: str, token: str, body: Any = None) -> tuple[int, dict[str, str], Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - loopback URL
+    request.add_header("Authorization", f"Bearer {token}")
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status, dict(response.headers), json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), json.loads(error.read())
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (entry / "stat").read_text().split(")")[-1].split()[0]
+        except OSError:
+            continue
+        if text in cmdline and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture
+def private_data_dir(tmp_path: Path) -> Iterator[Path]:
+    """A DATA_DIR inside a private (0700) folder, like a project checked out under /root."""
+    data_dir = tmp_path / "data"
+    yield data_dir
+    if data_dir.joinpath("postgres").is_symlink():
+        shutil.rmtree(data_dir.joinpath("postgres").resolve().parent, ignore_errors=True)
+
+
+def _wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"provisioner up exited early:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"provisioner up not ready:\n{log.read_text()[-3000:]}")
+
+
+def _wait_done(base: str, location: str, token: str) -> tuple[int, Any]:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        status, _, body = _call("GET", base + location, token)
+        if status != 202:
+            return status, body
+        time.sleep(0.1)
+    raise AssertionError(f"{location} still pending")
+
+
+def test_up_serves_the_walkthrough_and_stops_everything_cleanly(
+    private_data_dir: Path, tmp_path: Path
+) -> None:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update(DATA_DIR=str(private_data_dir), API_PORT=str(port), PURGE_INTERVAL_SECONDS="1")
+    log = tmp_path / "up.log"
+    executable = Path(sys.executable).with_name("provisioner")
+    with log.open("wb") as out:
+        process = subprocess.Popen([str(executable), "up"], env=env, stdout=out, stderr=out)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base, process, log)
+        token = (private_data_dir / "dev-admin.token").read_text().strip()
+        assert token in log.read_text()  # printed for the user, with a curl line
+        body = {
+            "name": "e2e_acct",
+            "admin_name": "admin",
+            "email": "a@example.com",
+            "edition": "STANDARD",
+        }
+        status, headers, _ = _call("POST", f"{base}/api/v2/accounts", token, body)
+        assert status == 202
+        assert _wait_done(base, headers["Location"], token) == (
+            200,
+            {"status": "Request successfully completed"},
+        )
+        status, headers, _ = _call(
+            "DELETE", f"{base}/api/v2/accounts/e2e_acct?gracePeriodInDays=3", token
+        )
+        assert status == 202
+        assert _wait_done(base, headers["Location"], token)[0] == 200
+        status, _, rows = _call("GET", f"{base}/api/v2/accounts?history=true", token)
+        assert [(r["name"], r["state"]) for r in rows] == [("E2E_ACCT", "DROPPED")]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        exit_code = process.wait(60)
+    assert exit_code == 0, log.read_text()[-3000:]
+    assert "stopped" in log.read_text()
+    assert _processes_mentioning(str(private_data_dir)) == []
+    pgdata = (private_data_dir / "postgres").resolve()
+    assert _processes_mentioning(str(pgdata)) == []
+    if os.geteuid() == 0:
+        assert pgdata.is_relative_to(RUNTIME_ROOT)  # private folder: data kept where PG can reach
