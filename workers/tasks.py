@@ -21,7 +21,8 @@ MAX_BACKOFF_SECONDS = 60.0
 
 def retry_delay(retries: int) -> float:
     """Exponential backoff with full jitter: up to 1 s, 2 s, 4 s, ... capped at a minute."""
-    ceiling: float = min(MAX_BACKOFF_SECONDS, 2.0**retries)
+    # The exponent is capped first: 2.0**1024 overflows a float.
+    ceiling: float = min(MAX_BACKOFF_SECONDS, 2.0 ** min(retries, 16))
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not a secret
 
 

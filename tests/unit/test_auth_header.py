@@ -1,0 +1,45 @@
+"""The token in both Authorization header forms existing clients send."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.web.auth import token_from_header
+
+
+@pytest.mark.parametrize(
+    ("header", "token"),
+    [
+        ("Bearer abc", "abc"),
+        ("bearer abc", "abc"),
+        ("BEARER abc", "abc"),
+        ("Bearer   abc  ", "abc"),
+        ('Snowflake Token="abc"', "abc"),
+        ('snowflake token="abc"', "abc"),
+        ('Snowflake Token = "abc"', "abc"),
+        ("Bearer pat_AbC-123.xyz", "pat_AbC-123.xyz"),
+    ],
+)
+def test_the_token_is_found_in_both_header_forms(header: str, token: str) -> None:
+    assert token_from_header(header) == token
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "   ",
+        "garbage",
+        "abc",
+        "Bearer",
+        "Bearer ",
+        "Bearer abc def",
+        "Basic dXNlcjpwYXNz",
+        'Snowflake Token=""',
+        "Snowflake Token=abc",
+        'Snowflake Token="abc" extra',
+    ],
+)
+def test_a_missing_or_malformed_header_has_no_token(header: str | None) -> None:
+    assert token_from_header(header) is None
