@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -49,12 +49,17 @@ class Settings(BaseSettings):
     )
     simulated_failure_pattern: str = Field(
         default="",
-        description="Regex; accounts whose name matches fail permanently in the simulated driver",
+        description="Regex on `kind:NAME` (e.g. `^create:FAIL_`); matching steps fail for good",
     )
 
     default_region: str = "AWS_US_WEST_2"
     regions: tuple[str, ...] = ("AWS_US_WEST_2", "AWS_US_EAST_1", "AWS_EU_CENTRAL_1")
     region_group: str = "PUBLIC"
     account_url_domain: str = "accounts.provisioner.invalid"
-    result_retention_days: int = Field(default=7, ge=7)
     db_pool_size: int = Field(default=10, ge=1)
+
+    @model_validator(mode="after")
+    def _default_region_is_offered(self) -> Settings:
+        if self.default_region not in self.regions:
+            raise ValueError(f"DEFAULT_REGION {self.default_region} is not one of REGIONS")
+        return self
