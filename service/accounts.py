@@ -15,7 +15,6 @@ from service.constraints import violated_constraint
 from service.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
 from service.lifecycle import (
     GONE_STATES,
-    IN_FLIGHT_STATES,
     PENDING_OPERATION_STATES,
     TRANSITIONS,
     AccountState,
@@ -25,6 +24,7 @@ from service.lifecycle import (
 from service.models import Account, Operation
 from service.operations import begin_operation
 from service.schemas import AccountCreate
+from service.tenants import tenant_names
 from service.tokens import Principal
 
 MIN_GRACE_DAYS = 3
@@ -43,6 +43,14 @@ class AcceptContext:
     request_id: str
 
 
+@dataclass(frozen=True)
+class NewPassword:
+    """An administrator password as the operation keeps it: never in clear text."""
+
+    verifier: str
+    sealed: str | None  # a generated password, sealed until its result hands it over
+
+
 def new_locator() -> str:
     """A system-assigned locator such as `AB123456`: two letters and six digits."""
     letters = "".join(secrets.choice(string.ascii_uppercase) for _ in range(2))
@@ -51,18 +59,22 @@ def new_locator() -> str:
 
 
 async def create_account(
-    session: AsyncSession, ctx: AcceptContext, body: AccountCreate
+    session: AsyncSession, ctx: AcceptContext, body: AccountCreate, password: NewPassword
 ) -> Operation:
     transition = TRANSITIONS[OperationKind.CREATE]
     existing = await _find_account(session, ctx.principal.organization_id, body.name)
     if existing is not None:
         raise AlreadyExists(f"account {body.name} already exists")
     for _ in range(_LOCATOR_ATTEMPTS):
+        locator = new_locator()
+        names = tenant_names(locator, body.admin_name)
         account = Account(
             organization_id=ctx.principal.organization_id,
             name=body.name,
             state=transition.pending,
-            account_locator=new_locator(),
+            account_locator=locator,
+            tenant_database=names.database,
+            tenant_role=names.role,
             edition=body.edition.value,
             region=body.region,
             region_group=body.region_group,
@@ -86,9 +98,15 @@ async def create_account(
     else:  # pragma: no cover - five locator collisions in a row
         raise Conflict("could not assign a unique account locator; retry the request")
     operation = begin_operation(account, OperationKind.CREATE, body.redacted(), ctx.request_id)
+    _attach(operation, password)
     session.add(operation)
     await session.flush()
     return operation
+
+
+def _attach(operation: Operation, password: NewPassword) -> None:
+    operation.password_verifier = password.verifier
+    operation.sealed_password = password.sealed
 
 
 async def drop_account(
@@ -121,24 +139,40 @@ async def undrop_account(session: AsyncSession, ctx: AcceptContext, name: str) -
     return await _start(session, ctx, account, OperationKind.UNDROP, {})
 
 
+async def rotate_credentials(
+    session: AsyncSession, ctx: AcceptContext, name: str, password: NewPassword
+) -> Operation:
+    account = await _find_account(session, ctx.principal.organization_id, name, lock=True)
+    if account is None:
+        raise NotFound(f"account {name} does not exist")
+    await _require_startable(session, account, OperationKind.ROTATE)
+    return await _start(session, ctx, account, OperationKind.ROTATE, {}, password=password)
+
+
 # States in which an account counts as "no active account" for `ifExists=true` drops.
 _NOT_ACTIVE = frozenset({AccountState.DROPPING, AccountState.DROPPED, AccountState.PURGING})
 
 
 async def _require_startable(session: AsyncSession, account: Account, kind: OperationKind) -> None:
-    if account.state in IN_FLIGHT_STATES:
-        handle = await in_flight_handle(session, account.id)
+    handle = await in_flight_handle(session, account.id)
+    if handle is not None:
         raise Conflict(
             f"account {account.name} has an operation in flight ({handle}); "
             "wait for it to finish, then retry"
         )
     if not can_start(kind, account.state):
-        if kind == OperationKind.DROP:
-            raise Conflict(f"account {account.name} is already dropped")
-        raise Conflict(
+        raise Conflict(_refusal(kind, account))
+
+
+def _refusal(kind: OperationKind, account: Account) -> str:
+    if kind == OperationKind.DROP:
+        return f"account {account.name} is already dropped"
+    if kind == OperationKind.UNDROP:
+        return (
             f"account {account.name} is not dropped (it is {account.state.value}); "
             "only a dropped account can be undropped"
         )
+    return f"account {account.name} is {account.state.value}; only an active account can do that"
 
 
 async def _start(
@@ -147,8 +181,12 @@ async def _start(
     account: Account,
     kind: OperationKind,
     request: dict[str, Any],
+    *,
+    password: NewPassword | None = None,
 ) -> Operation:
     operation = begin_operation(account, kind, request, ctx.request_id)
+    if password is not None:
+        _attach(operation, password)
     session.add(operation)
     try:
         await session.flush()
@@ -159,13 +197,13 @@ async def _start(
     return operation
 
 
-async def in_flight_handle(session: AsyncSession, account_id: int) -> str:
+async def in_flight_handle(session: AsyncSession, account_id: int) -> str | None:
     handle = await session.scalar(
         select(Operation.id).where(
             Operation.account_id == account_id, Operation.state.in_(PENDING_OPERATION_STATES)
         )
     )
-    return str(handle) if handle is not None else "unknown"
+    return str(handle) if handle is not None else None
 
 
 async def _find_account(

@@ -24,6 +24,7 @@ TASK_FOR_KIND: dict[OperationKind, str] = {
     OperationKind.DROP: "provisioner.drop_account",
     OperationKind.UNDROP: "provisioner.undrop_account",
     OperationKind.PURGE: "provisioner.purge_account",
+    OperationKind.ROTATE: "provisioner.rotate_credentials",
 }
 SCAN_DUE_PURGES = "provisioner.scan_due_purges"
 REPUBLISH_QUEUED = "provisioner.republish_queued"

@@ -56,6 +56,7 @@ def up(
     from service.devtoken import ensure_dev_token
     from service.migrations import upgrade_to_head
     from service.supervisor import Supervisor, child_environment
+    from service.web.app import secret_key
 
     settings = _settings()
     if port is not None:
@@ -71,6 +72,7 @@ def up(
                 engine.dispose()
             env = child_environment(database_url, redis_url)
             env["API_PORT"] = str(settings.api_port)
+            env["SECRET_KEY"] = secret_key(settings)
             supervisor = Supervisor(env, _say)
             supervisor.start()
             _print_welcome(settings, token)
@@ -150,6 +152,14 @@ def migrate() -> None:
         raise typer.Exit(2)
     upgrade_to_head(settings.database_url)
     _say("database is at the newest migration")
+
+
+@app.command("secret-key")
+def secret_key_command() -> None:
+    """Print a new SECRET_KEY (the key that seals generated passwords)."""
+    from service.credentials import new_secret_key
+
+    typer.echo(new_secret_key())
 
 
 @token_app.command("create")

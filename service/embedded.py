@@ -317,6 +317,10 @@ def _start_postgres(data_dir: Path, *, fast: bool, progress: Progress) -> tuple[
         ).fetchone()
         if not exists:
             connection.execute(f'CREATE DATABASE "{CONTROL_DATABASE}"')
+        # Tenant logins are created on this cluster; only their own database may admit them.
+        connection.execute(
+            f'REVOKE CONNECT ON DATABASE postgres, template1, "{CONTROL_DATABASE}" FROM PUBLIC'
+        )
     return child, f"{admin_url}/{CONTROL_DATABASE}"
 
 

@@ -22,6 +22,7 @@ class OperationKind(StrEnum):
     DROP = "drop"
     UNDROP = "undrop"
     PURGE = "purge"
+    ROTATE = "rotate"
 
 
 class OperationState(StrEnum):
@@ -97,10 +98,22 @@ TRANSITIONS: dict[OperationKind, Transition] = {
             AccountState.PURGED,
             AccountState.DROPPED,
         ),
+        # A credential rotation leaves the account ACTIVE throughout.
+        Transition(
+            OperationKind.ROTATE,
+            AccountState.ACTIVE,
+            AccountState.ACTIVE,
+            AccountState.ACTIVE,
+            AccountState.ACTIVE,
+        ),
     )
 }
 
-IN_FLIGHT_STATES: frozenset[AccountState] = frozenset(t.pending for t in TRANSITIONS.values())
+# States an account is in only while an operation is in flight. Whether one is in flight is
+# decided by the operations table (at most one queued/running per account), not by these.
+IN_FLIGHT_STATES: frozenset[AccountState] = frozenset(
+    t.pending for t in TRANSITIONS.values() if t.pending != t.source
+)
 
 
 def can_start(kind: OperationKind, state: AccountState | None) -> bool:

@@ -103,6 +103,9 @@ class Account(Base):
     name: Mapped[str] = mapped_column(String(255, collation="C"))
     state: Mapped[AccountState] = mapped_column(_enum(AccountState, "account_state"))
     account_locator: Mapped[str] = mapped_column(String(16), unique=True)
+    # Names of the account's database and administrator role on the tenant cluster.
+    tenant_database: Mapped[str | None] = mapped_column(String(63))
+    tenant_role: Mapped[str | None] = mapped_column(String(63))
     edition: Mapped[str] = mapped_column(String(32))
     region_group: Mapped[str | None] = mapped_column(String(64))
     region: Mapped[str | None] = mapped_column(String(64))
@@ -167,6 +170,10 @@ class Operation(Base):
     response_status: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error: Mapped[str | None] = mapped_column(Text)
+    # A generated password sealed with the server key until its result hands it over, once.
+    sealed_password: Mapped[str | None] = mapped_column(Text)
+    # The SCRAM verifier the worker sets on the tenant role; cleared when the operation ends.
+    password_verifier: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     request_id: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())

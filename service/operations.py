@@ -7,7 +7,7 @@ caller owns the transaction and the row locks.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,7 +23,8 @@ class DriverOutcome:
 
     account_url: str | None = None
     account_locator_url: str | None = None
-    result: dict[str, Any] = field(default_factory=dict)
+    # user, database, host, port and url; the password is added when the result is handed over.
+    credentials: dict[str, Any] | None = None
 
 
 def begin_operation(
@@ -61,7 +62,8 @@ def complete_operation(
         account.scheduled_deletion_time = None
     elif kind == OperationKind.PURGE:
         account.purged_on = now
-    _finish(operation, OperationState.SUCCEEDED, 200, success_body(**outcome.result), now)
+    extra = {} if outcome.credentials is None else {"credentials": {**outcome.credentials}}
+    _finish(operation, OperationState.SUCCEEDED, 200, success_body(**extra), now)
 
 
 def fail_operation(
@@ -81,6 +83,9 @@ def _finish(
     operation: Operation, state: OperationState, status: int, body: dict[str, Any], now: datetime
 ) -> None:
     operation.state = state
+    operation.password_verifier = None
+    if state == OperationState.FAILED:
+        operation.sealed_password = None  # never handed over: nobody will ever need it
     operation.response_status = status
     operation.response_body = body
     operation.finished_at = now

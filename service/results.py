@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.credentials import PasswordSeal
 from service.errors import NotFound
 from service.lifecycle import TERMINAL_OPERATION_STATES
 from service.models import Operation
@@ -46,10 +47,36 @@ def success_body(**extra: Any) -> dict[str, Any]:
     return {"status": SUCCESS_STATUS, **extra}
 
 
-def render_result(operation: Operation) -> ResultResponse:
+def render_result(operation: Operation, password: str | None = None) -> ResultResponse:
+    """The poll answer; a result with credentials carries `password` (null once handed over)."""
     if operation.state not in TERMINAL_OPERATION_STATES or operation.response_status is None:
         return accepted(operation.id)
-    return ResultResponse(operation.response_status, dict(operation.response_body or {}))
+    body = dict(operation.response_body or {})
+    if isinstance(body.get("credentials"), dict):
+        body["credentials"] = {**body["credentials"], "password": password}
+    return ResultResponse(operation.response_status, body)
+
+
+async def read_result(
+    session: AsyncSession, organization_id: int, handle: str, seal: PasswordSeal
+) -> ResultResponse:
+    """The result of the caller's operation; a generated password is handed over only once.
+
+    The caller commits the session before answering, so the password leaves exactly once.
+    """
+    operation = await find_operation(session, organization_id, handle)
+    if operation.state in TERMINAL_OPERATION_STATES and operation.sealed_password is not None:
+        locked = await session.scalar(
+            select(Operation)
+            .where(Operation.id == operation.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if locked is not None and locked.sealed_password is not None:
+            password = seal.open(locked.sealed_password)
+            locked.sealed_password = None
+            return render_result(locked, password)
+    return render_result(operation)
 
 
 async def find_operation(session: AsyncSession, organization_id: int, handle: str) -> Operation:

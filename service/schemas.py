@@ -18,6 +18,7 @@ from pydantic import (
     field_validator,
 )
 
+from service.credentials import password_problem
 from service.errors import InvalidArgument
 from service.models import Account
 from service.names import IDENTIFIER_RULE, is_identifier
@@ -100,6 +101,14 @@ class AccountCreate(BaseModel):
         if not is_identifier(value):
             raise ValueError(IDENTIFIER_RULE)
         return value.upper()
+
+    @field_validator("admin_password")
+    @classmethod
+    def _password_policy(cls, value: str | None) -> str | None:
+        problem = None if value is None else password_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @field_validator("edition", mode="before")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -41,7 +41,26 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=5, ge=1)
     queue_name: str = "provisioner"
 
-    driver: Literal["simulated"] = "simulated"
+    driver: Literal["postgres", "simulated"] = Field(
+        default="postgres", description="`postgres`: real tenant databases; `simulated`: no effects"
+    )
+    tenant_database_url: str | None = Field(
+        default=None,
+        description="Superuser-capable URL of the tenant cluster; unset = the DATABASE_URL server",
+    )
+    tenant_public_host: str | None = Field(
+        default=None, description="Host put in connection URLs handed to customers"
+    )
+    tenant_public_port: int | None = Field(default=None, ge=1, le=65535)
+    edition_connection_limits: dict[str, int] = Field(
+        default={"STANDARD": 10, "ENTERPRISE": 50, "BUSINESS_CRITICAL": 200},
+        description="Connection limit of an account's database, by edition (JSON object)",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key sealing generated passwords; unset = DATA_DIR/secret.key",
+    )
+    tenant_statement_timeout_seconds: float = Field(default=30.0, gt=0)
     simulated_latency_seconds: float = Field(default=0.0, ge=0)
     simulated_latency_pattern: str = Field(
         default="",
@@ -59,7 +78,15 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
 
     @model_validator(mode="after")
-    def _default_region_is_offered(self) -> Settings:
+    def _consistent(self) -> Settings:
         if self.default_region not in self.regions:
             raise ValueError(f"DEFAULT_REGION {self.default_region} is not one of REGIONS")
+        missing = {"STANDARD", "ENTERPRISE", "BUSINESS_CRITICAL"} - set(
+            self.edition_connection_limits
+        )
+        if missing:
+            raise ValueError(f"EDITION_CONNECTION_LIMITS lacks {', '.join(sorted(missing))}")
         return self
+
+    def tenant_url(self) -> str | None:
+        return self.tenant_database_url or self.database_url

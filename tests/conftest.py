@@ -56,6 +56,7 @@ def settings(servers: TestServers, tmp_path_factory: pytest.TempPathFactory) -> 
         queue_name=f"provisioner-test-{uuid.uuid4().hex[:8]}",
         purge_interval_seconds=PURGE_INTERVAL_SECONDS,
         republish_after_seconds=REPUBLISH_AFTER_SECONDS,
+        driver="postgres",
         simulated_failure_pattern=FAILURE_PATTERN,
         simulated_latency_seconds=SLOW_SECONDS,
         simulated_latency_pattern=LATENCY_PATTERN,
@@ -64,14 +65,17 @@ def settings(servers: TestServers, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def service_env(settings: Settings) -> dict[str, str]:
+    """The environment that makes a child process build exactly `settings`."""
     env = dict(os.environ)
     for name, value in settings.model_dump(mode="json").items():
         if value is None:
             env.pop(name.upper(), None)
-        elif isinstance(value, list | tuple):
+        elif isinstance(value, list | tuple | dict):
             env[name.upper()] = json.dumps(value)
         else:
             env[name.upper()] = str(value)
+    if settings.secret_key is not None:
+        env["SECRET_KEY"] = settings.secret_key.get_secret_value()
     return env
 
 

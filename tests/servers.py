@@ -34,13 +34,29 @@ def _fresh_database(server_url: str) -> Iterator[str]:
     admin = url.set(drivername="postgresql", database="postgres").render_as_string(False)
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    database_url = url.set(database=name).render_as_string(hide_password=False)
     try:
-        yield url.set(database=name).render_as_string(hide_password=False)
+        yield database_url
     finally:
+        _drop_tenants(database_url, admin)
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+def _drop_tenants(database_url: str, admin_url: str) -> None:
+    """Remove the tenant databases and roles the tests made (they live on a shared server)."""
+    with psycopg.connect(database_url) as connection:
+        rows = connection.execute(
+            "SELECT tenant_database, tenant_role FROM accounts WHERE tenant_database IS NOT NULL"
+        ).fetchall()
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        for database, role in rows:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+            )
+            connection.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
 @contextlib.contextmanager

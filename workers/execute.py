@@ -38,6 +38,7 @@ def _step_for(
         OperationKind.DROP: driver.drop,
         OperationKind.UNDROP: driver.undrop,
         OperationKind.PURGE: driver.purge,
+        OperationKind.ROTATE: driver.rotate,
     }
     return steps[kind]
 
@@ -88,7 +89,10 @@ def execute_operation(
             locator=account.account_locator,
             edition=account.edition,
             region=account.region or "",
+            tenant_database=account.tenant_database or "",
+            tenant_role=account.tenant_role or "",
             request=dict(operation.request),
+            password_verifier=operation.password_verifier,
         )
         try:
             outcome = _step_for(driver, operation.kind)(spec)
@@ -96,23 +100,41 @@ def execute_operation(
             if operation.attempts < max_attempts:
                 log.warning("operation %s: transient failure, will retry: %s", operation_id, exc)
                 return Outcome.RETRY
-            return _fail(session, operation, f"{exc} (after {operation.attempts} attempts)")
+            return _fail(
+                session, driver, spec, operation, f"{exc} (after {operation.attempts} attempts)"
+            )
         except DriverError as exc:
-            return _fail(session, operation, str(exc))
+            return _fail(session, driver, spec, operation, str(exc))
         session.refresh(account, with_for_update=True)
         complete_operation(operation, account, outcome, _now())
         log.info("operation %s (%s %s) succeeded", operation_id, operation.kind, account.name)
         return Outcome.SUCCEEDED
 
 
-def _fail(session: Session, operation: Operation, reason: str) -> Outcome:
+def _fail(
+    session: Session,
+    driver: ProvisioningDriver,
+    spec: AccountSpec,
+    operation: Operation,
+    reason: str,
+) -> Outcome:
     account = session.get(
         Account, operation.account_id, with_for_update=True, populate_existing=True
     )
     if account is None:  # pragma: no cover - FK-protected
         raise RuntimeError(f"operation {operation.id} lost its account")
+    if operation.kind == OperationKind.CREATE:
+        _discard_partial_create(driver, spec)
     fail_operation(operation, account, reason, _now(), operation.request_id or "")
     log.warning(
         "operation %s (%s %s) failed: %s", operation.id, operation.kind, account.name, reason
     )
     return Outcome.FAILED
+
+
+def _discard_partial_create(driver: ProvisioningDriver, spec: AccountSpec) -> None:
+    """A create that failed for good removes what it made (purge is idempotent)."""
+    try:
+        driver.purge(spec)
+    except DriverError:
+        log.exception("could not remove what the failed create of %s made", spec.name)

@@ -7,7 +7,13 @@ import logging
 
 from aiohttp import web
 
-from service.accounts import AcceptContext, create_account, drop_account, undrop_account
+from service.accounts import (
+    AcceptContext,
+    create_account,
+    drop_account,
+    rotate_credentials,
+    undrop_account,
+)
 from service.errors import InvalidArgument
 from service.listing import MAX_SHOW_LIMIT, get_account, list_accounts
 from service.models import Operation
@@ -16,7 +22,8 @@ from service.results import accepted, success_body
 from service.roles import Permission
 from service.schemas import AccountCreate, render_account
 from service.web.auth import authorize
-from service.web.keys import PUBLISHER, REQUEST_ID, SESSIONS, SETTINGS
+from service.web.keys import PUBLISHER, REQUEST_ID, SEAL, SESSIONS, SETTINGS
+from service.web.passwords import new_password
 from service.web.query import parse_bool, parse_int, query_params
 from service.web.responses import json_response, result_response
 
@@ -58,8 +65,9 @@ async def create_account_handler(request: web.Request) -> web.Response:
         region_group=settings.region_group,
     )
     ctx = AcceptContext(principal, request[REQUEST_ID])
+    password = await new_password(body.admin_password, request.app[SEAL])
     async with request.app[SESSIONS].begin() as session:
-        operation = await create_account(session, ctx, body)
+        operation = await create_account(session, ctx, body, password)
     return await _accepted(request, operation)
 
 
@@ -83,6 +91,16 @@ async def undrop_account_handler(request: web.Request) -> web.Response:
     ctx = AcceptContext(principal, request[REQUEST_ID])
     async with request.app[SESSIONS].begin() as session:
         operation = await undrop_account(session, ctx, name)
+    return await _accepted(request, operation)
+
+
+async def rotate_credentials_handler(request: web.Request) -> web.Response:
+    principal = await authorize(request, Permission.MUTATE_ACCOUNTS)
+    name = normalize_account_name(request.match_info["name"])
+    ctx = AcceptContext(principal, request[REQUEST_ID])
+    password = await new_password(None, request.app[SEAL])
+    async with request.app[SESSIONS].begin() as session:
+        operation = await rotate_credentials(session, ctx, name, password)
     return await _accepted(request, operation)
 
 

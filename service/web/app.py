@@ -8,9 +8,10 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from service.broker import AsyncPublisher, create_celery, require_redis_url
+from service.credentials import PasswordSeal, secret_key_from_file
 from service.db import async_sessions, create_web_engine
 from service.settings import Settings
-from service.web.keys import CELERY, PUBLISHER, REDIS, SESSIONS, SETTINGS
+from service.web.keys import CELERY, PUBLISHER, REDIS, SEAL, SESSIONS, SETTINGS
 from service.web.middlewares import request_id_and_errors
 from service.web.routes import add_routes
 
@@ -44,9 +45,17 @@ async def _broker(app: web.Application) -> AsyncIterator[None]:
     await redis.aclose()
 
 
+def secret_key(settings: Settings) -> str:
+    """SECRET_KEY, or the key kept in the data folder (created on first use)."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    return secret_key_from_file(settings.data_dir)
+
+
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[request_id_and_errors], client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
+    app[SEAL] = PasswordSeal(secret_key(settings))
     app.cleanup_ctx.extend([_database, _broker])
     add_routes(app)
     return app

@@ -8,6 +8,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.broker import AsyncPublisher
+from service.credentials import PasswordSeal
 from service.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -15,4 +16,5 @@ SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 REDIS = web.AppKey("redis", Redis)
 CELERY = web.AppKey("celery", Celery)
 PUBLISHER = web.AppKey("publisher", AsyncPublisher)
+SEAL = web.AppKey("seal", PasswordSeal)
 REQUEST_ID = web.RequestKey("request_id", str)

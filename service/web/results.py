@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from service.results import find_operation, render_result
+from service.results import read_result
 from service.roles import Permission
 from service.web.auth import authorize
-from service.web.keys import SESSIONS
+from service.web.keys import SEAL, SESSIONS
 from service.web.responses import result_response
 
 
 async def get_result_handler(request: web.Request) -> web.Response:
     principal = await authorize(request, Permission.READ_ACCOUNTS)
-    async with request.app[SESSIONS]() as session:
-        operation = await find_operation(
-            session, principal.organization_id, request.match_info["handle"]
+    async with request.app[SESSIONS].begin() as session:
+        result = await read_result(
+            session, principal.organization_id, request.match_info["handle"], request.app[SEAL]
         )
-    return result_response(render_result(operation))
+    return result_response(result)

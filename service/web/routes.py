@@ -12,8 +12,11 @@ def add_routes(app: web.Application) -> None:
         [
             web.get("/healthz", health.healthz),
             web.get("/readyz", health.readyz),
-            # `:undrop` first: the plain `{name}` route would also match `NAME:undrop`.
+            # Actions first: the plain `{name}` route would also match `NAME:undrop`.
             web.post("/api/v2/accounts/{name}:undrop", accounts.undrop_account_handler),
+            web.post(
+                "/api/v2/accounts/{name}:rotateCredentials", accounts.rotate_credentials_handler
+            ),
             web.get("/api/v2/accounts", accounts.list_accounts_handler),
             web.post("/api/v2/accounts", accounts.create_account_handler),
             web.get("/api/v2/accounts/{name}", accounts.get_account_handler),

@@ -1,4 +1,4 @@
-"""`provisioner up` from a bare environment: embedded servers, API, worker, beat, clean stop."""
+"""`provisioner up` from a bare environment: real accounts one logs into, and a clean stop."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from service.embedded import RUNTIME_ROOT
@@ -113,10 +114,15 @@ def test_up_serves_the_walkthrough_and_stops_everything_cleanly(
         }
         status, headers, _ = _call("POST", f"{base}/api/v2/accounts", token, body)
         assert status == 202
-        assert _wait_done(base, headers["Location"], token) == (
-            200,
-            {"status": "Request successfully completed"},
-        )
+        status, result = _wait_done(base, headers["Location"], token)
+        assert (status, result["status"]) == (200, "Request successfully completed")
+        credentials = result["credentials"]
+        # The generated password is handed over once; later reads show null.
+        assert _wait_done(base, headers["Location"], token)[1]["credentials"]["password"] is None
+        with psycopg.connect(credentials["url"], password=credentials["password"]) as login:
+            login.execute("CREATE TABLE notes (body text)")
+            login.execute("INSERT INTO notes VALUES ('kept')")
+
         status, headers, _ = _call(
             "DELETE", f"{base}/api/v2/accounts/e2e_acct?gracePeriodInDays=3", token
         )
@@ -124,6 +130,13 @@ def test_up_serves_the_walkthrough_and_stops_everything_cleanly(
         assert _wait_done(base, headers["Location"], token)[0] == 200
         status, _, rows = _call("GET", f"{base}/api/v2/accounts?history=true", token)
         assert [(r["name"], r["state"]) for r in rows] == [("E2E_ACCT", "DROPPED")]
+        with pytest.raises(psycopg.OperationalError, match="not permitted to log in"):
+            psycopg.connect(credentials["url"], password=credentials["password"])
+
+        status, headers, _ = _call("POST", f"{base}/api/v2/accounts/e2e_acct:undrop", token)
+        assert _wait_done(base, headers["Location"], token)[0] == 200
+        with psycopg.connect(credentials["url"], password=credentials["password"]) as login:
+            assert login.execute("SELECT body FROM notes").fetchall() == [("kept",)]
     finally:
         process.send_signal(signal.SIGTERM)
         exit_code = process.wait(60)

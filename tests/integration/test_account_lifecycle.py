@@ -39,7 +39,9 @@ async def test_create_is_accepted_then_completed_by_the_worker(
     assert response.headers["Retry-After"] == "1"
 
     status, body = await wait_result(client, location, tenant.headers())
-    assert (status, body) == (200, {"status": "Request successfully completed"})
+    assert (status, body["status"]) == (200, "Request successfully completed")
+    credentials = body["credentials"]
+    assert credentials["password"] is None  # the caller chose it; it is never echoed
 
     account = await get_account(client, tenant, "MY_ACCT")
     assert account["name"] == "MY_ACCT"
@@ -47,7 +49,8 @@ async def test_create_is_accepted_then_completed_by_the_worker(
     assert account["organization_name"] == tenant.name
     assert account["edition"] == "ENTERPRISE"
     assert len(account["account_locator"]) == 8
-    assert account["account_url"].startswith("https://")
+    assert account["account_url"] == credentials["url"]
+    assert account["account_url"].startswith("postgresql://acct_")
     datetime.fromisoformat(account["created_on"])  # RFC 3339 with an offset
     assert "+00:00" in account["created_on"]
 

@@ -98,9 +98,17 @@ def test_a_gone_account_is_never_listed(state: AccountState) -> None:
     assert is_visible(state, history=True) is False
 
 
-def test_the_in_flight_states_are_exactly_the_pending_states_of_the_table() -> None:
-    assert {t.pending for t in TRANSITIONS.values()} == IN_FLIGHT_STATES
+def test_the_in_flight_states_are_the_pending_states_that_differ_from_the_source() -> None:
+    changing = {t.pending for t in TRANSITIONS.values() if t.pending != t.source}
+    assert changing == IN_FLIGHT_STATES
     assert {S.CREATING, S.DROPPING, S.UNDROPPING, S.PURGING} == IN_FLIGHT_STATES
+
+
+def test_a_rotation_leaves_the_account_active_whatever_happens() -> None:
+    rotate = TRANSITIONS[OperationKind.ROTATE]
+    assert rotate.source == rotate.pending == rotate.succeeded == rotate.failed == S.ACTIVE
+    assert can_start(OperationKind.ROTATE, S.ACTIVE)
+    assert not can_start(OperationKind.ROTATE, S.DROPPED)
 
 
 def test_a_failed_create_ends_in_a_gone_state_so_its_name_is_freed() -> None:

@@ -99,10 +99,23 @@ def test_a_completed_create_is_active_with_the_drivers_urls() -> None:
     assert operation.finished_at == NOW
 
 
-def test_a_completed_operation_carries_the_drivers_extra_result_fields() -> None:
+def test_a_completed_create_carries_the_drivers_credentials_and_forgets_the_verifier() -> None:
     account, operation = started(OperationKind.CREATE, AccountState.CREATING)
-    complete_operation(operation, account, DriverOutcome(result={"name": "MY_ACCT"}), NOW)
-    assert operation.response_body == {**SUCCESS, "name": "MY_ACCT"}
+    operation.password_verifier = "SCRAM-SHA-256$4096:..."
+    credentials = {"user": "acct_ab123456_admin", "database": "acct_ab123456", "port": 5432}
+    complete_operation(operation, account, DriverOutcome(credentials=credentials), NOW)
+    assert operation.response_body == {**SUCCESS, "credentials": credentials}
+    assert operation.password_verifier is None
+
+
+def test_a_failed_operation_forgets_its_sealed_password() -> None:
+    account, operation = started(OperationKind.ROTATE, AccountState.ACTIVE)
+    operation.sealed_password = "sealed"
+    operation.password_verifier = "SCRAM-SHA-256$4096:..."
+    fail_operation(operation, account, "role missing", NOW, "req-1")
+    assert operation.sealed_password is None
+    assert operation.password_verifier is None
+    assert account.state == AccountState.ACTIVE
 
 
 @pytest.mark.parametrize("grace_days", [3, 14, 90])

@@ -1,4 +1,4 @@
-"""The simulated driver: injected failures and latency apply only to the steps they match."""
+"""The simulated driver and fault injection: failures and latency only where they match."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from service.settings import Settings
 from workers.drivers import create_driver
 from workers.drivers.base import AccountSpec, DriverError, TransientDriverError
+from workers.drivers.faults import FaultInjectingDriver
 from workers.drivers.simulated import SimulatedDriver
 
 DOMAIN = "accounts.example.invalid"
@@ -23,12 +24,16 @@ def spec(name: str) -> AccountSpec:
         locator="AB12345",
         edition="STANDARD",
         region="AWS_US_WEST_2",
+        tenant_database="acct_ab12345",
+        tenant_role="acct_ab12345_admin",
         request={},
     )
 
 
-def failing_driver() -> SimulatedDriver:
-    return SimulatedDriver(latency_seconds=0, failure_pattern="^create:FAIL_", url_domain=DOMAIN)
+def failing_driver() -> FaultInjectingDriver:
+    return FaultInjectingDriver(
+        SimulatedDriver(url_domain=DOMAIN), latency_seconds=0, failure_pattern="^create:FAIL_"
+    )
 
 
 def test_a_create_matching_the_failure_pattern_fails_permanently() -> None:
@@ -41,7 +46,7 @@ def test_a_create_matching_the_failure_pattern_fails_permanently() -> None:
 def test_other_steps_of_the_same_account_do_not_fail(step: str) -> None:
     outcome = getattr(failing_driver(), step)(spec("FAIL_X"))
     assert outcome.account_url is None
-    assert outcome.result == {}
+    assert outcome.credentials is None
 
 
 def test_a_create_not_matching_the_failure_pattern_succeeds() -> None:
@@ -54,6 +59,14 @@ def test_account_urls_are_lower_case_dns_labels() -> None:
     assert outcome.account_locator_url == f"https://ab12345.aws-us-west-2.{DOMAIN}"
 
 
+def test_create_and_rotate_report_the_tenant_login() -> None:
+    driver = SimulatedDriver(url_domain=DOMAIN)
+    for outcome in (driver.create(spec("MY_ACCT")), driver.rotate(spec("MY_ACCT"))):
+        assert outcome.credentials is not None
+        assert outcome.credentials["user"] == "acct_ab12345_admin"
+        assert outcome.credentials["database"] == "acct_ab12345"
+
+
 def elapsed(step: Callable[[], object]) -> float:
     started = time.monotonic()
     step()
@@ -61,8 +74,8 @@ def elapsed(step: Callable[[], object]) -> float:
 
 
 def test_latency_applies_only_to_steps_matching_the_latency_pattern() -> None:
-    driver = SimulatedDriver(
-        latency_seconds=LATENCY, latency_pattern="^create:SLOW_", url_domain=DOMAIN
+    driver = FaultInjectingDriver(
+        SimulatedDriver(url_domain=DOMAIN), latency_seconds=LATENCY, latency_pattern="^create:SLOW_"
     )
     assert elapsed(lambda: driver.create(spec("SLOW_X"))) >= LATENCY
     assert elapsed(lambda: driver.drop(spec("SLOW_X"))) < 0.1
@@ -70,14 +83,25 @@ def test_latency_applies_only_to_steps_matching_the_latency_pattern() -> None:
 
 
 def test_without_a_latency_pattern_every_step_waits() -> None:
-    driver = SimulatedDriver(latency_seconds=LATENCY, url_domain=DOMAIN)
+    driver = FaultInjectingDriver(SimulatedDriver(url_domain=DOMAIN), latency_seconds=LATENCY)
     assert elapsed(lambda: driver.purge(spec("ANY"))) >= LATENCY
 
 
-def test_the_driver_built_from_settings_uses_the_failure_pattern() -> None:
+def test_the_driver_built_from_settings_wraps_it_with_the_failure_pattern() -> None:
     driver = create_driver(
-        Settings(database_url=None, redis_url=None, simulated_failure_pattern="^drop:BAD_")
+        Settings(
+            database_url=None,
+            redis_url=None,
+            driver="simulated",
+            simulated_failure_pattern="^drop:BAD_",
+        )
     )
+    assert isinstance(driver, FaultInjectingDriver)
     driver.create(spec("BAD_X"))
     with pytest.raises(DriverError, match="drop:BAD_X"):
         driver.drop(spec("BAD_X"))
+
+
+def test_without_fault_settings_the_driver_is_not_wrapped() -> None:
+    driver = create_driver(Settings(database_url=None, redis_url=None, driver="simulated"))
+    assert isinstance(driver, SimulatedDriver)

@@ -25,11 +25,15 @@ class AccountSpec:
     locator: str
     edition: str
     region: str
+    tenant_database: str
+    tenant_role: str
     request: dict[str, Any]
+    # Set for create and rotate: the SCRAM verifier of the administrator's new password.
+    password_verifier: str | None = None
 
 
 class ProvisioningDriver(Protocol):
-    """Every method must be idempotent: run twice, it converges to the same end state."""
+    """Every method must be idempotent: run twice, or resumed half-way, it converges."""
 
     def create(self, account: AccountSpec) -> DriverOutcome: ...
 
@@ -38,3 +42,5 @@ class ProvisioningDriver(Protocol):
     def undrop(self, account: AccountSpec) -> DriverOutcome: ...
 
     def purge(self, account: AccountSpec) -> DriverOutcome: ...
+
+    def rotate(self, account: AccountSpec) -> DriverOutcome: ...

@@ -1,62 +1,51 @@
-"""A driver with no outside effects: configurable latency and an injectable failure."""
+"""A driver with no outside effects, for tests and benchmarks."""
 
 from __future__ import annotations
 
-import re
-import time
-
 from service.operations import DriverOutcome
-from workers.drivers.base import AccountSpec, DriverError
+from service.tenants import connection_url
+from workers.drivers.base import AccountSpec
+
+SIMULATED_PORT = 5432
 
 
 class SimulatedDriver:
-    """Patterns are matched against `"<kind>:<ACCOUNT_NAME>"`, e.g. `^create:FAIL_`.
+    """Reports what a real driver would, on a host under `url_domain`, and changes nothing."""
 
-    Each step waits `latency_seconds` (only the steps matching `latency_pattern`, when given)
-    and fails permanently when `failure_pattern` matches.
-    """
-
-    def __init__(
-        self,
-        *,
-        latency_seconds: float,
-        latency_pattern: str = "",
-        failure_pattern: str = "",
-        url_domain: str,
-    ) -> None:
-        self._latency = latency_seconds
-        self._slow = re.compile(latency_pattern) if latency_pattern else None
-        self._failure = re.compile(failure_pattern) if failure_pattern else None
+    def __init__(self, *, url_domain: str) -> None:
         self._domain = url_domain
 
-    def _step(self, kind: str, account: AccountSpec) -> None:
-        step = f"{kind}:{account.name}"
-        if self._latency and (self._slow is None or self._slow.search(step)):
-            time.sleep(self._latency)
-        if self._failure is not None and self._failure.search(step):
-            raise DriverError(f"simulated failure injected for {kind}:{account.name}")
-
-    def create(self, account: AccountSpec) -> DriverOutcome:
-        self._step("create", account)
-        organization = account.organization_name
+    def _outcome(self, account: AccountSpec) -> DriverOutcome:
+        host = f"{_host(account.organization_name)}-{_host(account.name)}.{self._domain}"
+        url = connection_url(account.tenant_role, host, SIMULATED_PORT, account.tenant_database)
         return DriverOutcome(
-            account_url=f"https://{_host(organization)}-{_host(account.name)}.{self._domain}",
+            account_url=f"https://{host}",
             account_locator_url=(
                 f"https://{_host(account.locator)}.{_host(account.region)}.{self._domain}"
             ),
+            credentials={
+                "user": account.tenant_role,
+                "database": account.tenant_database,
+                "host": host,
+                "port": SIMULATED_PORT,
+                "url": url,
+            },
         )
 
+    def create(self, account: AccountSpec) -> DriverOutcome:
+        return self._outcome(account)
+
     def drop(self, account: AccountSpec) -> DriverOutcome:
-        self._step("drop", account)
         return DriverOutcome()
 
     def undrop(self, account: AccountSpec) -> DriverOutcome:
-        self._step("undrop", account)
         return DriverOutcome()
 
     def purge(self, account: AccountSpec) -> DriverOutcome:
-        self._step("purge", account)
         return DriverOutcome()
+
+    def rotate(self, account: AccountSpec) -> DriverOutcome:
+        return DriverOutcome(credentials=self._outcome(account).credentials)
 
 
 def _host(label: str) -> str:

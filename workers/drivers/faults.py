@@ -1,0 +1,55 @@
+"""Fault injection around any driver: latency and permanent failures, chosen by pattern.
+
+Patterns are searched in `"<kind>:<ACCOUNT_NAME>"`, e.g. `^create:FAIL_`. Used by tests, the
+fault suite and benchmarks to open timing windows and to fail steps on purpose.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from service.operations import DriverOutcome
+from workers.drivers.base import AccountSpec, DriverError, ProvisioningDriver
+
+
+class FaultInjectingDriver:
+    def __init__(
+        self,
+        inner: ProvisioningDriver,
+        *,
+        latency_seconds: float,
+        latency_pattern: str = "",
+        failure_pattern: str = "",
+    ) -> None:
+        self._inner = inner
+        self._latency = latency_seconds
+        self._slow = re.compile(latency_pattern) if latency_pattern else None
+        self._failure = re.compile(failure_pattern) if failure_pattern else None
+
+    def _before(self, kind: str, account: AccountSpec) -> None:
+        step = f"{kind}:{account.name}"
+        if self._latency and (self._slow is None or self._slow.search(step)):
+            time.sleep(self._latency)
+        if self._failure is not None and self._failure.search(step):
+            raise DriverError(f"injected failure for {step}")
+
+    def create(self, account: AccountSpec) -> DriverOutcome:
+        self._before("create", account)
+        return self._inner.create(account)
+
+    def drop(self, account: AccountSpec) -> DriverOutcome:
+        self._before("drop", account)
+        return self._inner.drop(account)
+
+    def undrop(self, account: AccountSpec) -> DriverOutcome:
+        self._before("undrop", account)
+        return self._inner.undrop(account)
+
+    def purge(self, account: AccountSpec) -> DriverOutcome:
+        self._before("purge", account)
+        return self._inner.purge(account)
+
+    def rotate(self, account: AccountSpec) -> DriverOutcome:
+        self._before("rotate", account)
+        return self._inner.rotate(account)

@@ -1,0 +1,180 @@
+"""The real driver: each account is a database on a tenant PostgreSQL cluster, owned by a login.
+
+Every step checks what exists before it acts, so a retry, or a run resumed after a crash
+between two statements, converges instead of failing with "already exists".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+from service.operations import DriverOutcome
+from service.tenants import connection_url
+from workers.drivers.base import AccountSpec, DriverError, TransientDriverError
+
+CONNECT_TIMEOUT_SECONDS = 5
+LOCK_TIMEOUT_MS = 5000
+TERMINATE_WAIT_MS = 5000
+# SQLSTATE classes and codes worth retrying: connection trouble, too many connections / out of
+# resources, serialization failures and deadlocks, lock timeouts, "starting up", cancelled.
+_TRANSIENT_CLASSES = frozenset({"08", "53", "40"})
+_TRANSIENT_CODES = frozenset({"55P03", "57P03", "57014", "57P01"})
+
+
+def classify(error: psycopg.Error) -> DriverError:
+    """A psycopg error as a transient or a permanent driver error."""
+    state = error.sqlstate or ""
+    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    if (not state and isinstance(error, psycopg.OperationalError)) or (
+        state[:2] in _TRANSIENT_CLASSES or state in _TRANSIENT_CODES
+    ):
+        return TransientDriverError(f"tenant cluster: {message}")
+    return DriverError(f"tenant cluster refused: {message} (SQLSTATE {state or 'none'})")
+
+
+class PostgresDriver:
+    def __init__(
+        self,
+        tenant_url: str,
+        *,
+        connection_limits: dict[str, int],
+        public_host: str | None = None,
+        public_port: int | None = None,
+        statement_timeout_seconds: float = 30.0,
+    ) -> None:
+        url = make_url(tenant_url).set(drivername="postgresql")
+        self._conninfo = url.render_as_string(hide_password=False)
+        self._limits = connection_limits
+        self._host = public_host or url.host or "127.0.0.1"
+        self._port = public_port or url.port or 5432
+        self._options = (
+            f"-c lock_timeout={LOCK_TIMEOUT_MS} "
+            f"-c statement_timeout={int(statement_timeout_seconds * 1000)}"
+        )
+
+    @contextmanager
+    def _connect(self) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+        try:
+            connection = psycopg.connect(
+                self._conninfo,
+                autocommit=True,  # CREATE/DROP DATABASE refuse to run in a transaction
+                connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                options=self._options,
+            )
+        except psycopg.Error as exc:
+            raise classify(exc) from exc
+        try:
+            yield connection
+        except psycopg.Error as exc:
+            raise classify(exc) from exc
+        finally:
+            connection.close()
+
+    def _credentials(self, account: AccountSpec) -> dict[str, object]:
+        return {
+            "user": account.tenant_role,
+            "database": account.tenant_database,
+            "host": self._host,
+            "port": self._port,
+            "url": self._url(account),
+        }
+
+    def _url(self, account: AccountSpec) -> str:
+        return connection_url(account.tenant_role, self._host, self._port, account.tenant_database)
+
+    def create(self, account: AccountSpec) -> DriverOutcome:
+        verifier = _require_verifier(account)
+        limit = self._limits[account.edition]
+        role = sql.Identifier(account.tenant_role)
+        database = sql.Identifier(account.tenant_database)
+        with self._connect() as connection:
+            verb = "ALTER" if _role_exists(connection, account.tenant_role) else "CREATE"
+            connection.execute(
+                sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(role, sql.Literal(verifier))
+            )
+            if not _database_exists(connection, account.tenant_database):
+                connection.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(database, role))
+            connection.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(database, role))
+            connection.execute(
+                sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true CONNECTION LIMIT {}").format(
+                    database, sql.Literal(limit)
+                )
+            )
+            connection.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(database))
+        url = self._url(account)
+        return DriverOutcome(
+            account_url=url, account_locator_url=url, credentials=self._credentials(account)
+        )
+
+    def drop(self, account: AccountSpec) -> DriverOutcome:
+        """Lock the account for its grace period: no logins, sessions ended, nothing deleted."""
+        with self._connect() as connection:
+            _require_role(connection, account.tenant_role)
+            connection.execute(
+                sql.SQL("ALTER ROLE {} NOLOGIN").format(sql.Identifier(account.tenant_role))
+            )
+            connection.execute(
+                "SELECT pg_terminate_backend(pid, %s) FROM pg_stat_activity "
+                "WHERE (usename = %s OR datname = %s) AND pid <> pg_backend_pid()",
+                (TERMINATE_WAIT_MS, account.tenant_role, account.tenant_database),
+            )
+        return DriverOutcome()
+
+    def undrop(self, account: AccountSpec) -> DriverOutcome:
+        with self._connect() as connection:
+            _require_role(connection, account.tenant_role)
+            connection.execute(
+                sql.SQL("ALTER ROLE {} LOGIN").format(sql.Identifier(account.tenant_role))
+            )
+        return DriverOutcome()
+
+    def purge(self, account: AccountSpec) -> DriverOutcome:
+        with self._connect() as connection:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(account.tenant_database)
+                )
+            )
+            connection.execute(
+                sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(account.tenant_role))
+            )
+        return DriverOutcome()
+
+    def rotate(self, account: AccountSpec) -> DriverOutcome:
+        verifier = _require_verifier(account)
+        with self._connect() as connection:
+            _require_role(connection, account.tenant_role)
+            connection.execute(
+                sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                    sql.Identifier(account.tenant_role), sql.Literal(verifier)
+                )
+            )
+        return DriverOutcome(credentials=self._credentials(account))
+
+
+def _require_verifier(account: AccountSpec) -> str:
+    if not account.password_verifier:
+        raise DriverError(f"no password verifier for account {account.name}")
+    return account.password_verifier
+
+
+def _role_exists(connection: psycopg.Connection[tuple[object, ...]], role: str) -> bool:
+    return (
+        connection.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+        is not None
+    )
+
+
+def _database_exists(connection: psycopg.Connection[tuple[object, ...]], database: str) -> bool:
+    row = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+    return row is not None
+
+
+def _require_role(connection: psycopg.Connection[tuple[object, ...]], role: str) -> None:
+    if not _role_exists(connection, role):
+        raise DriverError(f"role {role} does not exist on the tenant cluster")
