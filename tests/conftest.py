@@ -24,7 +24,7 @@ from service.settings import Settings
 from service.tokens import ensure_organization, issue_token
 from service.web.app import create_app
 from tests.processes import ServiceProcess, start_service
-from tests.servers import TestServers, test_servers
+from tests.servers import RealServers, real_servers
 
 # Fault injection through the simulated driver, matched against "kind:NAME".
 FAILURE_PATTERN = r"^create:FAIL_|^drop:FAILDROP_"
@@ -35,12 +35,12 @@ REPUBLISH_AFTER_SECONDS = 2.0
 
 
 @pytest.fixture(scope="session")
-def servers() -> Iterator[TestServers]:
+def servers() -> Iterator[RealServers]:
     # Not pytest's tmp_path: it is private (0700), and as root PostgreSQL runs as another user.
     data_dir = Path(tempfile.mkdtemp(prefix="provisioner-test-"))
     data_dir.chmod(0o755)
     try:
-        with test_servers(data_dir) as found:
+        with real_servers(data_dir) as found:
             upgrade_to_head(found.database_url)
             yield found
     finally:
@@ -48,7 +48,7 @@ def servers() -> Iterator[TestServers]:
 
 
 @pytest.fixture(scope="session")
-def settings(servers: TestServers, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(servers: RealServers, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(
         database_url=servers.database_url,
         redis_url=servers.redis_url,

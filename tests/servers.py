@@ -22,9 +22,10 @@ from service.embedded import embedded_servers
 
 
 @dataclass(frozen=True)
-class TestServers:
+class RealServers:
     database_url: str
     redis_url: str
+    log_dir: Path | None  # the embedded servers' logs; None for configured servers
 
 
 @contextlib.contextmanager
@@ -60,13 +61,15 @@ def _drop_tenants(database_url: str, admin_url: str) -> None:
 
 
 @contextlib.contextmanager
-def test_servers(data_dir: Path) -> Iterator[TestServers]:
+def real_servers(data_dir: Path) -> Iterator[RealServers]:
     database_url = os.environ.get("TEST_DATABASE_URL")
     redis_url = os.environ.get("TEST_REDIS_URL")
     with contextlib.ExitStack() as stack:
+        log_dir = None
         if not (database_url and redis_url):
             embedded = stack.enter_context(embedded_servers(data_dir, fast=True))
             database_url = database_url or embedded.database_url
             redis_url = redis_url or embedded.redis_url
+            log_dir = data_dir / "logs"
         database_url = stack.enter_context(_fresh_database(database_url))
-        yield TestServers(database_url, redis_url)
+        yield RealServers(database_url, redis_url, log_dir)

@@ -1,0 +1,253 @@
+"""The postgres driver on a real cluster: every step converges when run twice or resumed."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.credentials import scram_verifier
+from service.lifecycle import AccountState, OperationKind, OperationState
+from service.models import Account, Operation
+from service.operations import DriverOutcome, begin_operation
+from service.settings import Settings
+from service.tenants import tenant_names
+from service.tokens import ensure_organization
+from tests.integration.tenant import database_exists, login, role_exists, superuser
+from workers.drivers.base import AccountSpec, DriverError, TransientDriverError
+from workers.drivers.postgres import PostgresDriver
+from workers.execute import Outcome, execute_operation
+
+PASSWORD = "Driver-Test-Pw-1"
+
+
+@pytest.fixture
+def driver(settings: Settings) -> PostgresDriver:
+    url = settings.tenant_url()
+    assert url is not None
+    return PostgresDriver(url, connection_limits=settings.edition_connection_limits)
+
+
+@pytest.fixture
+def spec(settings: Settings) -> Iterator[AccountSpec]:
+    locator = "ZZ" + "".join(secrets.choice("0123456789") for _ in range(6))
+    names = tenant_names(locator, "admin")
+    yield AccountSpec(
+        organization_name="DRIVER_TESTS",
+        name=f"DRIVER_{locator}",
+        locator=locator,
+        edition="STANDARD",
+        region="AWS_US_WEST_2",
+        tenant_database=names.database,
+        tenant_role=names.role,
+        request={},
+        password_verifier=scram_verifier(PASSWORD),
+    )
+    with superuser(settings) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(names.database)
+            )
+        )
+        admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(names.role)))
+
+
+def credentials(outcome: DriverOutcome) -> dict[str, Any]:
+    assert outcome.credentials is not None
+    return outcome.credentials
+
+
+def assert_usable(outcome: DriverOutcome, settings: Settings, spec: AccountSpec) -> None:
+    with login(credentials(outcome), PASSWORD) as session:
+        assert session.execute("SELECT current_database()").fetchone() == (spec.tenant_database,)
+    with superuser(settings) as admin:
+        owner, limit = admin.execute(
+            "SELECT pg_get_userbyid(datdba), datconnlimit FROM pg_database WHERE datname = %s",
+            (spec.tenant_database,),
+        ).fetchone() or (None, None)
+    assert (owner, limit) == (spec.tenant_role, settings.edition_connection_limits["STANDARD"])
+
+
+def test_create_twice_converges(
+    driver: PostgresDriver, spec: AccountSpec, settings: Settings
+) -> None:
+    driver.create(spec)
+    outcome = driver.create(spec)
+    assert_usable(outcome, settings, spec)
+
+
+def test_a_create_resumed_after_the_role_was_made_converges(
+    driver: PostgresDriver, spec: AccountSpec, settings: Settings
+) -> None:
+    with superuser(settings) as admin:  # the first run died after CREATE ROLE
+        admin.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(spec.tenant_role)))
+    assert_usable(driver.create(spec), settings, spec)
+
+
+def test_a_create_resumed_before_connect_was_revoked_converges(
+    driver: PostgresDriver, spec: AccountSpec, settings: Settings
+) -> None:
+    driver.create(spec)
+    with superuser(settings) as admin:  # as if the first run died before REVOKE
+        admin.execute(
+            sql.SQL("GRANT CONNECT ON DATABASE {} TO PUBLIC").format(
+                sql.Identifier(spec.tenant_database)
+            )
+        )
+    driver.create(spec)
+    with superuser(settings) as admin:
+        allowed = admin.execute(
+            "SELECT has_database_privilege('public', %s, 'CONNECT')", (spec.tenant_database,)
+        ).fetchone()
+    assert allowed == (False,)
+
+
+def test_drop_undrop_and_rotate_twice_converge(
+    driver: PostgresDriver, spec: AccountSpec, settings: Settings
+) -> None:
+    outcome = driver.create(spec)
+    driver.drop(spec)
+    driver.drop(spec)
+    with pytest.raises(psycopg.OperationalError, match="not permitted to log in"):
+        login(credentials(outcome), PASSWORD)
+    driver.undrop(spec)
+    driver.undrop(spec)
+    driver.rotate(spec)
+    driver.rotate(spec)
+    assert_usable(outcome, settings, spec)
+
+
+def test_purge_twice_and_a_resumed_purge_converge(
+    driver: PostgresDriver, spec: AccountSpec, settings: Settings
+) -> None:
+    driver.create(spec)
+    with superuser(settings) as admin:  # the first run died after DROP DATABASE
+        admin.execute(
+            sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(spec.tenant_database))
+        )
+    driver.purge(spec)
+    driver.purge(spec)
+    assert not database_exists(settings, spec.tenant_database)
+    assert not role_exists(settings, spec.tenant_role)
+
+
+def test_steps_on_a_missing_role_fail_permanently(
+    driver: PostgresDriver, spec: AccountSpec
+) -> None:
+    for step in (driver.drop, driver.undrop, driver.rotate):
+        with pytest.raises(DriverError, match="does not exist") as caught:
+            step(spec)
+        assert not isinstance(caught.value, TransientDriverError)
+
+
+def test_an_unreachable_cluster_is_a_transient_error(spec: AccountSpec, settings: Settings) -> None:
+    driver = PostgresDriver(
+        "postgresql://postgres@127.0.0.1:1/postgres",
+        connection_limits=settings.edition_connection_limits,
+    )
+    with pytest.raises(TransientDriverError):
+        driver.create(spec)
+
+
+class FailsAfterCreating(PostgresDriver):
+    """Makes the role and database, then fails for good: the executor must clean up."""
+
+    def create(self, account: AccountSpec) -> DriverOutcome:
+        super().create(account)
+        raise DriverError("the cluster rejected the last step")
+
+
+class TransientThenFine(PostgresDriver):
+    def __init__(self, *args: Any, failures: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.failures = failures
+
+    def create(self, account: AccountSpec) -> DriverOutcome:
+        if self.failures:
+            self.failures -= 1
+            raise TransientDriverError("too many connections")
+        return super().create(account)
+
+
+def _queued_create(engine: Engine, spec: AccountSpec) -> Operation:
+    """An accepted create, written the way the API writes it (but never published)."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        organization = ensure_organization(session, spec.organization_name)
+        account = Account(
+            organization_id=organization.id,
+            name=spec.name,
+            state=AccountState.CREATING,
+            account_locator=spec.locator,
+            edition=spec.edition,
+            region=spec.region,
+            tenant_database=spec.tenant_database,
+            tenant_role=spec.tenant_role,
+        )
+        session.add(account)
+        session.flush()
+        operation = begin_operation(account, OperationKind.CREATE, {}, "driver-test")
+        operation.password_verifier = spec.password_verifier
+        session.add(operation)
+    return operation
+
+
+def test_a_create_that_fails_for_good_removes_what_it_made(
+    engine: Engine, spec: AccountSpec, settings: Settings
+) -> None:
+    url = settings.tenant_url()
+    assert url is not None
+    driver = FailsAfterCreating(url, connection_limits=settings.edition_connection_limits)
+    operation = _queued_create(engine, spec)
+    outcome = execute_operation(sessionmaker(engine), driver, operation.id, max_attempts=3)
+    assert outcome is Outcome.FAILED
+    assert not database_exists(settings, spec.tenant_database)
+    assert not role_exists(settings, spec.tenant_role)
+    with Session(engine) as session:
+        stored = session.get(Operation, operation.id)
+        assert stored is not None
+        assert stored.state == OperationState.FAILED
+        assert "rejected the last step" in (stored.error or "")
+        assert stored.password_verifier is None
+
+
+def test_transient_failures_are_retried_until_the_attempts_run_out(
+    engine: Engine, spec: AccountSpec, settings: Settings
+) -> None:
+    url = settings.tenant_url()
+    assert url is not None
+    driver = TransientThenFine(
+        url, connection_limits=settings.edition_connection_limits, failures=1
+    )
+    operation = _queued_create(engine, spec)
+    sessions = sessionmaker(engine)
+    assert execute_operation(sessions, driver, operation.id, max_attempts=3) is Outcome.RETRY
+    assert execute_operation(sessions, driver, operation.id, max_attempts=3) is Outcome.SUCCEEDED
+    assert execute_operation(sessions, driver, operation.id, max_attempts=3) is Outcome.SKIPPED
+    with Session(engine) as session:
+        stored = session.get(Operation, operation.id)
+        assert stored is not None
+        assert (stored.state, stored.attempts) == (OperationState.SUCCEEDED, 2)
+
+
+def test_transient_failures_fail_the_operation_after_the_last_attempt(
+    engine: Engine, spec: AccountSpec, settings: Settings
+) -> None:
+    url = settings.tenant_url()
+    assert url is not None
+    driver = TransientThenFine(
+        url, connection_limits=settings.edition_connection_limits, failures=9
+    )
+    operation = _queued_create(engine, spec)
+    sessions = sessionmaker(engine)
+    assert execute_operation(sessions, driver, operation.id, max_attempts=2) is Outcome.RETRY
+    assert execute_operation(sessions, driver, operation.id, max_attempts=2) is Outcome.FAILED
+    with Session(engine) as session:
+        stored = session.get(Operation, operation.id)
+        assert stored is not None
+        assert "after 2 attempts" in (stored.error or "")
