@@ -198,21 +198,21 @@ async def test_rotation_of_a_dropped_account_is_409(client: Client, tenant: Tena
 
 def _redis_text(redis_url: str) -> str:
     """Every value in Redis, with Celery message bodies decoded."""
-    client = Redis.from_url(redis_url)
+    client = Redis.from_url(redis_url, decode_responses=True)
     parts: list[str] = []
     for key in client.scan_iter():
-        kind = client.type(key).decode()
-        values: list[bytes] = []
+        kind = client.type(key)
+        values: list[str] = []
         if kind == "list":
-            values = list(client.lrange(key, 0, -1))
+            values = [str(v) for v in client.lrange(key, 0, -1)]
         elif kind == "hash":
-            values = list(client.hgetall(key).values())
+            values = [str(v) for v in client.hgetall(key).values()]
         elif kind == "string":
-            values = [client.get(key) or b""]
+            values = [str(client.get(key) or "")]
         elif kind == "zset":
-            values = list(client.zrange(key, 0, -1))
+            values = [str(v) for v in client.zrange(key, 0, -1)]
         for raw in values:
-            parts.append(raw.decode(errors="replace"))
+            parts.append(raw)
             with contextlib.suppress(ValueError, KeyError, TypeError):
                 parts.append(base64.b64decode(json.loads(raw)["body"]).decode(errors="replace"))
     client.close()
