@@ -27,7 +27,8 @@ TASK_FOR_KIND: dict[OperationKind, str] = {
     OperationKind.ROTATE: "provisioner.rotate_credentials",
 }
 SCAN_DUE_PURGES = "provisioner.scan_due_purges"
-REPUBLISH_QUEUED = "provisioner.republish_queued"
+REPUBLISH_STRANDED = "provisioner.republish_stranded"
+FORGET_IDEMPOTENCY_KEYS = "provisioner.forget_idempotency_keys"
 
 
 def require_redis_url(settings: Settings) -> str:

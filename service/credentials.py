@@ -8,6 +8,8 @@ create (or rotate) result hands it over once.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import secrets
 import string
 from pathlib import Path
@@ -72,6 +74,7 @@ class PasswordSeal:
     """Seals passwords with the server key (Fernet: AES-128-CBC + HMAC-SHA256)."""
 
     def __init__(self, key: str) -> None:
+        self._digest_key = hashlib.sha256(b"account-provisioner digest\0" + key.encode()).digest()
         try:
             self._fernet = Fernet(key.encode())
         except ValueError as exc:
@@ -82,6 +85,10 @@ class PasswordSeal:
 
     def seal(self, password: str) -> str:
         return self._fernet.encrypt(password.encode()).decode()
+
+    def digest(self, data: bytes) -> str:
+        """A keyed digest (HMAC-SHA256 under a key derived from the server key)."""
+        return hmac.new(self._digest_key, data, hashlib.sha256).hexdigest()
 
     def open(self, sealed: str) -> str:
         try:

@@ -35,13 +35,22 @@ def create_web_engine(database_url: str, *, pool_size: int) -> AsyncEngine:
     )
 
 
-def create_sync_engine(database_url: str, *, pool_size: int = 2) -> Engine:
+def create_sync_engine(
+    database_url: str, *, pool_size: int = 2, idle_in_transaction_seconds: int | None = None
+) -> Engine:
+    """A psycopg engine; workers pass `idle_in_transaction_seconds` to bound held row locks."""
+    options = (
+        # Keepalives let the server notice a vanished worker host and release its row locks.
+        "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3"
+    )
+    if idle_in_transaction_seconds is not None:
+        options += f" -c idle_in_transaction_session_timeout={idle_in_transaction_seconds * 1000}"
     return create_engine(
         with_driver(database_url, SYNC_DRIVER),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        connect_args={"connect_timeout": 5},
+        connect_args={"connect_timeout": 5, "options": options},
     )
 
 

@@ -138,6 +138,23 @@ class Account(Base):
     moved_on: Mapped[datetime | None] = mapped_column(Timestamp)
 
 
+class IdempotencyKey(Base):
+    """The first answer to a mutating request sent with an `Idempotency-Key`, for replays."""
+
+    __tablename__ = "idempotency_keys"
+
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # HMAC of the request under the server key: equal requests, equal fingerprints.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    response_headers: Mapped[dict[str, str] | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now(), index=True)
+
+
 class Operation(Base):
     __tablename__ = "operations"
     __table_args__ = (
@@ -152,6 +169,11 @@ class Operation(Base):
             "ix_operations_queued_created_at",
             "created_at",
             postgresql_where=text("state = 'queued'"),
+        ),
+        Index(
+            "ix_operations_running_claimed_at",
+            "claimed_at",
+            postgresql_where=text("state = 'running'"),
         ),
     )
 
@@ -178,5 +200,8 @@ class Operation(Base):
     request_id: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
     started_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # When a worker last claimed it; with the row lock it holds while executing, this is the
+    # lease: a running operation that is unlocked and claimed long ago has lost its worker.
+    claimed_at: Mapped[datetime | None] = mapped_column(Timestamp)
     finished_at: Mapped[datetime | None] = mapped_column(Timestamp)
     last_published_at: Mapped[datetime | None] = mapped_column(Timestamp)

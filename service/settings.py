@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     republish_after_seconds: float = Field(
         default=30.0, gt=0, description="A queued operation older than this is published again"
     )
+    stranded_after_seconds: float = Field(
+        default=120.0,
+        gt=60,
+        description="A running operation whose worker is gone (row unlocked) and that was "
+        "claimed longer ago than this is published again; above the longest retry backoff",
+    )
     worker_concurrency: int = Field(default=2, ge=1)
     task_time_limit_seconds: int = Field(default=600, ge=1)
     visibility_timeout_seconds: int = Field(default=3600, ge=1)

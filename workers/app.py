@@ -7,10 +7,17 @@ from pathlib import Path
 
 from celery import Celery
 
-from service.broker import REPUBLISH_QUEUED, SCAN_DUE_PURGES, create_celery
+from service.broker import (
+    FORGET_IDEMPOTENCY_KEYS,
+    REPUBLISH_STRANDED,
+    SCAN_DUE_PURGES,
+    create_celery,
+)
 from service.settings import Settings
 from workers.resources import WorkerResources
 from workers.tasks import register_tasks
+
+FORGET_KEYS_INTERVAL_SECONDS = 3600.0
 
 
 def create_worker_app(settings: Settings) -> tuple[Celery, WorkerResources]:
@@ -24,10 +31,15 @@ def create_worker_app(settings: Settings) -> tuple[Celery, WorkerResources]:
             # A scan nobody ran in time is superseded by the next one.
             "options": {"expires": settings.purge_interval_seconds},
         },
-        "republish-queued": {
-            "task": REPUBLISH_QUEUED,
+        "republish-stranded": {
+            "task": REPUBLISH_STRANDED,
             "schedule": settings.republish_after_seconds,
             "options": {"expires": settings.republish_after_seconds},
+        },
+        "forget-idempotency-keys": {
+            "task": FORGET_IDEMPOTENCY_KEYS,
+            "schedule": FORGET_KEYS_INTERVAL_SECONDS,
+            "options": {"expires": FORGET_KEYS_INTERVAL_SECONDS},
         },
     }
     return app, resources

@@ -59,6 +59,7 @@ def _claim(sessions: sessionmaker[Session], operation_id: uuid.UUID) -> bool:
         operation.state = OperationState.RUNNING
         operation.attempts += 1
         operation.started_at = operation.started_at or _now()
+        operation.claimed_at = _now()
         return True
 
 
@@ -79,36 +80,47 @@ def execute_operation(
         )
         if operation is None or operation.state in TERMINAL_OPERATION_STATES:
             return Outcome.SKIPPED
-        account = session.get(Account, operation.account_id)
-        organization = session.get(Organization, operation.organization_id)
-        if account is None or organization is None:  # pragma: no cover - FK-protected
-            raise RuntimeError(f"operation {operation_id} lost its account or organization")
-        spec = AccountSpec(
-            organization_name=organization.name,
-            name=account.name,
-            locator=account.account_locator,
-            edition=account.edition,
-            region=account.region or "",
-            tenant_database=account.tenant_database or "",
-            tenant_role=account.tenant_role or "",
-            request=dict(operation.request),
-            password_verifier=operation.password_verifier,
-        )
-        try:
-            outcome = _step_for(driver, operation.kind)(spec)
-        except TransientDriverError as exc:
-            if operation.attempts < max_attempts:
-                log.warning("operation %s: transient failure, will retry: %s", operation_id, exc)
-                return Outcome.RETRY
-            return _fail(
-                session, driver, spec, operation, f"{exc} (after {operation.attempts} attempts)"
-            )
-        except DriverError as exc:
-            return _fail(session, driver, spec, operation, str(exc))
-        session.refresh(account, with_for_update=True)
-        complete_operation(operation, account, outcome, _now())
-        log.info("operation %s (%s %s) succeeded", operation_id, operation.kind, account.name)
-        return Outcome.SUCCEEDED
+        return _perform(session, driver, operation, max_attempts)
+
+
+def _spec(session: Session, operation: Operation) -> tuple[Account, AccountSpec]:
+    account = session.get(Account, operation.account_id)
+    organization = session.get(Organization, operation.organization_id)
+    if account is None or organization is None:  # pragma: no cover - FK-protected
+        raise RuntimeError(f"operation {operation.id} lost its account or organization")
+    return account, AccountSpec(
+        organization_name=organization.name,
+        name=account.name,
+        locator=account.account_locator,
+        edition=account.edition,
+        region=account.region or "",
+        tenant_database=account.tenant_database or "",
+        tenant_role=account.tenant_role or "",
+        request=dict(operation.request),
+        password_verifier=operation.password_verifier,
+    )
+
+
+def _perform(
+    session: Session, driver: ProvisioningDriver, operation: Operation, max_attempts: int
+) -> Outcome:
+    account, spec = _spec(session, operation)
+    if operation.attempts > max_attempts:  # every earlier attempt lost its worker mid-step
+        return _fail(session, driver, spec, operation, f"gave up after {max_attempts} attempts")
+    try:
+        outcome = _step_for(driver, operation.kind)(spec)
+    except TransientDriverError as exc:
+        if operation.attempts < max_attempts:
+            log.warning("operation %s: transient failure, will retry: %s", operation.id, exc)
+            return Outcome.RETRY
+        reason = f"{exc} (after {operation.attempts} attempts)"
+        return _fail(session, driver, spec, operation, reason)
+    except DriverError as exc:
+        return _fail(session, driver, spec, operation, str(exc))
+    session.refresh(account, with_for_update=True)
+    complete_operation(operation, account, outcome, _now())
+    log.info("operation %s (%s %s) succeeded", operation.id, operation.kind, account.name)
+    return Outcome.SUCCEEDED
 
 
 def _fail(

@@ -32,7 +32,11 @@ class WorkerResources:
             # A forked child must not reuse the parent's pooled connections.
             if self._engine is not None:
                 self._engine.dispose(close=False)
-            self._engine = create_sync_engine(self._database_url)
+            # A step holds its operation's row lock; never longer than the task may run.
+            self._engine = create_sync_engine(
+                self._database_url,
+                idle_in_transaction_seconds=self.settings.task_time_limit_seconds + 30,
+            )
             self._sessions = sync_sessions(self._engine)
             self._driver = create_driver(self.settings)
             self._pid = os.getpid()

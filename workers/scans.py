@@ -1,4 +1,4 @@
-"""Beat jobs: start the purge of accounts whose grace period ended; republish stuck operations."""
+"""Beat jobs: purge accounts past their grace period; republish operations whose hand-off broke."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.lifecycle import AccountState, OperationKind, OperationState
@@ -56,36 +56,61 @@ def start_due_purges(
     return started
 
 
-def republish_queued(
+def republish_stranded(
     sessions: sessionmaker[Session],
     publish: Publish,
     *,
-    older_than: timedelta,
+    queued_after: timedelta,
+    running_after: timedelta,
     batch: int = SCAN_BATCH,
 ) -> int:
-    """Publish again the operations still queued after `older_than` (a lost hand-off).
+    """Publish again the operations whose hand-off was lost.
 
+    Queued ones older than `queued_after` (the broker was down, or the API died between commit
+    and publish) and running ones claimed longer ago than `running_after` whose row nobody
+    holds (`SKIP LOCKED`): a live worker keeps its operation's row locked for the whole step.
     A duplicate message is harmless: executing a finished or running operation is a no-op.
     """
-    cutoff = datetime.now(UTC) - older_than
+    now = datetime.now(UTC)
+    queued_cutoff, running_cutoff = now - queued_after, now - running_after
     with sessions.begin() as session:
         operations = session.scalars(
             select(Operation)
             .where(
-                Operation.state == OperationState.QUEUED,
-                Operation.created_at <= cutoff,
-                or_(Operation.last_published_at.is_(None), Operation.last_published_at <= cutoff),
+                or_(
+                    and_(
+                        Operation.state == OperationState.QUEUED,
+                        Operation.created_at <= queued_cutoff,
+                        or_(
+                            Operation.last_published_at.is_(None),
+                            Operation.last_published_at <= queued_cutoff,
+                        ),
+                    ),
+                    and_(
+                        Operation.state == OperationState.RUNNING,
+                        Operation.claimed_at <= running_cutoff,
+                        or_(
+                            Operation.last_published_at.is_(None),
+                            Operation.last_published_at <= running_cutoff,
+                        ),
+                    ),
+                )
             )
             .order_by(Operation.created_at)
             .limit(batch)
             .with_for_update(skip_locked=True)
         ).all()
-        now = datetime.now(UTC)
         for operation in operations:
             operation.last_published_at = now
-        handed = [(operation.kind, operation.id) for operation in operations]
-    for kind, operation_id in handed:
+        handed = [(operation.kind, operation.id, operation.state) for operation in operations]
+    for kind, operation_id, _ in handed:
         publish(kind, operation_id)
     if handed:
-        log.warning("republished %d operations still queued after %s", len(handed), older_than)
+        stranded = sum(1 for *_, state in handed if state == OperationState.RUNNING)
+        log.warning(
+            "republished %d operations (%d queued, %d running without a worker)",
+            len(handed),
+            len(handed) - stranded,
+            stranded,
+        )
     return len(handed)

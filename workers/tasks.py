@@ -10,11 +10,17 @@ from typing import Any
 
 from celery import Celery, Task
 
-from service.broker import REPUBLISH_QUEUED, SCAN_DUE_PURGES, TASK_FOR_KIND
+from service import idempotency
+from service.broker import (
+    FORGET_IDEMPOTENCY_KEYS,
+    REPUBLISH_STRANDED,
+    SCAN_DUE_PURGES,
+    TASK_FOR_KIND,
+)
 from service.lifecycle import OperationKind
 from workers.execute import Outcome, execute_operation
 from workers.resources import WorkerResources
-from workers.scans import republish_queued, start_due_purges
+from workers.scans import republish_stranded, start_due_purges
 
 MAX_BACKOFF_SECONDS = 60.0
 
@@ -54,10 +60,16 @@ def register_tasks(app: Celery, resources: WorkerResources) -> None:
     def scan_due_purges() -> int:
         return start_due_purges(resources.sessions, publish)
 
-    @app.task(name=REPUBLISH_QUEUED)
+    @app.task(name=REPUBLISH_STRANDED)
     def republish() -> int:
-        return republish_queued(
+        return republish_stranded(
             resources.sessions,
             publish,
-            older_than=timedelta(seconds=settings.republish_after_seconds),
+            queued_after=timedelta(seconds=settings.republish_after_seconds),
+            running_after=timedelta(seconds=settings.stranded_after_seconds),
         )
+
+    @app.task(name=FORGET_IDEMPOTENCY_KEYS)
+    def forget_idempotency_keys() -> int:
+        with resources.sessions.begin() as session:
+            return idempotency.forget_expired(session)

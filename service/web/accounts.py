@@ -1,12 +1,16 @@
-"""The accounts resource: list, create, get, drop and undrop."""
+"""The accounts resource: list, create, get, drop, undrop and rotate credentials."""
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from service import idempotency
 from service.accounts import (
     AcceptContext,
     create_account,
@@ -18,9 +22,10 @@ from service.errors import InvalidArgument
 from service.listing import MAX_SHOW_LIMIT, get_account, list_accounts
 from service.models import Operation
 from service.names import normalize_account_name
-from service.results import accepted, success_body
+from service.results import ResultResponse, accepted, success_body
 from service.roles import Permission
 from service.schemas import AccountCreate, render_account
+from service.tokens import Principal
 from service.web.auth import authorize
 from service.web.keys import PUBLISHER, REQUEST_ID, SEAL, SESSIONS, SETTINGS
 from service.web.passwords import new_password
@@ -28,6 +33,8 @@ from service.web.query import parse_bool, parse_int, query_params
 from service.web.responses import json_response, result_response
 
 log = logging.getLogger(__name__)
+
+UseCase = Callable[[AsyncSession, AcceptContext], Awaitable[Operation | None]]
 
 
 async def list_accounts_handler(request: web.Request) -> web.Response:
@@ -58,17 +65,19 @@ async def get_account_handler(request: web.Request) -> web.Response:
 async def create_account_handler(request: web.Request) -> web.Response:
     principal = await authorize(request, Permission.MUTATE_ACCOUNTS)
     settings = request.app[SETTINGS]
+    raw = await _json_body(request)
     body = AccountCreate.parse(
-        await _json_body(request),
+        raw,
         regions=settings.regions,
         default_region=settings.default_region,
         region_group=settings.region_group,
     )
-    ctx = AcceptContext(principal, request[REQUEST_ID])
     password = await new_password(body.admin_password, request.app[SEAL])
-    async with request.app[SESSIONS].begin() as session:
-        operation = await create_account(session, ctx, body, password)
-    return await _accepted(request, operation)
+
+    async def run(session: AsyncSession, ctx: AcceptContext) -> Operation:
+        return await create_account(session, ctx, body, password)
+
+    return await _accept(request, principal, {"create": raw}, run)
 
 
 async def drop_account_handler(request: web.Request) -> web.Response:
@@ -77,31 +86,33 @@ async def drop_account_handler(request: web.Request) -> web.Response:
     params = query_params(request)
     grace_days = parse_int(params, "gracePeriodInDays", low=3, high=90)
     if_exists = parse_bool(params, "ifExists", default=False)
-    ctx = AcceptContext(principal, request[REQUEST_ID])
-    async with request.app[SESSIONS].begin() as session:
-        operation = await drop_account(session, ctx, name, grace_days, if_exists=if_exists)
-    if operation is None:
-        return json_response(success_body(message=f"account {name} does not exist or is dropped"))
-    return await _accepted(request, operation)
+
+    async def run(session: AsyncSession, ctx: AcceptContext) -> Operation | None:
+        return await drop_account(session, ctx, name, grace_days, if_exists=if_exists)
+
+    summary = {"drop": name, "gracePeriodInDays": grace_days, "ifExists": if_exists}
+    return await _accept(request, principal, summary, run)
 
 
 async def undrop_account_handler(request: web.Request) -> web.Response:
     principal = await authorize(request, Permission.MUTATE_ACCOUNTS)
     name = normalize_account_name(request.match_info["name"])
-    ctx = AcceptContext(principal, request[REQUEST_ID])
-    async with request.app[SESSIONS].begin() as session:
-        operation = await undrop_account(session, ctx, name)
-    return await _accepted(request, operation)
+
+    async def run(session: AsyncSession, ctx: AcceptContext) -> Operation:
+        return await undrop_account(session, ctx, name)
+
+    return await _accept(request, principal, {"undrop": name}, run)
 
 
 async def rotate_credentials_handler(request: web.Request) -> web.Response:
     principal = await authorize(request, Permission.MUTATE_ACCOUNTS)
     name = normalize_account_name(request.match_info["name"])
-    ctx = AcceptContext(principal, request[REQUEST_ID])
     password = await new_password(None, request.app[SEAL])
-    async with request.app[SESSIONS].begin() as session:
-        operation = await rotate_credentials(session, ctx, name, password)
-    return await _accepted(request, operation)
+
+    async def run(session: AsyncSession, ctx: AcceptContext) -> Operation:
+        return await rotate_credentials(session, ctx, name, password)
+
+    return await _accept(request, principal, {"rotateCredentials": name}, run)
 
 
 async def _json_body(request: web.Request) -> object:
@@ -114,11 +125,37 @@ async def _json_body(request: web.Request) -> object:
         raise InvalidArgument("request body is not valid JSON") from None
 
 
-async def _accepted(request: web.Request, operation: Operation) -> web.Response:
-    """Answer 202 for a committed operation, after handing it to the workers."""
+async def _accept(
+    request: web.Request, principal: Principal, summary: dict[str, Any], run: UseCase
+) -> web.Response:
+    """Run one mutation in one transaction (honouring an Idempotency-Key), commit, publish."""
+    key = idempotency.validate_key(request.headers.get(idempotency.HEADER))
+    ctx = AcceptContext(principal, request[REQUEST_ID])
+    organization_id = principal.organization_id
+    async with request.app[SESSIONS].begin() as session:
+        if key is not None:
+            fingerprint = idempotency.fingerprint(request.app[SEAL], summary)
+            replay = await idempotency.reserve(session, organization_id, key, fingerprint)
+            if replay is not None:
+                return result_response(replay)
+        operation = await run(session, ctx)
+        answer = (
+            accepted(operation.id)
+            if operation is not None
+            else ResultResponse(200, success_body(message="nothing to do: no such active account"))
+        )
+        if key is not None:
+            await idempotency.remember(session, organization_id, key, answer)
+    if operation is not None:
+        await _hand_over(request, operation)
+    return result_response(answer)
+
+
+async def _hand_over(request: web.Request, operation: Operation) -> None:
+    """Publish a committed operation; if that fails, the republish sweep will."""
     try:
         await request.app[PUBLISHER].enqueue(operation.kind, operation.id)
-    except Exception:  # the row is committed: the republish sweep will hand it over
+    except Exception:
         log.warning(
             "could not publish operation %s request_id=%s; the sweep will republish it",
             operation.id,
@@ -131,4 +168,3 @@ async def _accepted(request: web.Request, operation: Operation) -> web.Response:
         operation.id,
         request[REQUEST_ID],
     )
-    return result_response(accepted(operation.id))
