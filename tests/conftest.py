@@ -32,6 +32,7 @@ LATENCY_PATTERN = r"^[a-z]+:SLOW_"
 SLOW_SECONDS = 3.0
 PURGE_INTERVAL_SECONDS = 1.0
 REPUBLISH_AFTER_SECONDS = 2.0
+STRANDED_AFTER_SECONDS = 61.0  # the least allowed; tests backdate claims well past it
 
 
 @pytest.fixture(scope="session")
@@ -56,6 +57,7 @@ def settings(servers: RealServers, tmp_path_factory: pytest.TempPathFactory) -> 
         queue_name=f"provisioner-test-{uuid.uuid4().hex[:8]}",
         purge_interval_seconds=PURGE_INTERVAL_SECONDS,
         republish_after_seconds=REPUBLISH_AFTER_SECONDS,
+        stranded_after_seconds=STRANDED_AFTER_SECONDS,
         driver="postgres",
         simulated_failure_pattern=FAILURE_PATTERN,
         simulated_latency_seconds=SLOW_SECONDS,

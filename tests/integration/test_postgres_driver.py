@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,19 +11,15 @@ from psycopg import sql
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.credentials import scram_verifier
-from service.lifecycle import AccountState, OperationKind, OperationState
-from service.models import Account, Operation
-from service.operations import DriverOutcome, begin_operation
+from service.lifecycle import OperationState
+from service.models import Operation
+from service.operations import DriverOutcome
 from service.settings import Settings
-from service.tenants import tenant_names
-from service.tokens import ensure_organization
+from tests.integration.rows import PASSWORD, new_spec, queued_create
 from tests.integration.tenant import database_exists, login, role_exists, superuser
 from workers.drivers.base import AccountSpec, DriverError, TransientDriverError
 from workers.drivers.postgres import PostgresDriver
 from workers.execute import Outcome, execute_operation
-
-PASSWORD = "Driver-Test-Pw-1"
 
 
 @pytest.fixture
@@ -36,26 +31,15 @@ def driver(settings: Settings) -> PostgresDriver:
 
 @pytest.fixture
 def spec(settings: Settings) -> Iterator[AccountSpec]:
-    locator = "ZZ" + "".join(secrets.choice("0123456789") for _ in range(6))
-    names = tenant_names(locator, "admin")
-    yield AccountSpec(
-        organization_name="DRIVER_TESTS",
-        name=f"DRIVER_{locator}",
-        locator=locator,
-        edition="STANDARD",
-        region="AWS_US_WEST_2",
-        tenant_database=names.database,
-        tenant_role=names.role,
-        request={},
-        password_verifier=scram_verifier(PASSWORD),
-    )
+    made = new_spec()
+    yield made
     with superuser(settings) as admin:
         admin.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(names.database)
+                sql.Identifier(made.tenant_database)
             )
         )
-        admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(names.role)))
+        admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(made.tenant_role)))
 
 
 def credentials(outcome: DriverOutcome) -> dict[str, Any]:
@@ -175,35 +159,13 @@ class TransientThenFine(PostgresDriver):
         return super().create(account)
 
 
-def _queued_create(engine: Engine, spec: AccountSpec) -> Operation:
-    """An accepted create, written the way the API writes it (but never published)."""
-    with Session(engine, expire_on_commit=False) as session, session.begin():
-        organization = ensure_organization(session, spec.organization_name)
-        account = Account(
-            organization_id=organization.id,
-            name=spec.name,
-            state=AccountState.CREATING,
-            account_locator=spec.locator,
-            edition=spec.edition,
-            region=spec.region,
-            tenant_database=spec.tenant_database,
-            tenant_role=spec.tenant_role,
-        )
-        session.add(account)
-        session.flush()
-        operation = begin_operation(account, OperationKind.CREATE, {}, "driver-test")
-        operation.password_verifier = spec.password_verifier
-        session.add(operation)
-    return operation
-
-
 def test_a_create_that_fails_for_good_removes_what_it_made(
     engine: Engine, spec: AccountSpec, settings: Settings
 ) -> None:
     url = settings.tenant_url()
     assert url is not None
     driver = FailsAfterCreating(url, connection_limits=settings.edition_connection_limits)
-    operation = _queued_create(engine, spec)
+    operation = queued_create(engine, spec)
     outcome = execute_operation(sessionmaker(engine), driver, operation.id, max_attempts=3)
     assert outcome is Outcome.FAILED
     assert not database_exists(settings, spec.tenant_database)
@@ -224,7 +186,7 @@ def test_transient_failures_are_retried_until_the_attempts_run_out(
     driver = TransientThenFine(
         url, connection_limits=settings.edition_connection_limits, failures=1
     )
-    operation = _queued_create(engine, spec)
+    operation = queued_create(engine, spec)
     sessions = sessionmaker(engine)
     assert execute_operation(sessions, driver, operation.id, max_attempts=3) is Outcome.RETRY
     assert execute_operation(sessions, driver, operation.id, max_attempts=3) is Outcome.SUCCEEDED
@@ -243,7 +205,7 @@ def test_transient_failures_fail_the_operation_after_the_last_attempt(
     driver = TransientThenFine(
         url, connection_limits=settings.edition_connection_limits, failures=9
     )
-    operation = _queued_create(engine, spec)
+    operation = queued_create(engine, spec)
     sessions = sessionmaker(engine)
     assert execute_operation(sessions, driver, operation.id, max_attempts=2) is Outcome.RETRY
     assert execute_operation(sessions, driver, operation.id, max_attempts=2) is Outcome.FAILED

@@ -1,0 +1,56 @@
+"""Operations written the way the API writes them, for tests that drive workers directly."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from service.credentials import scram_verifier
+from service.lifecycle import AccountState, OperationKind
+from service.models import Account, Operation
+from service.operations import begin_operation
+from service.tenants import tenant_names
+from service.tokens import ensure_organization
+from workers.drivers.base import AccountSpec
+
+PASSWORD = "Driver-Test-Pw-1"
+
+
+def new_spec(organization: str = "DRIVER_TESTS") -> AccountSpec:
+    locator = "ZZ" + "".join(secrets.choice("0123456789") for _ in range(6))
+    names = tenant_names(locator, "admin")
+    return AccountSpec(
+        organization_name=organization,
+        name=f"DRIVER_{locator}",
+        locator=locator,
+        edition="STANDARD",
+        region="AWS_US_WEST_2",
+        tenant_database=names.database,
+        tenant_role=names.role,
+        request={},
+        password_verifier=scram_verifier(PASSWORD),
+    )
+
+
+def queued_create(engine: Engine, spec: AccountSpec) -> Operation:
+    """An accepted create, committed but never published."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        organization = ensure_organization(session, spec.organization_name)
+        account = Account(
+            organization_id=organization.id,
+            name=spec.name,
+            state=AccountState.CREATING,
+            account_locator=spec.locator,
+            edition=spec.edition,
+            region=spec.region,
+            tenant_database=spec.tenant_database,
+            tenant_role=spec.tenant_role,
+        )
+        session.add(account)
+        session.flush()
+        operation = begin_operation(account, OperationKind.CREATE, {}, "test-rows")
+        operation.password_verifier = spec.password_verifier
+        session.add(operation)
+    return operation
