@@ -24,14 +24,17 @@ def with_driver(database_url: str, driver: str) -> URL:
     return url.set(drivername=driver)
 
 
-def create_web_engine(database_url: str, *, pool_size: int) -> AsyncEngine:
+def create_web_engine(
+    database_url: str, *, pool_size: int, timeout_seconds: float = 5.0
+) -> AsyncEngine:
+    """Bounded waits everywhere: a database outage becomes a 503, never a hung request."""
     return create_async_engine(
         with_driver(database_url, ASYNC_DRIVER),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        pool_timeout=5,
-        connect_args={"timeout": 5, "command_timeout": 30},
+        pool_timeout=timeout_seconds,
+        connect_args={"timeout": timeout_seconds, "command_timeout": 30},
     )
 
 

@@ -177,12 +177,30 @@ class EmbeddedServers:
     database_url: str
     redis_url: str
     data_dir: Path
-    _children: list[_Child] = field(default_factory=list)
+    fast: bool = False
+    _children: dict[str, _Child] = field(default_factory=dict)
+
+    def start(self, server: str) -> None:
+        """(Re)start `postgresql` or `redis` on its stored port, with its data kept."""
+        if server in self._children:
+            return
+        if server == "postgresql":
+            child, self.database_url = _start_postgres(
+                self.data_dir, fast=self.fast, progress=lambda message: None
+            )
+        else:
+            child, self.redis_url = _start_redis(self.data_dir)
+        self._children[server] = child
+
+    def stop_server(self, server: str) -> None:
+        """Stop one server (fault injection: the other keeps running)."""
+        child = self._children.pop(server, None)
+        if child is not None:
+            child.stop()
 
     def stop(self) -> None:
-        for child in reversed(self._children):
-            child.stop()
-        self._children.clear()
+        for server in reversed(list(self._children)):
+            self.stop_server(server)
 
 
 def _spawn(
@@ -367,15 +385,14 @@ def embedded_servers(
             raise EmbeddedError(
                 f"another process is running the embedded servers in {data_dir}"
             ) from None
-        servers = EmbeddedServers("", "", data_dir)
+        servers = EmbeddedServers("", "", data_dir, fast)
         try:
             started = time.monotonic()
             say("starting PostgreSQL")
             pg_child, servers.database_url = _start_postgres(data_dir, fast=fast, progress=say)
-            servers._children.append(pg_child)
+            servers._children["postgresql"] = pg_child
             say(f"PostgreSQL ready ({time.monotonic() - started:.1f} s); starting Redis")
-            redis_child, servers.redis_url = _start_redis(data_dir)
-            servers._children.append(redis_child)
+            servers.start("redis")
             say(f"Redis ready ({time.monotonic() - started:.1f} s)")
             yield servers
         finally:

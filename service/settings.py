@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     region_group: str = "PUBLIC"
     account_url_domain: str = "accounts.provisioner.invalid"
     db_pool_size: int = Field(default=10, ge=1)
+    db_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="Longest wait for a database connection; then the API answers 503",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

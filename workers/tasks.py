@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import uuid
 from collections.abc import Callable
@@ -9,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Celery, Task
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from service import idempotency
 from service.broker import (
@@ -23,6 +25,8 @@ from workers.resources import WorkerResources
 from workers.scans import republish_stranded, start_due_purges
 
 MAX_BACKOFF_SECONDS = 60.0
+DATABASE_OUTAGES = (OperationalError, InterfaceError)
+log = logging.getLogger(__name__)
 
 
 def retry_delay(retries: int) -> float:
@@ -41,12 +45,17 @@ def register_tasks(app: Celery, resources: WorkerResources) -> None:
     def operation_task(name: str) -> Callable[..., Any]:
         @app.task(name=name, bind=True, max_retries=None)
         def run(task: Task[Any, Any], operation_id: str) -> str:
-            outcome = execute_operation(
-                resources.sessions,
-                resources.driver,
-                uuid.UUID(operation_id),
-                max_attempts=settings.max_attempts,
-            )
+            try:
+                outcome = execute_operation(
+                    resources.sessions,
+                    resources.driver,
+                    uuid.UUID(operation_id),
+                    max_attempts=settings.max_attempts,
+                )
+            except DATABASE_OUTAGES as exc:
+                # The control-plane database is unreachable: nothing was recorded; try later.
+                log.warning("operation %s: database unavailable, will retry: %s", operation_id, exc)
+                raise task.retry(countdown=retry_delay(task.request.retries)) from exc
             if outcome is Outcome.RETRY:
                 raise task.retry(countdown=retry_delay(task.request.retries))
             return outcome.value

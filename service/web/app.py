@@ -28,7 +28,11 @@ def _require_database_url(settings: Settings) -> str:
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    engine = create_web_engine(_require_database_url(settings), pool_size=settings.db_pool_size)
+    engine = create_web_engine(
+        _require_database_url(settings),
+        pool_size=settings.db_pool_size,
+        timeout_seconds=settings.db_timeout_seconds,
+    )
     app[SESSIONS] = async_sessions(engine)
     yield
     await engine.dispose()

@@ -1,0 +1,97 @@
+"""The fault suite's stack: its own embedded servers, API, worker and beat, all real processes."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from service.db import create_sync_engine
+from service.embedded import embedded_servers
+from service.migrations import upgrade_to_head
+from service.roles import Role
+from service.settings import Settings
+from service.tokens import ensure_organization, issue_token
+from tests.conftest import service_env
+from tests.faults.stack import Report, Stack, free_port
+from tests.processes import ServiceProcess, start_service
+
+SLOW_SECONDS = 3.0
+REPORTS: list[Report] = []
+
+
+def _wait_ready(base_url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base_url}/readyz", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{base_url} never became ready")
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    data_dir = Path(tempfile.mkdtemp(prefix="provisioner-faults-"))
+    data_dir.chmod(0o755)
+    try:
+        with embedded_servers(data_dir / "servers", fast=True) as servers:
+            upgrade_to_head(servers.database_url)
+            engine = create_sync_engine(servers.database_url)
+            with Session(engine) as session, session.begin():
+                organization = ensure_organization(session, f"FAULTS_{uuid.uuid4().hex[:6]}")
+                token = issue_token(session, organization, Role.ADMIN, "fault suite")
+            port = free_port()
+            settings = Settings(
+                database_url=servers.database_url,
+                redis_url=servers.redis_url,
+                data_dir=data_dir / "data",
+                api_port=port,
+                driver="postgres",
+                purge_interval_seconds=1.0,
+                republish_after_seconds=2.0,
+                simulated_latency_seconds=SLOW_SECONDS,
+                simulated_latency_pattern=r"^[a-z]+:SLOW_",
+                db_timeout_seconds=3.0,
+            )
+            env = service_env(settings)
+            logs = data_dir / "logs"
+            logs.mkdir()
+            processes: dict[str, ServiceProcess] = {}
+            try:
+                processes["worker"] = start_service("worker", env, logs, " ready.")
+                processes["beat"] = start_service("beat", env, logs, "beat: Starting")
+                processes["serve"] = start_service("serve", env, logs, "Running on")
+                base_url = f"http://127.0.0.1:{port}"
+                _wait_ready(base_url)
+                yield Stack(servers, engine, base_url, token, processes)
+            finally:
+                for process in processes.values():
+                    process.stop()
+                engine.dispose()
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def report(request: pytest.FixtureRequest) -> Iterator[Report]:
+    found = Report(request.node.name.removeprefix("test_").replace("_", " "))
+    yield found
+    REPORTS.append(found)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if REPORTS:
+        terminalreporter.section("fault injection: every accepted operation done exactly once")
+        for found in REPORTS:
+            terminalreporter.write_line(found.line())

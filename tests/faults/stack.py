@@ -1,0 +1,120 @@
+"""A whole deployment in real processes, whose servers the fault scenarios stop and start."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import psycopg
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from service.embedded import EmbeddedServers
+from service.lifecycle import TERMINAL_OPERATION_STATES, AccountState, OperationState
+from service.models import Account, Operation
+from tests.processes import ServiceProcess
+
+SETTLE_SECONDS = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Report:
+    """What one scenario did: every accepted operation must complete exactly once."""
+
+    scenario: str
+    submitted: int = 0
+    completed: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        extra = f"  ({'; '.join(self.notes)})" if self.notes else ""
+        return (
+            f"{self.scenario:<44} submitted={self.submitted:<4} completed={self.completed:<4} "
+            f"lost={self.lost:<3} duplicated={self.duplicated}{extra}"
+        )
+
+
+@dataclass
+class Stack:
+    servers: EmbeddedServers
+    engine: Engine
+    base_url: str
+    token: str
+    processes: dict[str, ServiceProcess]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def create(
+        self, http: aiohttp.ClientSession, name: str, **headers: str
+    ) -> tuple[int, str | None]:
+        body = {
+            "name": name,
+            "admin_name": "admin",
+            "email": "a@example.com",
+            "edition": "STANDARD",
+            "admin_password": "Fault-Suite-Pw-1",
+        }
+        async with http.post(
+            f"{self.base_url}/api/v2/accounts", json=body, headers={**self.headers, **headers}
+        ) as response:
+            await response.read()
+            return response.status, response.headers.get("Location")
+
+    def operations(self, handles: list[str]) -> list[Operation]:
+        ids = [uuid.UUID(handle.rsplit("/", 1)[1]) for handle in handles]
+        with Session(self.engine) as session:
+            return list(session.scalars(select(Operation).where(Operation.id.in_(ids))).all())
+
+    async def settle(self, handles: list[str]) -> None:
+        """Wait until every operation is terminal (or give up after a minute)."""
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while time.monotonic() < deadline:
+            pending = [
+                o for o in self.operations(handles) if o.state not in TERMINAL_OPERATION_STATES
+            ]
+            if not pending:
+                return
+            await asyncio.sleep(0.25)
+
+    def tally(self, report: Report, handles: list[str], name_prefix: str) -> Report:
+        """completed = succeeded operations; lost = accepted but never done (or done without a
+        tenant database); duplicated = more than one live account row for one name."""
+        succeeded = [o for o in self.operations(handles) if o.state == OperationState.SUCCEEDED]
+        report.completed = len(succeeded)
+        with Session(self.engine) as session:
+            rows = session.execute(
+                select(Account.name, Account.tenant_database).where(
+                    Account.name.like(f"{name_prefix.upper()}%"),
+                    Account.state.not_in([AccountState.FAILED, AccountState.PURGED]),
+                )
+            ).all()
+        names = [str(name) for name, _ in rows]
+        report.duplicated = len(names) - len(set(names))
+        with psycopg.connect(self.servers.database_url) as connection:
+            existing = {
+                str(row[0])
+                for row in connection.execute("SELECT datname FROM pg_database").fetchall()
+            }
+        missing = sum(1 for _, database in rows if database not in existing)
+        report.lost = report.submitted - report.completed + missing
+        return report
+
+
+async def poll_json(http: aiohttp.ClientSession, url: str, headers: dict[str, str]) -> Any:
+    async with http.get(url, headers=headers) as response:
+        return response.status, await response.json()
