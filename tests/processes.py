@@ -18,6 +18,7 @@ class ServiceProcess:
     role: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    env: dict[str, str]
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -44,7 +45,7 @@ def start_service(
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    service = ServiceProcess(role, process, log_path)
+    service = ServiceProcess(role, process, log_path, env)
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while ready_marker not in service.log():
         if process.poll() is not None or time.monotonic() > deadline:

@@ -12,6 +12,7 @@ import aiohttp
 
 from service.lifecycle import OperationState
 from tests.faults.stack import Report, Stack
+from tests.processes import start_service
 
 LONGEST_ANSWER_SECONDS = 10.0  # db_timeout_seconds (3 s) plus a generous margin
 
@@ -93,6 +94,9 @@ async def test_postgresql_stopped_under_load(stack: Stack, report: Report) -> No
         stack.servers.stop_server("postgresql")
         try:
             during = await _load(stack, http, seconds=4)
+            async with http.get(f"{stack.base_url}/readyz") as ready:
+                assert ready.status == 503
+                assert "database" in (await ready.json())["message"]
         finally:
             stack.servers.start("postgresql")
         for _ in range(100):
@@ -144,4 +148,26 @@ async def test_one_idempotency_key_sent_fifty_times_at_once(stack: Stack, report
     report.submitted = 1
     await stack.settle(list(locations))
     stack.tally(report, list(locations), "keyed_race")
+    assert (report.completed, report.lost, report.duplicated) == (1, 0, 0)
+
+
+async def test_sigterm_lets_the_worker_finish_its_operation(
+    stack: Stack, report: Report, tmp_path: Path
+) -> None:
+    async with aiohttp.ClientSession() as http:
+        status, location = await stack.create(http, "slow_shutdown")
+    assert status == 202
+    assert location is not None
+    report.submitted = 1
+    await wait_running(stack, [location])
+    worker = stack.processes["worker"]
+    worker.process.send_signal(signal.SIGTERM)
+    exit_code = worker.process.wait(30)
+    (operation,) = stack.operations([location])
+    report.notes.append(f"worker exited {exit_code} with the operation {operation.state}")
+    stack.processes["worker"] = start_service("worker", worker.env, tmp_path, " ready.")
+    stack.tally(report, [location], "slow_shutdown")
+    assert exit_code == 0
+    assert operation.state == OperationState.SUCCEEDED  # finished before exiting, not abandoned
+    assert operation.attempts == 1
     assert (report.completed, report.lost, report.duplicated) == (1, 0, 0)
