@@ -28,7 +28,7 @@ TASK_FOR_KIND: dict[OperationKind, str] = {
 }
 SCAN_DUE_PURGES = "provisioner.scan_due_purges"
 REPUBLISH_STRANDED = "provisioner.republish_stranded"
-FORGET_IDEMPOTENCY_KEYS = "provisioner.forget_idempotency_keys"
+FORGET_EXPIRED_SECRETS = "provisioner.forget_expired_secrets"
 
 
 def require_redis_url(settings: Settings) -> str:

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.credentials import PasswordSeal
-from service.errors import NotFound
+from service.credentials import PasswordSeal, SealingError
+from service.errors import Internal, NotFound
 from service.lifecycle import TERMINAL_OPERATION_STATES
 from service.models import Operation
 
@@ -58,14 +58,24 @@ def render_result(operation: Operation, password: str | None = None) -> ResultRe
 
 
 async def read_result(
-    session: AsyncSession, organization_id: int, handle: str, seal: PasswordSeal
+    session: AsyncSession,
+    organization_id: int,
+    handle: str,
+    seal: PasswordSeal,
+    *,
+    may_receive_password: bool,
 ) -> ResultResponse:
-    """The result of the caller's operation; a generated password is handed over only once.
+    """The result of the caller's operation; a generated password is handed over only once,
+    and only to a caller who may change accounts (a viewer sees null and leaves it there).
 
     The caller commits the session before answering, so the password leaves exactly once.
     """
     operation = await find_operation(session, organization_id, handle)
-    if operation.state in TERMINAL_OPERATION_STATES and operation.sealed_password is not None:
+    if (
+        may_receive_password
+        and operation.state in TERMINAL_OPERATION_STATES
+        and operation.sealed_password is not None
+    ):
         locked = await session.scalar(
             select(Operation)
             .where(Operation.id == operation.id)
@@ -73,7 +83,13 @@ async def read_result(
             .execution_options(populate_existing=True)
         )
         if locked is not None and locked.sealed_password is not None:
-            password = seal.open(locked.sealed_password)
+            try:
+                password = seal.open(locked.sealed_password)
+            except SealingError as exc:
+                raise Internal(
+                    "the generated password cannot be unsealed with this SECRET_KEY; "
+                    "rotate the credentials (POST /api/v2/accounts/{name}:rotateCredentials)"
+                ) from exc
             locked.sealed_password = None
             return render_result(locked, password)
     return render_result(operation)

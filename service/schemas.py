@@ -84,7 +84,7 @@ class AccountCreate(BaseModel):
     edition: Edition
     admin_name: StrictStr
     email: StrictStr = Field(max_length=254)
-    admin_password: StrictStr | None = Field(default=None, max_length=256)
+    admin_password: StrictStr | None = None  # length and classes: the password policy
     admin_rsa_public_key: StrictStr | None = Field(default=None, max_length=8192)
     admin_user_type: StrictStr | None = Field(default=None, max_length=64)
     first_name: StrictStr | None = Field(default=None, max_length=MAX_TEXT)

@@ -8,7 +8,7 @@ from pathlib import Path
 from celery import Celery
 
 from service.broker import (
-    FORGET_IDEMPOTENCY_KEYS,
+    FORGET_EXPIRED_SECRETS,
     REPUBLISH_STRANDED,
     SCAN_DUE_PURGES,
     create_celery,
@@ -36,8 +36,8 @@ def create_worker_app(settings: Settings) -> tuple[Celery, WorkerResources]:
             "schedule": settings.republish_after_seconds,
             "options": {"expires": settings.republish_after_seconds},
         },
-        "forget-idempotency-keys": {
-            "task": FORGET_IDEMPOTENCY_KEYS,
+        "forget-expired-secrets": {
+            "task": FORGET_EXPIRED_SECRETS,
             "schedule": FORGET_KEYS_INTERVAL_SECONDS,
             "options": {"expires": FORGET_KEYS_INTERVAL_SECONDS},
         },

@@ -135,8 +135,7 @@ def _fail(
     )
     if account is None:  # pragma: no cover - FK-protected
         raise RuntimeError(f"operation {operation.id} lost its account")
-    if operation.kind == OperationKind.CREATE:
-        _discard_partial_create(driver, spec)
+    _compensate(driver, spec, operation.kind)
     fail_operation(operation, account, reason, _now(), operation.request_id or "")
     log.warning(
         "operation %s (%s %s) failed: %s", operation.id, operation.kind, account.name, reason
@@ -144,9 +143,16 @@ def _fail(
     return Outcome.FAILED
 
 
-def _discard_partial_create(driver: ProvisioningDriver, spec: AccountSpec) -> None:
-    """A create that failed for good removes what it made (purge is idempotent)."""
+def _compensate(driver: ProvisioningDriver, spec: AccountSpec, kind: OperationKind) -> None:
+    """Undo a failed step's partial effect so the account matches the state it returns to.
+
+    A failed create removes what it made (purge); a failed drop lets the login back in (the
+    account is ACTIVE again). Both undo steps are idempotent.
+    """
+    undo = {OperationKind.CREATE: driver.purge, OperationKind.DROP: driver.undrop}.get(kind)
+    if undo is None:
+        return
     try:
-        driver.purge(spec)
+        undo(spec)
     except DriverError:
-        log.exception("could not remove what the failed create of %s made", spec.name)
+        log.exception("could not undo the failed %s of %s", kind.value, spec.name)

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.lifecycle import AccountState, OperationKind, OperationState
@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 Publish = Callable[[OperationKind, uuid.UUID], None]
 SCAN_BATCH = 500
+PURGE_RETRY_AFTER = timedelta(hours=1)
+UNCLAIMED_PASSWORD_DAYS = 7
 
 
 def start_due_purges(
@@ -28,6 +30,17 @@ def start_due_purges(
     `SKIP LOCKED` plus the state change to PURGING make concurrent scans (two beats) split the
     work instead of duplicating it.
     """
+    # A purge that failed for good is tried again an hour later, not at every scan.
+    recently_failed = (
+        select(Operation.id)
+        .where(
+            Operation.account_id == Account.id,
+            Operation.kind == OperationKind.PURGE,
+            Operation.state == OperationState.FAILED,
+            Operation.finished_at > datetime.now(UTC) - PURGE_RETRY_AFTER,
+        )
+        .exists()
+    )
     started = 0
     while True:
         with sessions.begin() as session:
@@ -36,6 +49,7 @@ def start_due_purges(
                 .where(
                     Account.state == AccountState.DROPPED,
                     Account.scheduled_deletion_time <= datetime.now(UTC),
+                    ~recently_failed,
                 )
                 .order_by(Account.scheduled_deletion_time)
                 .limit(batch)
@@ -114,3 +128,16 @@ def republish_stranded(
             stranded,
         )
     return len(handed)
+
+
+def forget_unclaimed_passwords(session: Session) -> int:
+    """Delete sealed passwords nobody fetched within a week (results are kept that long)."""
+    result = session.execute(
+        update(Operation)
+        .where(
+            Operation.sealed_password.is_not(None),
+            Operation.finished_at < datetime.now(UTC) - timedelta(days=UNCLAIMED_PASSWORD_DAYS),
+        )
+        .values(sealed_password=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

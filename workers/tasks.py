@@ -14,7 +14,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from service import idempotency
 from service.broker import (
-    FORGET_IDEMPOTENCY_KEYS,
+    FORGET_EXPIRED_SECRETS,
     REPUBLISH_STRANDED,
     SCAN_DUE_PURGES,
     TASK_FOR_KIND,
@@ -22,7 +22,7 @@ from service.broker import (
 from service.lifecycle import OperationKind
 from workers.execute import Outcome, execute_operation
 from workers.resources import WorkerResources
-from workers.scans import republish_stranded, start_due_purges
+from workers.scans import forget_unclaimed_passwords, republish_stranded, start_due_purges
 
 MAX_BACKOFF_SECONDS = 60.0
 DATABASE_OUTAGES = (OperationalError, InterfaceError)
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 
 def retry_delay(retries: int) -> float:
-    """Exponential backoff with full jitter: up to 1 s, 2 s, 4 s, ... capped at a minute."""
+    """Exponential backoff, jittered between half and all of 1 s, 2 s, 4 s, ... (max a minute)."""
     # The exponent is capped first: 2.0**1024 overflows a float.
     ceiling: float = min(MAX_BACKOFF_SECONDS, 2.0 ** min(retries, 16))
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not a secret
@@ -78,7 +78,8 @@ def register_tasks(app: Celery, resources: WorkerResources) -> None:
             running_after=timedelta(seconds=settings.stranded_after_seconds),
         )
 
-    @app.task(name=FORGET_IDEMPOTENCY_KEYS)
-    def forget_idempotency_keys() -> int:
+    @app.task(name=FORGET_EXPIRED_SECRETS)
+    def forget_expired_secrets() -> int:
+        """Idempotency keys past their 24 h, and generated passwords unclaimed for a week."""
         with resources.sessions.begin() as session:
-            return idempotency.forget_expired(session)
+            return idempotency.forget_expired(session) + forget_unclaimed_passwords(session)

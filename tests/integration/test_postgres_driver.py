@@ -11,9 +11,9 @@ from psycopg import sql
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.lifecycle import OperationState
-from service.models import Operation
-from service.operations import DriverOutcome
+from service.lifecycle import AccountState, OperationKind, OperationState
+from service.models import Account, Operation
+from service.operations import DriverOutcome, begin_operation
 from service.settings import Settings
 from tests.integration.rows import PASSWORD, new_spec, queued_create
 from tests.integration.tenant import database_exists, login, role_exists, superuser
@@ -213,3 +213,37 @@ def test_transient_failures_fail_the_operation_after_the_last_attempt(
         stored = session.get(Operation, operation.id)
         assert stored is not None
         assert "after 2 attempts" in (stored.error or "")
+
+
+class FailsAfterLocking(PostgresDriver):
+    """Locks the login out, then fails for good: the executor must let the login back in."""
+
+    def drop(self, account: AccountSpec) -> DriverOutcome:
+        super().drop(account)
+        raise DriverError("the cluster rejected the last step")
+
+
+def test_a_drop_that_fails_for_good_lets_the_login_back_in(
+    engine: Engine, spec: AccountSpec, settings: Settings
+) -> None:
+    url = settings.tenant_url()
+    assert url is not None
+    driver = FailsAfterLocking(url, connection_limits=settings.edition_connection_limits)
+    created = queued_create(engine, spec)
+    sessions = sessionmaker(engine)
+    assert execute_operation(sessions, driver, created.id, max_attempts=3) is Outcome.SUCCEEDED
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        account = session.get(Account, created.account_id)
+        assert account is not None
+        dropping = begin_operation(
+            account, OperationKind.DROP, {"grace_period_days": 3}, "driver-test"
+        )
+        session.add(dropping)
+    assert execute_operation(sessions, driver, dropping.id, max_attempts=3) is Outcome.FAILED
+    with Session(engine) as session:
+        account = session.get(Account, created.account_id)
+        assert account is not None
+        assert account.state == AccountState.ACTIVE
+    outcome = driver.rotate(spec)  # same verifier: the original password
+    with login(credentials(outcome), PASSWORD) as session_:
+        assert session_.execute("SELECT 1").fetchone() == (1,)

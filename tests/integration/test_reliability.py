@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from service.lifecycle import OperationKind, OperationState
+from service.lifecycle import AccountState, OperationKind, OperationState
 from service.models import Account, Operation, Organization
+from service.operations import begin_operation
 from service.settings import Settings
 from tests.conftest import Tenant, service_env
 from tests.integration.api import Client, account_body, create, drop
@@ -146,3 +147,47 @@ async def test_two_beats_purge_each_due_account_exactly_once(
         ).all()
     assert sorted(purges) == sorted((name.upper(), 1) for name in names)
     assert second_beat.log().count("Sending due task scan-due-purges") >= 3
+
+
+async def test_a_purge_that_failed_for_good_is_retried_an_hour_later_not_every_scan(
+    client: Client, engine: Engine, settings: Settings
+) -> None:
+    created = queued_create(engine, new_spec())
+    await wait_for_state(engine, created.id, OperationState.SUCCEEDED)
+    failed_at = datetime.now(UTC) - timedelta(minutes=5)
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        account = session.get(Account, created.account_id)
+        assert account is not None
+        account.state = AccountState.DROPPED
+        account.dropped_on = failed_at - timedelta(days=3)
+        account.scheduled_deletion_time = failed_at - timedelta(minutes=1)
+        failed = begin_operation(account, OperationKind.PURGE, {}, "earlier-scan")
+        account.state = AccountState.DROPPED  # the failed purge returned it to DROPPED
+        failed.state = OperationState.FAILED
+        failed.finished_at = failed_at
+        session.add(failed)
+    await asyncio.sleep(settings.purge_interval_seconds * 3)
+    assert purge_count(engine, created.account_id) == 1  # only the failed one
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(Operation)
+            .where(Operation.id == failed.id)
+            .values(finished_at=failed_at - timedelta(hours=2))
+        )
+    for _ in range(int(WAIT_SECONDS / 0.2)):
+        if purge_count(engine, created.account_id) == 2:
+            break
+        await asyncio.sleep(0.2)
+    assert purge_count(engine, created.account_id) == 2
+
+
+def purge_count(engine: Engine, account_id: int) -> int:
+    with Session(engine) as session:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(Operation)
+                .where(Operation.account_id == account_id, Operation.kind == OperationKind.PURGE)
+            )
+            or 0
+        )

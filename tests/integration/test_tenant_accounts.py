@@ -266,3 +266,17 @@ async def test_passwords_appear_in_no_log_line_queue_message_or_table(
         assert isinstance(secret, str)
         for place, content in places.items():
             assert secret not in content, f"a password leaked into the {place}"
+
+
+async def test_a_viewer_never_receives_nor_uses_up_a_generated_password(
+    client: Client, tenant: Tenant
+) -> None:
+    body = account_body("viewer_safe")
+    del body["admin_password"]
+    response = await client.post("/api/v2/accounts", json=body, headers=tenant.headers())
+    location = await accepted_location(response)
+    status, seen_by_viewer = await wait_result(client, location, tenant.headers(Role.VIEWER))
+    assert status == 200
+    assert seen_by_viewer["credentials"]["password"] is None
+    _, seen_by_operator = await wait_result(client, location, tenant.headers(Role.OPERATOR))
+    assert isinstance(seen_by_operator["credentials"]["password"], str)
