@@ -7,15 +7,21 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 import psycopg
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from service.embedded import EmbeddedServers
-from service.lifecycle import TERMINAL_OPERATION_STATES, AccountState, OperationState
+from service.lifecycle import (
+    TERMINAL_OPERATION_STATES,
+    AccountState,
+    OperationKind,
+    OperationState,
+)
 from service.models import Account, Operation
 from tests.processes import ServiceProcess
 
@@ -90,6 +96,32 @@ class Stack:
             if not pending:
                 return
             await asyncio.sleep(0.25)
+
+    def make_due(self, name_prefix: str) -> int:
+        """Move the deletion time of the prefix's dropped accounts into the past; how many."""
+        with Session(self.engine) as session, session.begin():
+            result = session.execute(
+                update(Account)
+                .where(
+                    Account.name.like(f"{name_prefix.upper()}%"),
+                    Account.state == AccountState.DROPPED,
+                )
+                .values(scheduled_deletion_time=datetime.now(UTC) - timedelta(hours=1))
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def purges_per_account(self, name_prefix: str) -> dict[str, int]:
+        with Session(self.engine) as session:
+            rows = session.execute(
+                select(Account.name, func.count(Operation.id))
+                .join(Operation, Operation.account_id == Account.id)
+                .where(
+                    Account.name.like(f"{name_prefix.upper()}%"),
+                    Operation.kind == OperationKind.PURGE,
+                )
+                .group_by(Account.name)
+            ).all()
+        return {str(name): int(count) for name, count in rows}
 
     def tally(self, report: Report, handles: list[str], name_prefix: str) -> Report:
         """completed = succeeded operations; lost = accepted but never done (or done without a

@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 
 from service.lifecycle import OperationState
-from tests.faults.stack import Report, Stack
+from tests.faults.stack import Report, Stack, free_port
 from tests.processes import start_service
 
 LONGEST_ANSWER_SECONDS = 10.0  # db_timeout_seconds (3 s) plus a generous margin
@@ -97,6 +97,10 @@ async def test_postgresql_stopped_under_load(stack: Stack, report: Report) -> No
             async with http.get(f"{stack.base_url}/readyz") as ready:
                 assert ready.status == 503
                 assert "database" in (await ready.json())["message"]
+            async with http.get(f"{stack.base_url}/api/v2/accounts", headers=stack.headers) as down:
+                assert down.status == 503
+                assert down.headers["Retry-After"] == "5"
+                assert (await down.json())["code"] == "unavailable"
         finally:
             stack.servers.start("postgresql")
         for _ in range(100):
@@ -171,3 +175,79 @@ async def test_sigterm_lets_the_worker_finish_its_operation(
     assert operation.state == OperationState.SUCCEEDED  # finished before exiting, not abandoned
     assert operation.attempts == 1
     assert (report.completed, report.lost, report.duplicated) == (1, 0, 0)
+
+
+async def test_two_beats_for_several_purge_intervals(
+    stack: Stack, report: Report, tmp_path: Path
+) -> None:
+    first_beat = stack.processes["beat"]
+    env = {**first_beat.env, "DATA_DIR": str(tmp_path / "second")}
+    second_beat = start_service("beat", env, tmp_path, "beat: Starting")
+    try:
+        async with aiohttp.ClientSession() as http:
+            created = [await stack.create(http, f"two_beats_{i}") for i in range(10)]
+            await stack.settle([loc for _, loc in created if loc])
+            dropped = []
+            for i in range(10):
+                url = f"{stack.base_url}/api/v2/accounts/two_beats_{i}?gracePeriodInDays=3"
+                async with http.delete(url, headers=stack.headers) as response:
+                    dropped.append(response.headers["Location"])
+            await stack.settle(dropped)
+        report.submitted = stack.make_due("two_beats_")
+        await asyncio.sleep(5)  # both beats scan every second
+        purges = stack.purges_per_account("two_beats_")
+    finally:
+        second_beat.stop()
+    report.completed = sum(1 for count in purges.values() if count >= 1)
+    report.lost = report.submitted - report.completed
+    report.duplicated = sum(count - 1 for count in purges.values())
+    report.notes.append(
+        f"scans sent: {second_beat.log().count('Sending due task scan-due-purges')} by the "
+        "second beat"
+    )
+    assert (report.submitted, report.completed, report.lost, report.duplicated) == (10, 10, 0, 0)
+
+
+async def test_sigterm_stops_the_api_after_answering_what_it_accepted(
+    stack: Stack, report: Report, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = {**stack.processes["serve"].env, "API_PORT": str(port)}
+    api = start_service("serve", env, tmp_path, "Running on")
+    base = f"http://127.0.0.1:{port}"
+    body = {
+        "admin_name": "admin",
+        "email": "a@example.com",
+        "edition": "STANDARD",
+        "admin_password": "Fault-Suite-Pw-1",
+    }
+
+    async def create(http: aiohttp.ClientSession, index: int) -> tuple[int, str | None]:
+        try:
+            async with http.post(
+                f"{base}/api/v2/accounts",
+                json={**body, "name": f"api_stop_{index}"},
+                headers=stack.headers,
+            ) as response:
+                await response.read()
+                return response.status, response.headers.get("Location")
+        except aiohttp.ClientError:
+            return 0, None  # refused: the API had stopped accepting
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+        in_flight = [asyncio.create_task(create(http, index)) for index in range(60)]
+        # SIGTERM once the API has answered one of them: the rest are in flight.
+        await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+        api.process.send_signal(signal.SIGTERM)
+        answers = await asyncio.gather(*in_flight)
+    exit_code = api.process.wait(30)
+    statuses = [status for status, _ in answers]
+    handles = [location for status, location in answers if status == 202 and location]
+    report.submitted = len(handles)
+    report.notes.append(f"{len(handles)} accepted, {statuses.count(0)} refused, exit {exit_code}")
+    await stack.settle(handles)
+    stack.tally(report, handles, "api_stop_")
+    assert exit_code == 0
+    assert set(statuses) <= {202, 0}  # answered in full, or refused; never a 5xx
+    assert handles
+    assert (report.lost, report.duplicated) == (0, 0)
