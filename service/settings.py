@@ -37,9 +37,10 @@ class Settings(BaseSettings):
     )
     stranded_after_seconds: float = Field(
         default=120.0,
-        gt=60,
+        gt=0,
         description="A running operation whose worker is gone (row unlocked) and that was "
-        "claimed longer ago than this is published again; above the longest retry backoff",
+        "claimed longer ago than this is published again. Keep it above the longest retry "
+        "backoff (60 s), or operations waiting out a backoff re-run early (harmless)",
     )
     worker_concurrency: int = Field(default=2, ge=1)
     task_time_limit_seconds: int = Field(default=600, ge=1)

@@ -60,6 +60,7 @@ def stack() -> Iterator[Stack]:
                 driver="postgres",
                 purge_interval_seconds=1.0,
                 republish_after_seconds=2.0,
+                stranded_after_seconds=3.0,
                 simulated_latency_seconds=SLOW_SECONDS,
                 simulated_latency_pattern=r"^[a-z]+:SLOW_",
                 db_timeout_seconds=3.0,

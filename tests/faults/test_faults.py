@@ -31,7 +31,7 @@ async def wait_running(stack: Stack, handles: list[str]) -> None:
     raise AssertionError("no operation started running")
 
 
-async def test_kill_9_of_the_worker_mid_operation(stack: Stack, report: Report) -> None:
+async def test_kill_9_of_the_pool_processes_mid_operation(stack: Stack, report: Report) -> None:
     async with aiohttp.ClientSession() as http:
         answers = [await stack.create(http, f"slow_kill_{i}") for i in range(2)]
     handles = [location for status, location in answers if status == 202 and location]
@@ -251,3 +251,28 @@ async def test_sigterm_stops_the_api_after_answering_what_it_accepted(
     assert set(statuses) <= {202, 0}  # answered in full, or refused; never a 5xx
     assert handles
     assert (report.lost, report.duplicated) == (0, 0)
+
+
+async def test_kill_9_of_the_whole_worker_mid_operation(
+    stack: Stack, report: Report, tmp_path: Path
+) -> None:
+    async with aiohttp.ClientSession() as http:
+        answers = [await stack.create(http, f"slow_dead_{i}") for i in range(2)]
+    handles = [location for status, location in answers if status == 202 and location]
+    report.submitted = len(handles)
+    await wait_running(stack, handles)
+    worker = stack.processes["worker"]
+    victims = [worker.process.pid, *pool_children(worker.process.pid)]
+    for pid in victims:
+        os.kill(pid, signal.SIGKILL)
+    worker.process.wait()
+    # Its messages stay unacked in Redis until the visibility timeout (an hour): only the
+    # lease sweep brings these operations back, once their rows are unlocked.
+    stack.processes["worker"] = start_service("worker", worker.env, tmp_path, " ready.")
+    report.notes.append(f"killed the worker and its {len(victims) - 1} pool processes")
+    await stack.settle(handles)
+    stack.tally(report, handles, "slow_dead_")
+    attempts = sorted(o.attempts for o in stack.operations(handles))
+    report.notes.append(f"attempts {attempts}")
+    assert (report.completed, report.lost, report.duplicated) == (2, 0, 0)
+    assert max(attempts) >= 2
