@@ -30,13 +30,14 @@ class OperationState(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    CANCELED = "canceled"
 
 
 PENDING_OPERATION_STATES: frozenset[OperationState] = frozenset(
     {OperationState.QUEUED, OperationState.RUNNING}
 )
 TERMINAL_OPERATION_STATES: frozenset[OperationState] = frozenset(
-    {OperationState.SUCCEEDED, OperationState.FAILED}
+    {OperationState.SUCCEEDED, OperationState.FAILED, OperationState.CANCELED}
 )
 
 # Accounts in these states no longer exist for anybody: they hold no name and appear nowhere.

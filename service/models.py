@@ -26,7 +26,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from service.lifecycle import AccountState, OperationKind, OperationState
+from service.lifecycle import (
+    TERMINAL_OPERATION_STATES,
+    AccountState,
+    OperationKind,
+    OperationState,
+)
 from service.roles import Role
 
 NAMING_CONVENTION = {
@@ -155,6 +160,18 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now(), index=True)
 
 
+class OperationProgress(Base):
+    """The step a worker is on. Kept apart from `operations` (no foreign key, on purpose): the
+    worker holds the operation's row lock for the whole step and writes this from another
+    connection, which a lock on (or a key check against) that row would block."""
+
+    __tablename__ = "operation_progress"
+
+    operation_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    step: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+
+
 class Operation(Base):
     __tablename__ = "operations"
     __table_args__ = (
@@ -205,3 +222,7 @@ class Operation(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(Timestamp)
     finished_at: Mapped[datetime | None] = mapped_column(Timestamp)
     last_published_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+    @property
+    def done(self) -> bool:
+        return self.state in TERMINAL_OPERATION_STATES

@@ -11,10 +11,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import text
+
 from service.errors import Internal, ServiceError, error_body
 from service.lifecycle import TRANSITIONS, OperationKind, OperationState
 from service.models import Account, Operation
 from service.results import success_body
+
+# Sent (with the operation id) in the transaction that makes an operation terminal; waiters
+# (`wait=N`) LISTEN on it.
+DONE_CHANNEL = "provisioner_operation_done"
+NOTIFY_DONE = text("SELECT pg_notify(:channel, :operation_id)")
+
+
+def done_notification(operation: Operation) -> dict[str, str]:
+    """Bind parameters for NOTIFY_DONE."""
+    return {"channel": DONE_CHANNEL, "operation_id": str(operation.id)}
 
 
 @dataclass(frozen=True)
@@ -79,12 +91,25 @@ def fail_operation(
     _finish(operation, OperationState.FAILED, error.status, body, now)
 
 
+def cancel_queued_operation(
+    operation: Operation, account: Account, now: datetime, request_id: str
+) -> None:
+    """A queued operation never runs: the account goes back to the state it had (a canceled
+    create leaves it FAILED, which frees the name)."""
+    account.state = TRANSITIONS[operation.kind].failed
+    operation.sealed_password = None
+    message = f"operation {operation.id} ({operation.kind.value} of {account.name}) was canceled"
+    _finish(
+        operation, OperationState.CANCELED, 409, error_body("conflict", message, request_id), now
+    )
+
+
 def _finish(
     operation: Operation, state: OperationState, status: int, body: dict[str, Any], now: datetime
 ) -> None:
     operation.state = state
     operation.password_verifier = None
-    if state == OperationState.FAILED:
+    if state != OperationState.SUCCEEDED:
         operation.sealed_password = None  # never handed over: nobody will ever need it
     operation.response_status = status
     operation.response_body = body

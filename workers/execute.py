@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.lifecycle import TERMINAL_OPERATION_STATES, OperationKind, OperationState
-from service.models import Account, Operation, Organization
-from service.operations import DriverOutcome, complete_operation, fail_operation
+from service.models import Account, Operation, OperationProgress, Organization
+from service.operations import (
+    NOTIFY_DONE,
+    DriverOutcome,
+    complete_operation,
+    done_notification,
+    fail_operation,
+)
 from workers.drivers.base import AccountSpec, DriverError, ProvisioningDriver, TransientDriverError
 
 log = logging.getLogger(__name__)
@@ -80,7 +89,7 @@ def execute_operation(
         )
         if operation is None or operation.state in TERMINAL_OPERATION_STATES:
             return Outcome.SKIPPED
-        return _perform(session, driver, operation, max_attempts)
+        return _perform(session, driver, operation, max_attempts, _progress(sessions, operation_id))
 
 
 def _spec(session: Session, operation: Operation) -> tuple[Account, AccountSpec]:
@@ -101,10 +110,34 @@ def _spec(session: Session, operation: Operation) -> tuple[Account, AccountSpec]
     )
 
 
+def _progress(sessions: sessionmaker[Session], operation_id: uuid.UUID) -> Callable[[str], None]:
+    """Record the current step from a connection of its own: the step's transaction holds the
+    operation's row, and its writes would stay invisible until the step ends."""
+
+    def report(step: str) -> None:
+        statement = insert(OperationProgress).values(operation_id=operation_id, step=step)
+        statement = statement.on_conflict_do_update(
+            index_elements=[OperationProgress.operation_id],
+            set_={"step": step, "updated_at": func.now()},
+        )
+        try:
+            with sessions.begin() as progress_session:
+                progress_session.execute(statement)
+        except SQLAlchemyError:
+            log.warning("could not record step %r of operation %s", step, operation_id)
+
+    return report
+
+
 def _perform(
-    session: Session, driver: ProvisioningDriver, operation: Operation, max_attempts: int
+    session: Session,
+    driver: ProvisioningDriver,
+    operation: Operation,
+    max_attempts: int,
+    progress: Callable[[str], None],
 ) -> Outcome:
     account, spec = _spec(session, operation)
+    spec = dataclasses.replace(spec, progress=progress)
     if operation.attempts > max_attempts:  # every earlier attempt lost its worker mid-step
         return _fail(session, driver, spec, operation, f"gave up after {max_attempts} attempts")
     try:
@@ -119,6 +152,7 @@ def _perform(
         return _fail(session, driver, spec, operation, str(exc))
     session.refresh(account, with_for_update=True)
     complete_operation(operation, account, outcome, _now())
+    _announce(session, operation)
     log.info("operation %s (%s %s) succeeded", operation.id, operation.kind, account.name)
     return Outcome.SUCCEEDED
 
@@ -137,6 +171,7 @@ def _fail(
         raise RuntimeError(f"operation {operation.id} lost its account")
     _compensate(driver, spec, operation.kind)
     fail_operation(operation, account, reason, _now(), operation.request_id or "")
+    _announce(session, operation)
     log.warning(
         "operation %s (%s %s) failed: %s", operation.id, operation.kind, account.name, reason
     )
@@ -156,3 +191,9 @@ def _compensate(driver: ProvisioningDriver, spec: AccountSpec, kind: OperationKi
         undo(spec)
     except DriverError:
         log.exception("could not undo the failed %s of %s", kind.value, spec.name)
+
+
+def _announce(session: Session, operation: Operation) -> None:
+    """Tell waiters (NOTIFY is delivered at commit) and drop the progress row."""
+    session.execute(NOTIFY_DONE, done_notification(operation))
+    session.execute(delete(OperationProgress).where(OperationProgress.operation_id == operation.id))

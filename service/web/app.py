@@ -11,9 +11,10 @@ from service.broker import AsyncPublisher, create_celery, require_redis_url
 from service.credentials import PasswordSeal, secret_key_from_file
 from service.db import async_sessions, create_web_engine
 from service.settings import Settings
-from service.web.keys import CELERY, PUBLISHER, REDIS, SEAL, SESSIONS, SETTINGS
+from service.web.keys import CELERY, PUBLISHER, REDIS, SEAL, SESSIONS, SETTINGS, WAITERS
 from service.web.middlewares import request_id_and_errors
 from service.web.routes import add_routes
+from service.web.waiters import OperationWaiters
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -49,6 +50,14 @@ async def _broker(app: web.Application) -> AsyncIterator[None]:
     await redis.aclose()
 
 
+async def _waiters(app: web.Application) -> AsyncIterator[None]:
+    waiters = OperationWaiters(_require_database_url(app[SETTINGS]))
+    app[WAITERS] = waiters
+    await waiters.start()
+    yield
+    await waiters.stop()
+
+
 def secret_key(settings: Settings) -> str:
     """SECRET_KEY, or the key kept in the data folder (created on first use)."""
     if settings.secret_key is not None:
@@ -60,6 +69,6 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[request_id_and_errors], client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
     app[SEAL] = PasswordSeal(secret_key(settings))
-    app.cleanup_ctx.extend([_database, _broker])
+    app.cleanup_ctx.extend([_database, _broker, _waiters])
     add_routes(app)
     return app

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.broker import AsyncPublisher
 from service.credentials import PasswordSeal
 from service.settings import Settings
+from service.web.waiters import OperationWaiters
 
 SETTINGS = web.AppKey("settings", Settings)
 SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
@@ -17,4 +18,5 @@ REDIS = web.AppKey("redis", Redis)
 CELERY = web.AppKey("celery", Celery)
 PUBLISHER = web.AppKey("publisher", AsyncPublisher)
 SEAL = web.AppKey("seal", PasswordSeal)
+WAITERS = web.AppKey("waiters", OperationWaiters)
 REQUEST_ID = web.RequestKey("request_id", str)

@@ -4,21 +4,31 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from service.results import read_result
+from service.results import ResultResponse, read_result
 from service.roles import Permission, allows
 from service.web.auth import authorize
 from service.web.keys import SEAL, SESSIONS
+from service.web.query import query_params
 from service.web.responses import result_response
+from service.web.waiting import read_waiting, wait_seconds
+
+ACCEPTED = 202
 
 
 async def get_result_handler(request: web.Request) -> web.Response:
     principal = await authorize(request, Permission.READ_ACCOUNTS)
-    async with request.app[SESSIONS].begin() as session:
-        result = await read_result(
-            session,
-            principal.organization_id,
-            request.match_info["handle"],
-            request.app[SEAL],
-            may_receive_password=allows(principal.role, Permission.MUTATE_ACCOUNTS),
-        )
+    handle = request.match_info["handle"]
+    seconds = wait_seconds(query_params(request))
+
+    async def read() -> ResultResponse:
+        async with request.app[SESSIONS].begin() as session:
+            return await read_result(
+                session,
+                principal.organization_id,
+                handle,
+                request.app[SEAL],
+                may_receive_password=allows(principal.role, Permission.MUTATE_ACCOUNTS),
+            )
+
+    result = await read_waiting(request, handle, seconds, read, lambda r: r.status != ACCEPTED)
     return result_response(result)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from service.web import accounts, health, results
+from service.web import accounts, health, operations, results
 
 
 def add_routes(app: web.Application) -> None:
@@ -22,5 +22,8 @@ def add_routes(app: web.Application) -> None:
             web.get("/api/v2/accounts/{name}", accounts.get_account_handler),
             web.delete("/api/v2/accounts/{name}", accounts.drop_account_handler),
             web.get("/api/v2/results/{handle}", results.get_result_handler),
+            web.post("/api/v2/operations/{handle}:cancel", operations.cancel_operation_handler),
+            web.get("/api/v2/operations", operations.list_operations_handler),
+            web.get("/api/v2/operations/{handle}", operations.get_operation_handler),
         ]
     )

@@ -122,6 +122,10 @@ def test_no_failed_mutation_of_an_existing_account_makes_it_disappear() -> None:
         assert TRANSITIONS[kind].failed not in GONE_STATES
 
 
-def test_queued_and_running_are_pending_and_succeeded_and_failed_are_terminal() -> None:
+def test_queued_and_running_are_pending_and_the_rest_are_terminal() -> None:
     assert {OperationState.QUEUED, OperationState.RUNNING} == PENDING_OPERATION_STATES
-    assert {OperationState.SUCCEEDED, OperationState.FAILED} == TERMINAL_OPERATION_STATES
+    assert {
+        OperationState.SUCCEEDED,
+        OperationState.FAILED,
+        OperationState.CANCELED,
+    } == TERMINAL_OPERATION_STATES

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from service.operations import DriverOutcome
@@ -30,6 +31,8 @@ class AccountSpec:
     request: dict[str, Any]
     # Set for create and rotate: the SCRAM verifier of the administrator's new password.
     password_verifier: str | None = None
+    # Called with a short description of each step ("creating database"), for followers.
+    progress: Callable[[str], None] = field(default=lambda step: None, compare=False)
 
 
 class ProvisioningDriver(Protocol):

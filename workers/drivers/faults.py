@@ -30,6 +30,7 @@ class FaultInjectingDriver:
     def _before(self, kind: str, account: AccountSpec) -> None:
         step = f"{kind}:{account.name}"
         if self._latency and (self._slow is None or self._slow.search(step)):
+            account.progress("waiting (injected latency)")
             time.sleep(self._latency)
         if self._failure is not None and self._failure.search(step):
             raise DriverError(f"injected failure for {step}")

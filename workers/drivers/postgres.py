@@ -93,12 +93,15 @@ class PostgresDriver:
         role = sql.Identifier(account.tenant_role)
         database = sql.Identifier(account.tenant_database)
         with self._connect() as connection:
+            account.progress("creating the administrator role")
             verb = "ALTER" if _role_exists(connection, account.tenant_role) else "CREATE"
             connection.execute(
                 sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(role, sql.Literal(verifier))
             )
+            account.progress("creating the database")
             if not _database_exists(connection, account.tenant_database):
                 connection.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(database, role))
+            account.progress("restricting access to the database")
             connection.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(database, role))
             connection.execute(
                 sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true CONNECTION LIMIT {}").format(
@@ -115,9 +118,11 @@ class PostgresDriver:
         """Lock the account for its grace period: no logins, sessions ended, nothing deleted."""
         with self._connect() as connection:
             _require_role(connection, account.tenant_role)
+            account.progress("locking the login")
             connection.execute(
                 sql.SQL("ALTER ROLE {} NOLOGIN").format(sql.Identifier(account.tenant_role))
             )
+            account.progress("terminating sessions")
             connection.execute(
                 "SELECT pg_terminate_backend(pid, %s) FROM pg_stat_activity "
                 "WHERE (usename = %s OR datname = %s) AND pid <> pg_backend_pid()",
@@ -128,6 +133,7 @@ class PostgresDriver:
     def undrop(self, account: AccountSpec) -> DriverOutcome:
         with self._connect() as connection:
             _require_role(connection, account.tenant_role)
+            account.progress("unlocking the login")
             connection.execute(
                 sql.SQL("ALTER ROLE {} LOGIN").format(sql.Identifier(account.tenant_role))
             )
@@ -135,11 +141,13 @@ class PostgresDriver:
 
     def purge(self, account: AccountSpec) -> DriverOutcome:
         with self._connect() as connection:
+            account.progress("dropping the database")
             connection.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                     sql.Identifier(account.tenant_database)
                 )
             )
+            account.progress("dropping the role")
             connection.execute(
                 sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(account.tenant_role))
             )
@@ -149,6 +157,7 @@ class PostgresDriver:
         verifier = _require_verifier(account)
         with self._connect() as connection:
             _require_role(connection, account.tenant_role)
+            account.progress("setting the new password")
             connection.execute(
                 sql.SQL("ALTER ROLE {} PASSWORD {}").format(
                     sql.Identifier(account.tenant_role), sql.Literal(verifier)

@@ -1,0 +1,65 @@
+"""Canceling a queued operation: the account returns to the state it had."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.errors import Conflict, NotFound
+from service.lifecycle import OperationState
+from service.models import Account, Operation
+from service.operation_reads import parse_handle
+from service.operations import NOTIFY_DONE, cancel_queued_operation, done_notification
+from service.tokens import Principal
+
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+def _running(operation_id: object) -> Conflict:
+    return Conflict(f"operation {operation_id} is running; only a queued operation can be canceled")
+
+
+async def cancel_operation(
+    session: AsyncSession, principal: Principal, handle: str, request_id: str
+) -> Operation:
+    operation_id = parse_handle(handle)
+    found = None
+    if operation_id is not None:
+        found = await session.scalar(
+            select(Operation).where(
+                Operation.id == operation_id,
+                Operation.organization_id == principal.organization_id,
+            )
+        )
+    if found is None:
+        raise NotFound(f"operation {handle} does not exist")
+    # Account first, as every accept does; then the operation without waiting: a worker that
+    # holds its row is executing it, which makes it too late to cancel.
+    account = await session.scalar(
+        select(Account).where(Account.id == found.account_id).with_for_update()
+    )
+    try:
+        operation = await session.scalar(
+            select(Operation)
+            .where(Operation.id == found.id)
+            .with_for_update(nowait=True)
+            .execution_options(populate_existing=True)
+        )
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE or "55P03" in str(exc):
+            raise _running(found.id) from None
+        raise
+    if operation is None or account is None:  # pragma: no cover - rows cannot vanish here
+        raise NotFound(f"operation {handle} does not exist")
+    if operation.state == OperationState.RUNNING:
+        raise _running(operation.id)
+    if operation.state != OperationState.QUEUED:
+        raise Conflict(
+            f"operation {operation.id} is already {operation.state.value}; nothing to cancel"
+        )
+    cancel_queued_operation(operation, account, datetime.now(UTC), request_id)
+    await session.execute(NOTIFY_DONE, done_notification(operation))
+    return operation

@@ -1,0 +1,144 @@
+"""Operations as a resource: one by handle, the filtered and paginated list, and their view."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.errors import InvalidArgument, NotFound
+from service.lifecycle import TERMINAL_OPERATION_STATES, OperationKind, OperationState
+from service.models import Account, Operation, OperationProgress
+from service.results import result_location
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class OperationRow:
+    operation: Operation
+    account_name: str
+    step: str | None
+
+
+@dataclass(frozen=True)
+class OperationFilter:
+    state: OperationState | None = None
+    kind: OperationKind | None = None
+    account: str | None = None
+    since: datetime | None = None
+
+
+def _timestamp(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def render_operation(row: OperationRow) -> dict[str, Any]:
+    """An operation as its resource; a generated password is never shown here."""
+    operation = row.operation
+    done = operation.state in TERMINAL_OPERATION_STATES
+    body = dict(operation.response_body or {}) if done else None
+    if body is not None and isinstance(body.get("credentials"), dict):
+        body["credentials"] = {**body["credentials"], "password": None}
+    succeeded = operation.state == OperationState.SUCCEEDED
+    return {
+        "id": str(operation.id),
+        "kind": operation.kind.value,
+        "account": row.account_name,
+        "state": operation.state.value,
+        "done": done,
+        "attempts": operation.attempts,
+        "step": None if done else row.step,
+        "created_on": _timestamp(operation.created_at),
+        "started_on": _timestamp(operation.started_at),
+        "finished_on": _timestamp(operation.finished_at),
+        "result": body if succeeded else None,
+        "error": body if done and not succeeded else None,
+        "result_location": result_location(operation.id),
+    }
+
+
+def _query(organization_id: int) -> Select[Operation, str, str | None]:
+    return (
+        select(Operation, Account.name, OperationProgress.step)
+        .join(Account, Account.id == Operation.account_id)
+        .outerjoin(OperationProgress, OperationProgress.operation_id == Operation.id)
+        .where(Operation.organization_id == organization_id)
+    )
+
+
+def parse_handle(handle: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(handle)
+    except ValueError:
+        return None
+
+
+async def get_operation(session: AsyncSession, organization_id: int, handle: str) -> OperationRow:
+    operation_id = parse_handle(handle)
+    found = None
+    if operation_id is not None:
+        found = (
+            await session.execute(_query(organization_id).where(Operation.id == operation_id))
+        ).one_or_none()
+    if found is None:
+        raise NotFound(f"operation {handle} does not exist")
+    return OperationRow(found[0], found[1], found[2])
+
+
+def encode_cursor(operation: Operation) -> str:
+    raw = f"{operation.created_at.isoformat()}|{operation.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created, operation_id = raw.split("|")
+        return datetime.fromisoformat(created), uuid.UUID(operation_id)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidArgument("cursor is not one this service handed out") from None
+
+
+async def list_operations(
+    session: AsyncSession,
+    organization_id: int,
+    filters: OperationFilter,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[Sequence[OperationRow], str | None]:
+    """Newest first; (rows, cursor of the next page or None)."""
+    query = _query(organization_id).order_by(Operation.created_at.desc(), Operation.id.desc())
+    conditions = []
+    if filters.state is not None:
+        conditions.append(Operation.state == filters.state)
+    if filters.kind is not None:
+        conditions.append(Operation.kind == filters.kind)
+    if filters.account is not None:
+        conditions.append(Account.name == filters.account)
+    if filters.since is not None:
+        conditions.append(Operation.created_at >= filters.since)
+    if cursor is not None:
+        created, operation_id = decode_cursor(cursor)
+        conditions.append(
+            or_(
+                Operation.created_at < created,
+                and_(Operation.created_at == created, Operation.id < operation_id),
+            )
+        )
+    if conditions:
+        query = query.where(*conditions)
+    rows = [
+        OperationRow(operation, name, step)
+        for operation, name, step in (await session.execute(query.limit(limit + 1))).all()
+    ]
+    following = encode_cursor(rows[limit - 1].operation) if len(rows) > limit else None
+    return rows[:limit], following
