@@ -29,6 +29,10 @@ TASK_FOR_KIND: dict[OperationKind, str] = {
 SCAN_DUE_PURGES = "provisioner.scan_due_purges"
 REPUBLISH_STRANDED = "provisioner.republish_stranded"
 FORGET_EXPIRED_SECRETS = "provisioner.forget_expired_secrets"
+# Redis keys the workers refresh while alive (see workers/heartbeat.py).
+WORKER_HEARTBEAT_PREFIX = "provisioner:worker:"
+# kombu's Redis transport keeps delivered, not yet acknowledged messages in this hash.
+UNACKED_KEY = "unacked"
 
 
 def require_redis_url(settings: Settings) -> str:

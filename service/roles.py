@@ -15,11 +15,14 @@ class Permission(StrEnum):
     READ_ACCOUNTS = "read_accounts"
     MUTATE_ACCOUNTS = "mutate_accounts"
     MANAGE_TOKENS = "manage_tokens"
+    WATCH_QUEUES = "watch_queues"
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.OPERATOR: frozenset({Permission.READ_ACCOUNTS, Permission.MUTATE_ACCOUNTS}),
+    Role.OPERATOR: frozenset(
+        {Permission.READ_ACCOUNTS, Permission.MUTATE_ACCOUNTS, Permission.WATCH_QUEUES}
+    ),
     Role.VIEWER: frozenset({Permission.READ_ACCOUNTS}),
 }
 

@@ -6,14 +6,17 @@ import logging
 from pathlib import Path
 
 from celery import Celery
+from celery.signals import worker_ready, worker_shutdown
 
 from service.broker import (
     FORGET_EXPIRED_SECRETS,
     REPUBLISH_STRANDED,
     SCAN_DUE_PURGES,
     create_celery,
+    require_redis_url,
 )
 from service.settings import Settings
+from workers.heartbeat import Heartbeat
 from workers.resources import WorkerResources
 from workers.tasks import register_tasks
 
@@ -47,6 +50,16 @@ def create_worker_app(settings: Settings) -> tuple[Celery, WorkerResources]:
 
 def run_worker(settings: Settings, *, hostname: str, extra_args: list[str] | None = None) -> None:
     app, resources = create_worker_app(settings)
+    heartbeat = Heartbeat(require_redis_url(settings), hostname)
+
+    @worker_ready.connect(weak=False)
+    def _beat_on_ready(**_: object) -> None:
+        heartbeat.start()
+
+    @worker_shutdown.connect(weak=False)
+    def _stop_beating(**_: object) -> None:
+        heartbeat.stop()
+
     argv = [
         "worker",
         f"--loglevel={settings.log_level}",

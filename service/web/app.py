@@ -11,7 +11,16 @@ from service.broker import AsyncPublisher, create_celery, require_redis_url
 from service.credentials import PasswordSeal, secret_key_from_file
 from service.db import async_sessions, create_web_engine
 from service.settings import Settings
-from service.web.keys import CELERY, PUBLISHER, REDIS, SEAL, SESSIONS, SETTINGS, WAITERS
+from service.web.keys import (
+    CELERY,
+    PUBLISHER,
+    QUEUE_REPORTS,
+    REDIS,
+    SEAL,
+    SESSIONS,
+    SETTINGS,
+    WAITERS,
+)
 from service.web.middlewares import request_id_and_errors
 from service.web.routes import add_routes
 from service.web.waiters import OperationWaiters
@@ -69,6 +78,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[request_id_and_errors], client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
     app[SEAL] = PasswordSeal(secret_key(settings))
+    app[QUEUE_REPORTS] = {}
     app.cleanup_ctx.extend([_database, _broker, _waiters])
     add_routes(app)
     return app

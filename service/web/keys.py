@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 from celery import Celery
 from redis.asyncio import Redis
@@ -19,4 +21,6 @@ CELERY = web.AppKey("celery", Celery)
 PUBLISHER = web.AppKey("publisher", AsyncPublisher)
 SEAL = web.AppKey("seal", PasswordSeal)
 WAITERS = web.AppKey("waiters", OperationWaiters)
+# organization id -> (monotonic time, report): /api/v2/queues answers from it for a moment.
+QUEUE_REPORTS = web.AppKey("queue_reports", dict[int, tuple[float, dict[str, Any]]])
 REQUEST_ID = web.RequestKey("request_id", str)

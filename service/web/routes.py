@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from service.web import accounts, health, operations, results
+from service.web import accounts, health, operations, queues, results
 
 
 def add_routes(app: web.Application) -> None:
@@ -25,5 +25,6 @@ def add_routes(app: web.Application) -> None:
             web.post("/api/v2/operations/{handle}:cancel", operations.cancel_operation_handler),
             web.get("/api/v2/operations", operations.list_operations_handler),
             web.get("/api/v2/operations/{handle}", operations.get_operation_handler),
+            web.get("/api/v2/queues", queues.get_queues_handler),
         ]
     )
