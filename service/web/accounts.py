@@ -27,7 +27,7 @@ from service.roles import Permission
 from service.schemas import AccountCreate, render_account
 from service.tokens import Principal
 from service.web.auth import authorize
-from service.web.keys import PUBLISHER, REQUEST_ID, SEAL, SESSIONS, SETTINGS
+from service.web.keys import METRICS, PUBLISHER, REQUEST_ID, SEAL, SESSIONS, SETTINGS
 from service.web.passwords import new_password
 from service.web.query import parse_bool, parse_int, query_params
 from service.web.responses import json_response, result_response
@@ -162,6 +162,7 @@ async def _hand_over(request: web.Request, operation: Operation) -> None:
             request[REQUEST_ID],
             exc_info=True,
         )
+    request.app[METRICS].accepted.labels(operation.kind.value).inc()
     log.info(
         "accepted %s operation %s request_id=%s",
         operation.kind.value,

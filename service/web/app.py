@@ -10,9 +10,11 @@ from redis.asyncio import Redis
 from service.broker import AsyncPublisher, create_celery, require_redis_url
 from service.credentials import PasswordSeal, secret_key_from_file
 from service.db import async_sessions, create_web_engine
+from service.metrics import create_api_metrics
 from service.settings import Settings
 from service.web.keys import (
     CELERY,
+    METRICS,
     PUBLISHER,
     QUEUE_REPORTS,
     REDIS,
@@ -21,6 +23,7 @@ from service.web.keys import (
     SETTINGS,
     WAITERS,
 )
+from service.web.metrics import observe
 from service.web.middlewares import request_id_and_errors
 from service.web.routes import add_routes
 from service.web.waiters import OperationWaiters
@@ -75,7 +78,10 @@ def secret_key(settings: Settings) -> str:
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[request_id_and_errors], client_max_size=MAX_BODY_BYTES)
+    app = web.Application(
+        middlewares=[observe, request_id_and_errors], client_max_size=MAX_BODY_BYTES
+    )
+    app[METRICS] = create_api_metrics()
     app[SETTINGS] = settings
     app[SEAL] = PasswordSeal(secret_key(settings))
     app[QUEUE_REPORTS] = {}

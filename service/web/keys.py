@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.broker import AsyncPublisher
 from service.credentials import PasswordSeal
+from service.metrics import ApiMetrics
 from service.settings import Settings
 from service.web.waiters import OperationWaiters
 
@@ -22,5 +23,6 @@ PUBLISHER = web.AppKey("publisher", AsyncPublisher)
 SEAL = web.AppKey("seal", PasswordSeal)
 WAITERS = web.AppKey("waiters", OperationWaiters)
 # organization id -> (monotonic time, report): /api/v2/queues answers from it for a moment.
+METRICS = web.AppKey("metrics", ApiMetrics)
 QUEUE_REPORTS = web.AppKey("queue_reports", dict[int, tuple[float, dict[str, Any]]])
 REQUEST_ID = web.RequestKey("request_id", str)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from service.web import accounts, health, operations, queues, results
+from service.web import accounts, health, metrics, operations, queues, results
 
 
 def add_routes(app: web.Application) -> None:
@@ -12,6 +12,7 @@ def add_routes(app: web.Application) -> None:
         [
             web.get("/healthz", health.healthz),
             web.get("/readyz", health.readyz),
+            web.get("/metrics", metrics.metrics_handler),
             # Actions first: the plain `{name}` route would also match `NAME:undrop`.
             web.post("/api/v2/accounts/{name}:undrop", accounts.undrop_account_handler),
             web.post(

@@ -1,0 +1,168 @@
+"""Prometheus metrics: request and accept counters kept in-process, the rest read at scrape.
+
+Workers run in other processes, so what they do is read back from PostgreSQL (the source of
+truth; rows are never deleted, so the `_total` counts only grow) and Redis when scraped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+from redis.asyncio import Redis
+from sqlalchemy import extract, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.lifecycle import TERMINAL_OPERATION_STATES, AccountState
+from service.models import Account, Operation
+from service.queues import broker_numbers, oldest_queued_age, workers_online
+
+DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+
+
+@dataclass
+class Snapshot:
+    """What the database and the broker say at scrape time."""
+
+    finished: dict[tuple[str, str], int] = field(default_factory=dict)
+    durations: dict[str, tuple[list[int], float, int]] = field(default_factory=dict)
+    ready: int = 0
+    unacked: int = 0
+    oldest_waiting_seconds: float = 0.0
+    purge_backlog: int = 0
+    purge_lag_seconds: float = 0.0
+    workers_online: int = 0
+
+
+async def take_snapshot(session: AsyncSession, redis: Redis, queue: str) -> Snapshot:
+    now = datetime.now(UTC)
+    snapshot = Snapshot()
+    rows = await session.execute(
+        select(Operation.kind, Operation.state, func.count())
+        .where(Operation.state.in_(TERMINAL_OPERATION_STATES))
+        .group_by(Operation.kind, Operation.state)
+    )
+    snapshot.finished = {(kind.value, state.value): int(n) for kind, state, n in rows}
+    elapsed = extract("epoch", Operation.finished_at - Operation.created_at)
+    bucket_columns = [func.count().filter(elapsed <= literal(bound)) for bound in DURATION_BUCKETS]
+    rows = await session.execute(
+        select(Operation.kind, func.count(), func.coalesce(func.sum(elapsed), 0), *bucket_columns)
+        .where(Operation.finished_at.is_not(None))
+        .group_by(Operation.kind)
+    )
+    for row in rows:
+        kind, count, total = row[0], row[1], row[2]
+        buckets = [int(row[3 + index]) for index in range(len(DURATION_BUCKETS))]
+        snapshot.durations[kind.value] = (buckets, float(total), int(count))
+    numbers = await broker_numbers(redis, queue)
+    snapshot.ready, snapshot.unacked = numbers["ready"], numbers["unacked"]
+    snapshot.oldest_waiting_seconds = await oldest_queued_age(session, now) or 0.0
+    due, oldest = (
+        await session.execute(
+            select(func.count(), func.min(Account.scheduled_deletion_time)).where(
+                Account.state == AccountState.DROPPED, Account.scheduled_deletion_time <= now
+            )
+        )
+    ).one()
+    snapshot.purge_backlog = int(due)
+    snapshot.purge_lag_seconds = (now - oldest).total_seconds() if oldest else 0.0
+    snapshot.workers_online = len(await workers_online(redis))
+    return snapshot
+
+
+class SnapshotCollector(Collector):
+    """Exposes the latest snapshot; the scrape handler refreshes it before rendering."""
+
+    def __init__(self) -> None:
+        self.snapshot = Snapshot()
+
+    def collect(self) -> Iterator[Metric]:
+        snap = self.snapshot
+        finished = CounterMetricFamily(
+            "provisioner_operations_finished",
+            "Operations that reached a terminal state, by kind and outcome",
+            labels=["kind", "outcome"],
+        )
+        for (kind, outcome), count in sorted(snap.finished.items()):
+            finished.add_metric([kind, outcome], count)
+        yield finished
+        durations = HistogramMetricFamily(
+            "provisioner_operation_duration_seconds",
+            "Time from acceptance to the end of an operation",
+            labels=["kind"],
+        )
+        for kind, (buckets, total, count) in sorted(snap.durations.items()):
+            pairs = [
+                (str(bound), float(n)) for bound, n in zip(DURATION_BUCKETS, buckets, strict=True)
+            ]
+            durations.add_metric([kind], [*pairs, ("+Inf", float(count))], total)
+        yield durations
+        for name, help_text, value in (
+            ("provisioner_queue_ready", "Messages waiting in the queue", snap.ready),
+            ("provisioner_queue_unacked", "Messages delivered, not yet acknowledged", snap.unacked),
+            (
+                "provisioner_queue_oldest_waiting_seconds",
+                "Age of the oldest queued operation",
+                snap.oldest_waiting_seconds,
+            ),
+            (
+                "provisioner_purge_backlog",
+                "Dropped accounts past their deletion time",
+                snap.purge_backlog,
+            ),
+            (
+                "provisioner_purge_lag_seconds",
+                "How long the oldest due purge has waited",
+                snap.purge_lag_seconds,
+            ),
+            ("provisioner_workers_online", "Workers with a live heartbeat", snap.workers_online),
+        ):
+            yield GaugeMetricFamily(name, help_text, value=value)
+
+
+@dataclass
+class ApiMetrics:
+    """The API process's own metrics, in a registry of its own (one per application)."""
+
+    registry: CollectorRegistry
+    requests: Counter
+    latency: Histogram
+    accepted: Counter
+    snapshot: SnapshotCollector
+
+
+def create_api_metrics() -> ApiMetrics:
+    registry = CollectorRegistry()
+    snapshot = SnapshotCollector()
+    registry.register(snapshot)
+    return ApiMetrics(
+        registry=registry,
+        requests=Counter(
+            "provisioner_http_requests",
+            "HTTP requests by route, method and status",
+            ["route", "method", "status"],
+            registry=registry,
+        ),
+        latency=Histogram(
+            "provisioner_http_request_duration_seconds",
+            "HTTP request latency by route and method",
+            ["route", "method"],
+            registry=registry,
+        ),
+        accepted=Counter(
+            "provisioner_operations_accepted",
+            "Operations accepted (answered 202) by kind",
+            ["kind"],
+            registry=registry,
+        ),
+        snapshot=snapshot,
+    )
