@@ -1,0 +1,70 @@
+"""Fuzzing against Snowflake's own OpenAPI files: existing clients' view of our wire API.
+
+Schemathesis generates valid and invalid requests for every operation in the specs and checks
+each answer: never a 5xx, and status code, content type and body as the spec says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from sqlalchemy import Engine
+
+from service.settings import Settings
+from tests.conftest import make_tenant, service_env
+from tests.faults.stack import free_port
+from tests.processes import ServiceProcess, start_service
+
+SPECS = Path(__file__).parent / "specs" / "snowflake"
+ACCOUNTS = schemathesis.openapi.from_path(SPECS / "account.yaml")
+RESULTS = schemathesis.openapi.from_path(SPECS / "result.yaml")
+CHECKS = [
+    not_a_server_error,
+    response_schema_conformance,
+    content_type_conformance,
+    status_code_conformance,
+]
+EXAMPLES = 40
+
+
+@pytest.fixture(scope="module")
+def live_api(
+    settings: Settings, worker: ServiceProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A real `provisioner serve` process (schemathesis talks HTTP from its own thread)."""
+    port = free_port()
+    env = {**service_env(settings), "API_PORT": str(port)}
+    api = start_service("serve", env, tmp_path_factory.mktemp("conformance"), "Running on")
+    yield f"http://127.0.0.1:{port}"
+    api.stop()
+
+
+@pytest.fixture(scope="module")
+def auth(engine: Engine) -> dict[str, str]:
+    return make_tenant(engine).headers()
+
+
+@ACCOUNTS.parametrize()
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+def test_accounts_answer_as_snowflakes_spec_says(
+    case: schemathesis.Case, live_api: str, auth: dict[str, str]
+) -> None:
+    case.call_and_validate(base_url=live_api, headers=auth, checks=CHECKS)
+
+
+@RESULTS.parametrize()
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+def test_results_answer_as_snowflakes_spec_says(
+    case: schemathesis.Case, live_api: str, auth: dict[str, str]
+) -> None:
+    case.call_and_validate(base_url=live_api, headers=auth, checks=CHECKS)
