@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -57,7 +58,7 @@ def auth(engine: Engine) -> dict[str, str]:
 @ACCOUNTS.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_accounts_answer_as_snowflakes_spec_says(
-    case: schemathesis.Case, live_api: str, auth: dict[str, str]
+    case: schemathesis.Case[Any], live_api: str, auth: dict[str, str]
 ) -> None:
     case.call_and_validate(base_url=live_api, headers=auth, checks=CHECKS)
 
@@ -65,6 +66,6 @@ def test_accounts_answer_as_snowflakes_spec_says(
 @RESULTS.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_results_answer_as_snowflakes_spec_says(
-    case: schemathesis.Case, live_api: str, auth: dict[str, str]
+    case: schemathesis.Case[Any], live_api: str, auth: dict[str, str]
 ) -> None:
     case.call_and_validate(base_url=live_api, headers=auth, checks=CHECKS)
