@@ -1,0 +1,46 @@
+"""The tokens resource (role admin): create (shown once), list (never the secret), revoke."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+
+from service import token_admin
+from service.errors import InvalidArgument
+from service.roles import Permission
+from service.web.auth import authorize
+from service.web.keys import SESSIONS
+from service.web.query import parse_bool, query_params
+from service.web.responses import json_response
+
+
+async def create_token_handler(request: web.Request) -> web.Response:
+    principal = await authorize(request, Permission.MANAGE_TOKENS)
+    raw = await request.read()
+    try:
+        body = json.loads(raw) if raw.strip() else None
+    except ValueError:
+        raise InvalidArgument("request body is not valid JSON") from None
+    token_request = token_admin.TokenRequest.parse(body)
+    async with request.app[SESSIONS].begin() as session:
+        issued = await token_admin.issue(session, principal, token_request)
+    return json_response(
+        {**token_admin.render_token(issued.record), "token": issued.token}, status=201
+    )
+
+
+async def list_tokens_handler(request: web.Request) -> web.Response:
+    principal = await authorize(request, Permission.MANAGE_TOKENS)
+    include_revoked = parse_bool(query_params(request), "includeRevoked", default=False)
+    async with request.app[SESSIONS]() as session:
+        records = await token_admin.list_tokens(session, principal, include_revoked=include_revoked)
+    return json_response([token_admin.render_token(record) for record in records])
+
+
+async def revoke_token_handler(request: web.Request) -> web.Response:
+    principal = await authorize(request, Permission.MANAGE_TOKENS)
+    async with request.app[SESSIONS].begin() as session:
+        record = await token_admin.revoke(session, principal, request.match_info["token_id"])
+        view = token_admin.render_token(record)
+    return json_response({"status": "token revoked", **view})
