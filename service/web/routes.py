@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from service.web import accounts, health, metrics, operations, queues, results, tokens
+from service.web import (
+    accounts,
+    editions,
+    health,
+    metrics,
+    operations,
+    queues,
+    results,
+    tokens,
+)
 
 
 def add_routes(app: web.Application) -> None:
@@ -27,6 +36,7 @@ def add_routes(app: web.Application) -> None:
             web.get("/api/v2/operations", operations.list_operations_handler),
             web.get("/api/v2/operations/{handle}", operations.get_operation_handler),
             web.get("/api/v2/queues", queues.get_queues_handler),
+            web.get("/api/v2/editions", editions.list_editions_handler),
             web.post("/api/v2/tokens", tokens.create_token_handler),
             web.get("/api/v2/tokens", tokens.list_tokens_handler),
             web.delete("/api/v2/tokens/{token_id}", tokens.revoke_token_handler),
