@@ -55,6 +55,11 @@ class PayloadTooLarge(ServiceError):
     code = "invalid_argument"
 
 
+class RateLimited(ServiceError):
+    status = 429
+    code = "rate_limited"
+
+
 class Internal(ServiceError):
     status = 500
     code = "internal"

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+LogFormat = Literal["json", "console"]
 
 
 class Settings(BaseSettings):
@@ -30,6 +31,10 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8080, ge=0, le=65535)
     log_level: LogLevel = "INFO"
+    log_format: LogFormat = Field(
+        default="json",
+        description="`json`: one JSON object per line; `console`: aligned, readable lines",
+    )
 
     purge_interval_seconds: float = Field(default=60.0, gt=0)
     republish_after_seconds: float = Field(
@@ -83,6 +88,10 @@ class Settings(BaseSettings):
     region_group: str = "PUBLIC"
     account_url_domain: str = "accounts.provisioner.invalid"
     db_pool_size: int = Field(default=10, ge=1)
+    rate_limit_per_second: float = Field(
+        default=20.0, ge=0, description="Requests per second per token (0: no limit)"
+    )
+    rate_limit_burst: int = Field(default=100, ge=1, description="Requests a token may burst")
     db_timeout_seconds: float = Field(
         default=5.0,
         gt=0,

@@ -63,6 +63,7 @@ def settings(servers: RealServers, tmp_path_factory: pytest.TempPathFactory) -> 
         simulated_latency_seconds=SLOW_SECONDS,
         simulated_latency_pattern=LATENCY_PATTERN,
         log_level="INFO",
+        rate_limit_per_second=0,  # the tests' bursts are not what the limiter is for
     )
 
 

@@ -11,12 +11,14 @@ from service.broker import AsyncPublisher, create_celery, require_redis_url
 from service.credentials import PasswordSeal, secret_key_from_file
 from service.db import async_sessions, create_web_engine
 from service.metrics import create_api_metrics
+from service.ratelimit import RateLimiter
 from service.settings import Settings
 from service.web.keys import (
     CELERY,
     METRICS,
     PUBLISHER,
     QUEUE_REPORTS,
+    RATE_LIMITER,
     REDIS,
     SEAL,
     SESSIONS,
@@ -58,6 +60,9 @@ async def _broker(app: web.Application) -> AsyncIterator[None]:
     app[REDIS] = redis
     app[CELERY] = celery_app
     app[PUBLISHER] = AsyncPublisher(celery_app, redis, settings.queue_name)
+    app[RATE_LIMITER] = RateLimiter(
+        redis, rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst
+    )
     yield
     await redis.aclose()
 

@@ -6,10 +6,10 @@ import re
 
 from aiohttp import web
 
-from service.errors import PermissionDenied, Unauthenticated
+from service.errors import PermissionDenied, RateLimited, Unauthenticated
 from service.roles import Permission, allows
 from service.tokens import Principal, authenticate
-from service.web.keys import SESSIONS
+from service.web.keys import RATE_LIMITER, SESSIONS
 
 _BEARER = re.compile(r"Bearer\s+(\S+)\s*", re.IGNORECASE)
 _SNOWFLAKE_TOKEN = re.compile(r'Snowflake\s+Token\s*=\s*"([^"]+)"\s*', re.IGNORECASE)
@@ -37,6 +37,12 @@ async def authorize(request: web.Request, permission: Permission) -> Principal:
         principal = await authenticate(session, token)
     if principal is None:
         raise Unauthenticated("the token is unknown, revoked or expired", headers=_CHALLENGE)
+    wait = await request.app[RATE_LIMITER].wait_needed(principal.token_id)
+    if wait:
+        raise RateLimited(
+            f"too many requests for this token; retry in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
     if not allows(principal.role, permission):
         raise PermissionDenied(
             f"role {principal.role.value} may not {permission.value.replace('_', ' ')}"

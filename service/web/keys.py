@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.broker import AsyncPublisher
 from service.credentials import PasswordSeal
 from service.metrics import ApiMetrics
+from service.ratelimit import RateLimiter
 from service.settings import Settings
 from service.web.waiters import OperationWaiters
 
@@ -24,5 +25,6 @@ SEAL = web.AppKey("seal", PasswordSeal)
 WAITERS = web.AppKey("waiters", OperationWaiters)
 # organization id -> (monotonic time, report): /api/v2/queues answers from it for a moment.
 METRICS = web.AppKey("metrics", ApiMetrics)
+RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
 QUEUE_REPORTS = web.AppKey("queue_reports", dict[int, tuple[float, dict[str, Any]]])
 REQUEST_ID = web.RequestKey("request_id", str)

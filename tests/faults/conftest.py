@@ -64,6 +64,7 @@ def stack() -> Iterator[Stack]:
                 simulated_latency_seconds=SLOW_SECONDS,
                 simulated_latency_pattern=r"^[a-z]+:SLOW_",
                 db_timeout_seconds=3.0,
+                rate_limit_per_second=0,
             )
             env = service_env(settings)
             logs = data_dir / "logs"

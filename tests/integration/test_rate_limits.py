@@ -1,0 +1,56 @@
+"""Per-token rate limits held in Redis: 429 with Retry-After, shared by every API process."""
+
+from __future__ import annotations
+
+import asyncio
+
+from service.settings import Settings
+from service.web.app import create_app
+from tests.conftest import ClientFactory, Tenant
+from tests.integration.api import Client
+
+BURST = 3
+
+
+def limited(settings: Settings) -> Settings:
+    return settings.model_copy(update={"rate_limit_per_second": 1.0, "rate_limit_burst": BURST})
+
+
+async def test_a_token_over_its_limit_gets_429_in_the_error_shape_and_recovers(
+    aiohttp_client: ClientFactory, settings: Settings, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    api: Client = await aiohttp_client(create_app(limited(settings)))
+    statuses = [
+        (await api.get("/api/v2/accounts", headers=tenant.headers())).status for _ in range(BURST)
+    ]
+    assert statuses == [200] * BURST
+    refused = await api.get("/api/v2/accounts", headers=tenant.headers())
+    assert refused.status == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+    body = await refused.json()
+    assert body["code"] == body["error_code"] == "rate_limited"
+    assert body["request_id"] == refused.headers["X-Snowflake-Request-ID"]
+    # Another token has a bucket of its own.
+    assert (await api.get("/api/v2/accounts", headers=other_tenant.headers())).status == 200
+    await asyncio.sleep(int(refused.headers["Retry-After"]) + 0.1)
+    assert (await api.get("/api/v2/accounts", headers=tenant.headers())).status == 200
+
+
+async def test_the_limit_holds_across_api_processes(
+    aiohttp_client: ClientFactory, settings: Settings, tenant: Tenant
+) -> None:
+    first: Client = await aiohttp_client(create_app(limited(settings)))
+    second: Client = await aiohttp_client(create_app(limited(settings)))
+    answers = [
+        (await api.get("/api/v2/accounts", headers=tenant.headers())).status
+        for api in (first, second, first, second)
+    ]
+    assert answers.count(200) == BURST
+    assert answers.count(429) == 1
+
+
+async def test_without_a_rate_the_limiter_is_off(client: Client, tenant: Tenant) -> None:
+    statuses = {
+        (await client.get("/api/v2/accounts", headers=tenant.headers())).status for _ in range(20)
+    }
+    assert statuses == {200}
