@@ -31,6 +31,7 @@ MIN_GRACE_DAYS = 3
 MAX_GRACE_DAYS = 90
 NAME_IN_USE = "uq_accounts_org_name_in_use"
 LOCATOR_TAKEN = "uq_accounts_account_locator"
+EXTERNAL_ID_IN_USE = "uq_accounts_org_external_id"
 IN_FLIGHT = "uq_operations_account_in_flight"
 _LOCATOR_ATTEMPTS = 5
 
@@ -79,6 +80,9 @@ async def create_account(
             region=body.region,
             region_group=body.region_group,
             comment=body.comment,
+            deletion_protection=body.deletion_protection,
+            external_id=body.external_id,
+            enabled=True,
             managed_accounts=0,
             is_org_admin=False,
             retention_time=1,
@@ -93,6 +97,10 @@ async def create_account(
             constraint = violated_constraint(exc)
             if constraint == NAME_IN_USE:
                 raise AlreadyExists(f"account {body.name} already exists") from exc
+            if constraint == EXTERNAL_ID_IN_USE:
+                raise AlreadyExists(
+                    f"external_id {body.external_id!r} is already another account's"
+                ) from exc
             if constraint != LOCATOR_TAKEN:
                 raise
     else:  # pragma: no cover - five locator collisions in a row
@@ -125,6 +133,11 @@ async def drop_account(
         raise NotFound(f"account {name} does not exist")
     if if_exists and account.state in _NOT_ACTIVE:
         return None
+    if account.deletion_protection:
+        raise Conflict(
+            f"account {name} has deletion_protection on; "
+            'PATCH it with {"deletion_protection": false} first'
+        )
     await _require_startable(session, account, OperationKind.DROP)
     return await _start(
         session, ctx, account, OperationKind.DROP, {"grace_period_days": grace_days}
@@ -137,6 +150,37 @@ async def undrop_account(session: AsyncSession, ctx: AcceptContext, name: str) -
         raise NotFound(f"account {name} does not exist")
     await _require_startable(session, account, OperationKind.UNDROP)
     return await _start(session, ctx, account, OperationKind.UNDROP, {})
+
+
+async def update_account(
+    session: AsyncSession, ctx: AcceptContext, name: str, patch: dict[str, Any]
+) -> Operation:
+    """Accept a merge patch; the worker applies it (so a canceled update changes nothing)."""
+    account = await _find_account(session, ctx.principal.organization_id, name, lock=True)
+    if account is None:
+        raise NotFound(f"account {name} does not exist")
+    await _require_startable(session, account, OperationKind.UPDATE)
+    await require_unclaimed(session, account, patch)
+    return await _start(session, ctx, account, OperationKind.UPDATE, {"patch": patch})
+
+
+async def require_unclaimed(session: AsyncSession, account: Account, patch: dict[str, Any]) -> None:
+    """409 when the patch's new name or external_id belongs to another live account."""
+    new_name = patch.get("name")
+    renamed = isinstance(new_name, str) and new_name != account.name
+    if renamed and await _find_account(session, account.organization_id, str(new_name)):
+        raise AlreadyExists(f"account {new_name} already exists")
+    external_id = patch.get("external_id")
+    if external_id is not None and external_id != account.external_id:
+        holder = await session.scalar(
+            select(Account.name).where(
+                Account.organization_id == account.organization_id,
+                Account.external_id == external_id,
+                Account.state.not_in(GONE_STATES),
+            )
+        )
+        if holder is not None:
+            raise AlreadyExists(f"external_id {external_id!r} is already account {holder}'s")
 
 
 async def rotate_credentials(

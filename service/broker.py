@@ -25,6 +25,7 @@ TASK_FOR_KIND: dict[OperationKind, str] = {
     OperationKind.UNDROP: "provisioner.undrop_account",
     OperationKind.PURGE: "provisioner.purge_account",
     OperationKind.ROTATE: "provisioner.rotate_credentials",
+    OperationKind.UPDATE: "provisioner.update_account",
 }
 SCAN_DUE_PURGES = "provisioner.scan_due_purges"
 REPUBLISH_STRANDED = "provisioner.republish_stranded"

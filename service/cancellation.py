@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import structlog
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,8 @@ from service.models import Account, Operation
 from service.operation_reads import parse_handle
 from service.operations import NOTIFY_DONE, cancel_queued_operation, done_notification
 from service.tokens import Principal
+
+log = structlog.get_logger(__name__)
 
 LOCK_NOT_AVAILABLE = "55P03"
 
@@ -62,4 +65,11 @@ async def cancel_operation(
         )
     cancel_queued_operation(operation, account, datetime.now(UTC), request_id)
     await session.execute(NOTIFY_DONE, done_notification(operation))
+    log.info(
+        "operation.canceled",
+        state=operation.state.value,
+        operation_id=str(operation.id),
+        kind=operation.kind.value,
+        account=account.name,
+    )
     return operation

@@ -1,4 +1,4 @@
-"""The `provisioner` command: up | serve | worker | beat | migrate | token create."""
+"""The `provisioner` command: up | serve | worker | beat | flower | migrate | token create."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from typing import Annotated
 
 import typer
 
+from service.client.accounts import accounts_app
+from service.client.operations import ops_app
+from service.client.queues import queues_app
 from service.embedded import EmbeddedError, embedded_servers
 from service.logs import configure_logging
 from service.roles import Role
@@ -22,11 +25,14 @@ app = typer.Typer(
 )
 token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(ops_app, name="ops")
+app.add_typer(queues_app, name="queues", help="Watch the queues and workers live, like `top`.")
 
 
 def _settings() -> Settings:
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return settings
 
 
@@ -50,12 +56,15 @@ def _servers(settings: Settings) -> Iterator[tuple[str, str]]:
 @app.command()
 def up(
     port: Annotated[int | None, typer.Option(help="API port (default: API_PORT or 8080)")] = None,
+    flower: Annotated[
+        bool, typer.Option("--flower", help="Also run Flower (FLOWER_PORT, default 5555)")
+    ] = False,
 ) -> None:
     """Run everything: the API, a worker and beat, on embedded PostgreSQL/Redis by default."""
     from service.db import create_sync_engine
     from service.devtoken import ensure_dev_token
     from service.migrations import upgrade_to_head
-    from service.supervisor import Supervisor, child_environment
+    from service.supervisor import CHILDREN, WITH_FLOWER, Supervisor, child_environment
     from service.web.app import secret_key
 
     settings = _settings()
@@ -73,9 +82,9 @@ def up(
             env = child_environment(database_url, redis_url)
             env["API_PORT"] = str(settings.api_port)
             env["SECRET_KEY"] = secret_key(settings)
-            supervisor = Supervisor(env, _say)
+            supervisor = Supervisor(env, _say, WITH_FLOWER if flower else CHILDREN)
             supervisor.start()
-            _print_welcome(settings, token)
+            _print_welcome(settings, token, flower=flower)
             code = supervisor.wait()
     except EmbeddedError as exc:
         _say(str(exc))
@@ -84,11 +93,14 @@ def up(
     raise typer.Exit(code)
 
 
-def _print_welcome(settings: Settings, token: str) -> None:
+def _print_welcome(settings: Settings, token: str, *, flower: bool) -> None:
     base = f"http://{settings.api_host}:{settings.api_port}"
+    flower_base = f"http://{settings.flower_address}:{settings.flower_port}"
+    flower_line = f"  Flower:       {flower_base}\n" if flower else ""
     typer.echo(
         "\n"
         f"  API:          {base}  (worker and beat running; Ctrl-C stops everything)\n"
+        f"{flower_line}"
         f"  admin token:  {token}\n"
         f"  saved in:     {settings.data_dir / 'dev-admin.token'}\n\n"
         "  try:\n"
@@ -139,6 +151,27 @@ def beat() -> None:
     from workers.app import run_beat
 
     run_beat(_settings())
+
+
+@app.command("flower")
+def flower_command(
+    port: Annotated[
+        int | None, typer.Option(help="Port of Flower's web UI (default: FLOWER_PORT or 5555)")
+    ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(help="Address to listen on (default: FLOWER_ADDRESS or 127.0.0.1)"),
+    ] = None,
+) -> None:
+    """Run Flower, Celery's web monitor, on our workers (needs REDIS_URL and DATABASE_URL)."""
+    from workers.app import run_flower
+
+    settings = _settings()
+    run_flower(
+        settings,
+        address=settings.flower_address if address is None else address,
+        port=settings.flower_port if port is None else port,
+    )
 
 
 @app.command()

@@ -35,6 +35,8 @@ def create_web_engine(
         pool_pre_ping=True,
         pool_timeout=timeout_seconds,
         connect_args={"timeout": timeout_seconds, "command_timeout": 30},
+        # Error messages must not carry bound values: some are password verifiers.
+        hide_parameters=True,
     )
 
 
@@ -54,6 +56,7 @@ def create_sync_engine(
         max_overflow=pool_size,
         pool_pre_ping=True,
         connect_args={"connect_timeout": 5, "options": options},
+        hide_parameters=True,
     )
 
 

@@ -23,6 +23,7 @@ class OperationKind(StrEnum):
     UNDROP = "undrop"
     PURGE = "purge"
     ROTATE = "rotate"
+    UPDATE = "update"
 
 
 class OperationState(StrEnum):
@@ -99,9 +100,16 @@ TRANSITIONS: dict[OperationKind, Transition] = {
             AccountState.PURGED,
             AccountState.DROPPED,
         ),
-        # A credential rotation leaves the account ACTIVE throughout.
+        # A credential rotation or an update leaves the account ACTIVE throughout.
         Transition(
             OperationKind.ROTATE,
+            AccountState.ACTIVE,
+            AccountState.ACTIVE,
+            AccountState.ACTIVE,
+            AccountState.ACTIVE,
+        ),
+        Transition(
+            OperationKind.UPDATE,
             AccountState.ACTIVE,
             AccountState.ACTIVE,
             AccountState.ACTIVE,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import UnaryExpression, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.errors import InvalidArgument, NotFound
@@ -12,6 +13,12 @@ from service.lifecycle import GONE_STATES, HISTORY_STATES, LIVE_STATES
 from service.models import Account
 
 MAX_SHOW_LIMIT = 10_000
+ORDERINGS: dict[str, UnaryExpression[Any]] = {
+    "name": Account.name.asc(),
+    "-name": Account.name.desc(),
+    "created_on": Account.created_on.asc(),
+    "-created_on": Account.created_on.desc(),
+}
 LIKE_ESCAPE = "\\"
 
 
@@ -46,6 +53,8 @@ async def list_accounts(
     show_limit: int,
     from_name: str | None,
     history: bool,
+    external_id: str | None = None,
+    order_by: str = "name",
 ) -> Sequence[Account]:
     """Accounts ordered by name.
 
@@ -53,12 +62,18 @@ async def list_accounts(
     with a prefix sort directly after the prefix itself, so that first name is simply the first
     row at or after `fromName` — when it starts with `fromName`, it is skipped.
     """
+    if order_by not in ORDERINGS:
+        raise InvalidArgument(f"orderBy must be one of {', '.join(ORDERINGS)}, got {order_by!r}")
+    if from_name is not None and order_by != "name":
+        raise InvalidArgument("fromName pages through names in order: use it with orderBy=name")
     states = LIVE_STATES | HISTORY_STATES if history else LIVE_STATES
     query = (
         select(Account)
         .where(Account.organization_id == organization_id, Account.state.in_(states))
-        .order_by(Account.name)
+        .order_by(ORDERINGS[order_by], Account.id)
     )
+    if external_id is not None:
+        query = query.where(Account.external_id == external_id)
     if like is not None:
         query = query.where(Account.name.ilike(validate_like(like), escape=LIKE_ESCAPE))
     if from_name is not None:

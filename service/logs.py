@@ -1,11 +1,86 @@
-"""Log set-up shared by every entry point."""
+"""Log set-up shared by every entry point: one JSON object (or one console line) per event."""
 
 from __future__ import annotations
 
 import logging
+import sys
 
-FORMAT = "%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s"
+import structlog
+from sqlalchemy.exc import StatementError
+from structlog.typing import EventDict, Processor
+
+from service.settings import LogFormat
+
+# Stamped on every event, ours (structlog) and the libraries' (standard logging) alike. The
+# context variables carry what a request or an operation bound: request_id, operation_id, ...
+_STAMPS: list[Processor] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_logger_name,
+    structlog.stdlib.add_log_level,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+
+_FIRST = ("timestamp", "level", "logger", "event")
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level, format=FORMAT, force=True)
+def configure_structlog() -> None:
+    """Send structlog's events through standard logging, whose root handler renders them.
+
+    Loggers are not cached on first use (a few microseconds a line): a module-level logger
+    used before `configure_logging` ran (tests, an embedding program) follows it afterwards.
+    """
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *_STAMPS,
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            structlog.processors.StackInfoRenderer(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+
+
+def _reading_order(_: object, __: str, event: EventDict) -> EventDict:
+    """timestamp, level, logger and event first: the order a person reads a line in."""
+    first = {key: event.pop(key) for key in _FIRST if key in event}
+    return {**first, **event}
+
+
+def log_formatter(log_format: LogFormat = "json") -> logging.Formatter:
+    renderer: list[Processor]
+    if log_format == "console":
+        renderer = [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
+    else:
+        # default=str: UUIDs, datetimes and the like become their plain text.
+        renderer = [
+            structlog.processors.format_exc_info,
+            _reading_order,
+            structlog.processors.JSONRenderer(default=str),
+        ]
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_STAMPS,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderer],
+    )
+
+
+def configure_logging(level: str, log_format: LogFormat = "json") -> None:
+    """Every line on stderr, from our code and from aiohttp, Celery, kombu, alembic, ..."""
+    configure_structlog()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(log_formatter(log_format))
+    root = logging.getLogger()
+    for old in root.handlers[:]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+def error_text(exc: BaseException) -> str:
+    """An error as text for a log field, without SQLAlchemy's statement and parameters (they can
+    hold sealed passwords and password verifiers)."""
+    if isinstance(exc, StatementError):
+        return f"{type(exc).__name__}: {exc.orig}" if exc.orig is not None else type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"

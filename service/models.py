@@ -96,6 +96,13 @@ class Account(Base):
             postgresql_where=text("state NOT IN ('PURGED', 'FAILED')"),
         ),
         Index(
+            "uq_accounts_org_external_id",
+            "organization_id",
+            "external_id",
+            unique=True,
+            postgresql_where=text("external_id IS NOT NULL AND state NOT IN ('PURGED', 'FAILED')"),
+        ),
+        Index(
             "ix_accounts_due_purge",
             "scheduled_deletion_time",
             postgresql_where=text("state = 'DROPPED'"),
@@ -115,6 +122,14 @@ class Account(Base):
     region_group: Mapped[str | None] = mapped_column(String(64))
     region: Mapped[str | None] = mapped_column(String(64))
     comment: Mapped[str | None] = mapped_column(Text)
+    # false: logins suspended (without dropping anything); an update turns it back on.
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    # true: a drop is refused until an update turns it off.
+    deletion_protection: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
+    # An optional caller-chosen id, unique among the organization's accounts.
+    external_id: Mapped[str | None] = mapped_column(String(255))
     account_url: Mapped[str | None] = mapped_column(Text)
     account_locator_url: Mapped[str | None] = mapped_column(Text)
     managed_accounts: Mapped[int] = mapped_column(Integer, default=0)

@@ -74,8 +74,27 @@ def complete_operation(
         account.scheduled_deletion_time = None
     elif kind == OperationKind.PURGE:
         account.purged_on = now
+    elif kind == OperationKind.UPDATE:
+        _apply_patch(account, operation.request["patch"], outcome, now)
     extra = {} if outcome.credentials is None else {"credentials": {**outcome.credentials}}
     _finish(operation, OperationState.SUCCEEDED, 200, success_body(**extra), now)
+
+
+PATCHABLE = ("name", "comment", "edition", "enabled", "deletion_protection", "external_id")
+
+
+def _apply_patch(
+    account: Account, patch: dict[str, Any], outcome: DriverOutcome, now: datetime
+) -> None:
+    for field_name in PATCHABLE:
+        if field_name in patch:
+            setattr(account, field_name, patch[field_name])
+    if outcome.account_url is not None and outcome.account_url != account.account_url:
+        # A rename that moves the account's URL keeps the old one, as Snowflake does.
+        account.old_account_url = account.account_url
+        account.account_old_url_saved_on = now
+        account.account_url = outcome.account_url
+        account.account_locator_url = outcome.account_locator_url or account.account_locator_url
 
 
 def fail_operation(

@@ -58,6 +58,7 @@ READ_ONLY_FIELDS: frozenset[str] = frozenset(
         "is_events_account",
         "moved_to_organization",
         "state",
+        "enabled",
     }
 )
 # Accepted on create, never returned, logged or stored in clear text.
@@ -94,6 +95,8 @@ class AccountCreate(BaseModel):
     comment: StrictStr | None = Field(default=None, max_length=MAX_COMMENT)
     region: StrictStr | None = None
     region_group: StrictStr | None = None
+    deletion_protection: StrictBool = False
+    external_id: StrictStr | None = Field(default=None, min_length=1, max_length=255)
 
     @field_validator("name", "admin_name")
     @classmethod
@@ -150,7 +153,7 @@ class AccountCreate(BaseModel):
                 fields, context={"region": regions, "region_group": (region_group,)}
             )
         except ValidationError as exc:
-            problems.extend(_describe(error) for error in exc.errors(include_url=False))
+            problems.extend(describe_error(error) for error in exc.errors(include_url=False))
             model = None
         if problems or model is None:
             raise InvalidArgument("invalid account: " + "; ".join(problems))
@@ -166,7 +169,7 @@ class AccountCreate(BaseModel):
         return self.model_dump(mode="json", exclude=set(SECRET_FIELDS), exclude_none=True)
 
 
-def _describe(error: Any) -> str:
+def describe_error(error: Any) -> str:
     field = ".".join(str(part) for part in error["loc"]) or "body"
     kind = error["type"]
     if kind == "missing":
@@ -213,6 +216,9 @@ def render_account(account: Account, organization_name: str) -> dict[str, Any]:
         "is_events_account": account.is_events_account,
         "moved_to_organization": account.moved_to_organization,
         "state": account.state.value,
+        "enabled": account.enabled,
+        "deletion_protection": account.deletion_protection,
+        "external_id": account.external_id,
     }
     present = {key: value for key, value in view.items() if value is not None}
     present.update(

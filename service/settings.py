@@ -35,6 +35,12 @@ class Settings(BaseSettings):
         default="json",
         description="`json`: one JSON object per line; `console`: aligned, readable lines",
     )
+    flower_address: str = Field(
+        default="127.0.0.1",
+        description="Address `provisioner flower` listens on (Flower has no login: keep it "
+        "on loopback or behind a proxy that has one)",
+    )
+    flower_port: int = Field(default=5555, ge=0, le=65535)
 
     purge_interval_seconds: float = Field(default=60.0, gt=0)
     republish_after_seconds: float = Field(

@@ -1,4 +1,4 @@
-"""`provisioner up`: run the API, a worker and beat as child processes and stop them in order."""
+"""`provisioner up`: run the API, a worker, beat (and Flower) as child processes; stop in order."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from service.embedded import die_with_parent
 
 STOP_TIMEOUT_SECONDS = 30.0
 # Stopped in this order: first nothing new is accepted, then nothing new is scheduled, then
-# the worker finishes (or safely returns) what it holds.
-CHILDREN = ("serve", "beat", "worker")
+# the worker finishes (or safely returns) what it holds. Flower only watches: it goes early.
+CHILDREN: tuple[str, ...] = ("serve", "beat", "worker")
+WITH_FLOWER: tuple[str, ...] = ("serve", "flower", "beat", "worker")
 
 
 @dataclass
@@ -25,14 +26,21 @@ class Child:
 
 
 class Supervisor:
-    def __init__(self, env: dict[str, str], say: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        say: Callable[[str], None],
+        roles: tuple[str, ...] = CHILDREN,
+    ) -> None:
+        """`roles` are `provisioner` commands, started in this order and stopped in it."""
         self._env = env
         self._say = say
+        self._roles = roles
         self._children: list[Child] = []
         self._stopping = False
 
     def start(self) -> None:
-        for role in CHILDREN:
+        for role in self._roles:
             process = subprocess.Popen(
                 [sys.executable, "-m", "service.cli", role],
                 env=self._env,

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from service.db import create_sync_engine
+from service.logs import configure_structlog
 from service.migrations import upgrade_to_head
 from service.roles import Role
 from service.settings import Settings
@@ -33,6 +34,12 @@ SLOW_SECONDS = 3.0
 PURGE_INTERVAL_SECONDS = 1.0
 REPUBLISH_AFTER_SECONDS = 2.0
 STRANDED_AFTER_SECONDS = 61.0  # the least allowed; tests backdate claims well past it
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The API runs in the test process: route its structlog events through standard logging,
+    # so `caplog` (and the password-leak test that reads it) sees them.
+    configure_structlog()
 
 
 @pytest.fixture(scope="session")

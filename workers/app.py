@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
+import structlog
 from celery import Celery
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import setup_logging, worker_ready, worker_shutdown
 
 from service.broker import (
     FORGET_EXPIRED_SECRETS,
@@ -23,8 +23,20 @@ from workers.tasks import register_tasks
 FORGET_KEYS_INTERVAL_SECONDS = 3600.0
 
 
+def _keep_our_logging(**_: object) -> None:
+    """Celery sets up logging only when nobody answers this signal: our entry point did."""
+
+
+def _celery_options(settings: Settings) -> list[str]:
+    # The start-up banners are printed, not logged: a JSON log stream goes without them.
+    return ["--quiet"] if settings.log_format == "json" else []
+
+
 def create_worker_app(settings: Settings) -> tuple[Celery, WorkerResources]:
+    setup_logging.connect(_keep_our_logging, weak=False)
     app = create_celery(settings)
+    # Task events (received, started, succeeded, ...) let Flower follow every task.
+    app.conf.worker_send_task_events = True
     resources = WorkerResources(settings)
     register_tasks(app, resources)
     app.conf.beat_schedule = {
@@ -61,6 +73,7 @@ def run_worker(settings: Settings, *, hostname: str, extra_args: list[str] | Non
         heartbeat.stop()
 
     argv = [
+        *_celery_options(settings),
         "worker",
         f"--loglevel={settings.log_level}",
         f"--concurrency={settings.worker_concurrency}",
@@ -80,5 +93,30 @@ def run_beat(settings: Settings) -> None:
     app, _ = create_worker_app(settings)
     schedule = Path(settings.data_dir) / "celerybeat-schedule"
     schedule.parent.mkdir(parents=True, exist_ok=True)
-    logging.getLogger(__name__).info("beat schedule file %s", schedule)
-    app.start(["beat", f"--loglevel={settings.log_level}", f"--schedule={schedule}"])
+    structlog.get_logger(__name__).info("beat.schedule_file", path=str(schedule))
+    app.start(
+        [
+            *_celery_options(settings),
+            "beat",
+            f"--loglevel={settings.log_level}",
+            f"--schedule={schedule}",
+        ]
+    )
+
+
+def run_flower(settings: Settings, *, address: str, port: int) -> None:
+    """Flower (the `celery flower` sub-command it registers) watching our workers' events."""
+    app, resources = create_worker_app(settings)
+    try:
+        # Flower logs its banner (no --quiet: that hides it); --logging=none: tornado would
+        # otherwise reset the root logger's level to its own.
+        app.start(
+            [
+                "flower",
+                f"--address={address}",
+                f"--port={port}",
+                "--logging=none",
+            ]
+        )
+    finally:
+        resources.close()

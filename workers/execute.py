@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 
+import structlog
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,7 +26,7 @@ from service.operations import (
 )
 from workers.drivers.base import AccountSpec, DriverError, ProvisioningDriver, TransientDriverError
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 
 class Outcome(StrEnum):
@@ -33,6 +34,19 @@ class Outcome(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
     RETRY = "retry"
+
+
+@dataclasses.dataclass(frozen=True)
+class Claimed:
+    kind: OperationKind
+    account: str
+    attempt: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Finished:
+    outcome: Outcome
+    reason: str = ""
 
 
 def _now() -> datetime:
@@ -48,28 +62,30 @@ def _step_for(
         OperationKind.UNDROP: driver.undrop,
         OperationKind.PURGE: driver.purge,
         OperationKind.ROTATE: driver.rotate,
+        OperationKind.UPDATE: driver.update,
     }
     return steps[kind]
 
 
-def _claim(sessions: sessionmaker[Session], operation_id: uuid.UUID) -> bool:
-    """Mark the operation running (one more attempt); False when there is nothing to do."""
+def _claim(sessions: sessionmaker[Session], operation_id: uuid.UUID) -> Claimed | None:
+    """Mark the operation running (one more attempt); None when there is nothing to do."""
     with sessions.begin() as session:
         # A locked row is being executed by another delivery of the same message right now.
         operation = session.scalar(
             select(Operation).where(Operation.id == operation_id).with_for_update(skip_locked=True)
         )
         if operation is None:
-            log.info("operation %s is missing or being executed elsewhere; skipped", operation_id)
-            return False
+            log.info("operation.skipped", reason="missing or being executed elsewhere")
+            return None
         if operation.state in TERMINAL_OPERATION_STATES:
-            log.info("operation %s is already %s; nothing to do", operation_id, operation.state)
-            return False
+            log.info("operation.skipped", reason=f"already {operation.state.value}")
+            return None
         operation.state = OperationState.RUNNING
         operation.attempts += 1
         operation.started_at = operation.started_at or _now()
         operation.claimed_at = _now()
-        return True
+        account = session.scalar(select(Account.name).where(Account.id == operation.account_id))
+        return Claimed(operation.kind, account or "", operation.attempts)
 
 
 def execute_operation(
@@ -79,17 +95,68 @@ def execute_operation(
     *,
     max_attempts: int,
 ) -> Outcome:
-    """Perform the operation once in effect; RETRY means a transient failure to retry later."""
-    if not _claim(sessions, operation_id):
-        return Outcome.SKIPPED
+    """Perform the operation once in effect; RETRY means a transient failure to retry later.
+
+    Every line logged meanwhile carries the operation's id (and, once claimed, its kind and
+    account); each state change is logged once, after its transaction commits.
+    """
+    with structlog.contextvars.bound_contextvars(operation_id=str(operation_id)):
+        claimed = _claim(sessions, operation_id)
+        if claimed is None:
+            return Outcome.SKIPPED
+        with structlog.contextvars.bound_contextvars(
+            kind=claimed.kind.value, account=claimed.account
+        ):
+            log.info(
+                "operation.running", state=OperationState.RUNNING.value, attempt=claimed.attempt
+            )
+            started = time.monotonic()
+            finished = _execute_claimed(sessions, driver, operation_id, max_attempts)
+            _log_finished(finished, claimed.attempt, time.monotonic() - started)
+            return finished.outcome
+
+
+def _execute_claimed(
+    sessions: sessionmaker[Session],
+    driver: ProvisioningDriver,
+    operation_id: uuid.UUID,
+    max_attempts: int,
+) -> Finished:
     with sessions.begin() as session:
         # Held for the whole step: a duplicate delivery running concurrently skips instead.
         operation = session.scalar(
             select(Operation).where(Operation.id == operation_id).with_for_update(skip_locked=True)
         )
         if operation is None or operation.state in TERMINAL_OPERATION_STATES:
-            return Outcome.SKIPPED
+            return Finished(Outcome.SKIPPED, "finished or taken by another delivery meanwhile")
         return _perform(session, driver, operation, max_attempts, _progress(sessions, operation_id))
+
+
+def _log_finished(finished: Finished, attempt: int, seconds: float) -> None:
+    duration_ms = round(seconds * 1000, 1)
+    if finished.outcome is Outcome.SUCCEEDED:
+        log.info(
+            "operation.succeeded", state=OperationState.SUCCEEDED.value, duration_ms=duration_ms
+        )
+    elif finished.outcome is Outcome.FAILED:
+        log.warning(
+            "operation.failed",
+            state=OperationState.FAILED.value,
+            reason=finished.reason,
+            duration_ms=duration_ms,
+        )
+    elif finished.outcome is Outcome.RETRY:
+        # The row stays `running` while the task waits out its backoff; the next delivery
+        # claims it again (attempt + 1).
+        log.warning(
+            "operation.retry",
+            state=OperationState.RUNNING.value,
+            reason=finished.reason,
+            attempt=attempt,
+            duration_ms=duration_ms,
+        )
+    else:
+        log.info("operation.skipped", reason=finished.reason)
 
 
 def _spec(session: Session, operation: Operation) -> tuple[Account, AccountSpec]:
@@ -107,6 +174,7 @@ def _spec(session: Session, operation: Operation) -> tuple[Account, AccountSpec]
         tenant_role=account.tenant_role or "",
         request=dict(operation.request),
         password_verifier=operation.password_verifier,
+        enabled=account.enabled,
     )
 
 
@@ -124,7 +192,7 @@ def _progress(sessions: sessionmaker[Session], operation_id: uuid.UUID) -> Calla
             with sessions.begin() as progress_session:
                 progress_session.execute(statement)
         except SQLAlchemyError:
-            log.warning("could not record step %r of operation %s", step, operation_id)
+            log.warning("operation.step_not_recorded", step=step)
 
     return report
 
@@ -135,7 +203,7 @@ def _perform(
     operation: Operation,
     max_attempts: int,
     progress: Callable[[str], None],
-) -> Outcome:
+) -> Finished:
     account, spec = _spec(session, operation)
     spec = dataclasses.replace(spec, progress=progress)
     if operation.attempts > max_attempts:  # every earlier attempt lost its worker mid-step
@@ -144,8 +212,7 @@ def _perform(
         outcome = _step_for(driver, operation.kind)(spec)
     except TransientDriverError as exc:
         if operation.attempts < max_attempts:
-            log.warning("operation %s: transient failure, will retry: %s", operation.id, exc)
-            return Outcome.RETRY
+            return Finished(Outcome.RETRY, str(exc))
         reason = f"{exc} (after {operation.attempts} attempts)"
         return _fail(session, driver, spec, operation, reason)
     except DriverError as exc:
@@ -153,8 +220,7 @@ def _perform(
     session.refresh(account, with_for_update=True)
     complete_operation(operation, account, outcome, _now())
     _announce(session, operation)
-    log.info("operation %s (%s %s) succeeded", operation.id, operation.kind, account.name)
-    return Outcome.SUCCEEDED
+    return Finished(Outcome.SUCCEEDED)
 
 
 def _fail(
@@ -163,7 +229,7 @@ def _fail(
     spec: AccountSpec,
     operation: Operation,
     reason: str,
-) -> Outcome:
+) -> Finished:
     account = session.get(
         Account, operation.account_id, with_for_update=True, populate_existing=True
     )
@@ -172,10 +238,7 @@ def _fail(
     _compensate(driver, spec, operation.kind)
     fail_operation(operation, account, reason, _now(), operation.request_id or "")
     _announce(session, operation)
-    log.warning(
-        "operation %s (%s %s) failed: %s", operation.id, operation.kind, account.name, reason
-    )
-    return Outcome.FAILED
+    return Finished(Outcome.FAILED, reason)
 
 
 def _compensate(driver: ProvisioningDriver, spec: AccountSpec, kind: OperationKind) -> None:
@@ -190,7 +253,7 @@ def _compensate(driver: ProvisioningDriver, spec: AccountSpec, kind: OperationKi
     try:
         undo(spec)
     except DriverError:
-        log.exception("could not undo the failed %s of %s", kind.value, spec.name)
+        log.exception("operation.undo_failed")
 
 
 def _announce(session: Session, operation: Operation) -> None:

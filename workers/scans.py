@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import structlog
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,7 +14,7 @@ from service.lifecycle import AccountState, OperationKind, OperationState
 from service.models import Account, Operation
 from service.operations import begin_operation
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 Publish = Callable[[OperationKind, uuid.UUID], None]
 SCAN_BATCH = 500
@@ -60,13 +60,24 @@ def start_due_purges(
                 begin_operation(account, OperationKind.PURGE, {}, scan_id) for account in accounts
             ]
             session.add_all(operations)
-        for operation in operations:
+            queued = [
+                (operation, account.name)
+                for operation, account in zip(operations, accounts, strict=True)
+            ]
+        for operation, name in queued:
+            log.info(
+                "operation.queued",
+                state=OperationState.QUEUED.value,
+                operation_id=str(operation.id),
+                kind=operation.kind.value,
+                account=name,
+            )
             publish(operation.kind, operation.id)
         started += len(operations)
         if len(accounts) < batch:
             break
     if started:
-        log.info("purge scan started %d purge operations", started)
+        log.info("purges.started", count=started)
     return started
 
 
@@ -122,10 +133,10 @@ def republish_stranded(
     if handed:
         stranded = sum(1 for *_, state in handed if state == OperationState.RUNNING)
         log.warning(
-            "republished %d operations (%d queued, %d running without a worker)",
-            len(handed),
-            len(handed) - stranded,
-            stranded,
+            "operations.republished",
+            count=len(handed),
+            queued=len(handed) - stranded,
+            stranded=stranded,
         )
     return len(handed)
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import random
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import structlog
 from celery import Celery, Task
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -20,13 +20,14 @@ from service.broker import (
     TASK_FOR_KIND,
 )
 from service.lifecycle import OperationKind
+from service.logs import error_text
 from workers.execute import Outcome, execute_operation
 from workers.resources import WorkerResources
 from workers.scans import forget_unclaimed_passwords, republish_stranded, start_due_purges
 
 MAX_BACKOFF_SECONDS = 60.0
 DATABASE_OUTAGES = (OperationalError, InterfaceError)
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 
 def retry_delay(retries: int) -> float:
@@ -54,8 +55,14 @@ def register_tasks(app: Celery, resources: WorkerResources) -> None:
                 )
             except DATABASE_OUTAGES as exc:
                 # The control-plane database is unreachable: nothing was recorded; try later.
-                log.warning("operation %s: database unavailable, will retry: %s", operation_id, exc)
-                raise task.retry(countdown=retry_delay(task.request.retries)) from exc
+                countdown = retry_delay(task.request.retries)
+                log.warning(
+                    "operation.database_unavailable",
+                    operation_id=operation_id,
+                    error=error_text(exc),
+                    retry_in_seconds=round(countdown, 1),
+                )
+                raise task.retry(countdown=countdown) from exc
             if outcome is Outcome.RETRY:
                 raise task.retry(countdown=retry_delay(task.request.retries))
             return outcome.value

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import structlog
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,11 +17,14 @@ from service.accounts import (
     drop_account,
     rotate_credentials,
     undrop_account,
+    update_account,
 )
 from service.errors import InvalidArgument
+from service.lifecycle import OperationState
 from service.listing import MAX_SHOW_LIMIT, get_account, list_accounts
 from service.models import Operation
 from service.names import normalize_account_name
+from service.patches import AccountPatch
 from service.results import ResultResponse, accepted, success_body
 from service.roles import Permission
 from service.schemas import AccountCreate, render_account
@@ -32,7 +35,7 @@ from service.web.passwords import new_password
 from service.web.query import parse_bool, parse_int, query_params
 from service.web.responses import json_response, result_response
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 UseCase = Callable[[AsyncSession, AcceptContext], Awaitable[Operation | None]]
 
@@ -50,6 +53,8 @@ async def list_accounts_handler(request: web.Request) -> web.Response:
             show_limit=show_limit,
             from_name=params.get("fromName"),
             history=history,
+            external_id=params.get("externalId"),
+            order_by=params.get("orderBy", "name"),
         )
     return json_response([render_account(a, principal.organization_name) for a in accounts])
 
@@ -77,7 +82,7 @@ async def create_account_handler(request: web.Request) -> web.Response:
     async def run(session: AsyncSession, ctx: AcceptContext) -> Operation:
         return await create_account(session, ctx, body, password)
 
-    return await _accept(request, principal, {"create": raw}, run)
+    return await _accept(request, principal, {"create": raw}, run, account=body.name)
 
 
 async def drop_account_handler(request: web.Request) -> web.Response:
@@ -91,7 +96,7 @@ async def drop_account_handler(request: web.Request) -> web.Response:
         return await drop_account(session, ctx, name, grace_days, if_exists=if_exists)
 
     summary = {"drop": name, "gracePeriodInDays": grace_days, "ifExists": if_exists}
-    return await _accept(request, principal, summary, run)
+    return await _accept(request, principal, summary, run, account=name)
 
 
 async def undrop_account_handler(request: web.Request) -> web.Response:
@@ -101,7 +106,7 @@ async def undrop_account_handler(request: web.Request) -> web.Response:
     async def run(session: AsyncSession, ctx: AcceptContext) -> Operation:
         return await undrop_account(session, ctx, name)
 
-    return await _accept(request, principal, {"undrop": name}, run)
+    return await _accept(request, principal, {"undrop": name}, run, account=name)
 
 
 async def rotate_credentials_handler(request: web.Request) -> web.Response:
@@ -112,7 +117,19 @@ async def rotate_credentials_handler(request: web.Request) -> web.Response:
     async def run(session: AsyncSession, ctx: AcceptContext) -> Operation:
         return await rotate_credentials(session, ctx, name, password)
 
-    return await _accept(request, principal, {"rotateCredentials": name}, run)
+    return await _accept(request, principal, {"rotateCredentials": name}, run, account=name)
+
+
+async def update_account_handler(request: web.Request) -> web.Response:
+    principal = await authorize(request, Permission.MUTATE_ACCOUNTS)
+    name = normalize_account_name(request.match_info["name"])
+    raw = await _json_body(request)
+    changes = AccountPatch.parse(raw)
+
+    async def run(session: AsyncSession, ctx: AcceptContext) -> Operation:
+        return await update_account(session, ctx, name, changes)
+
+    return await _accept(request, principal, {"update": name, "patch": raw}, run, account=name)
 
 
 async def _json_body(request: web.Request) -> object:
@@ -120,13 +137,21 @@ async def _json_body(request: web.Request) -> object:
     if not raw.strip():
         raise InvalidArgument("request body is required: a JSON Account object")
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
     except (ValueError, RecursionError):
         raise InvalidArgument("request body is not valid JSON") from None
+    if b"\\u0000" in raw.lower():  # PostgreSQL text cannot hold NUL characters
+        raise InvalidArgument("request body must not contain NUL characters (\\u0000)")
+    return body
 
 
 async def _accept(
-    request: web.Request, principal: Principal, summary: dict[str, Any], run: UseCase
+    request: web.Request,
+    principal: Principal,
+    summary: dict[str, Any],
+    run: UseCase,
+    *,
+    account: str,
 ) -> web.Response:
     """Run one mutation in one transaction (honouring an Idempotency-Key), commit, publish."""
     key = idempotency.validate_key(request.headers.get(idempotency.HEADER))
@@ -147,25 +172,16 @@ async def _accept(
         if key is not None:
             await idempotency.remember(session, organization_id, key, answer)
     if operation is not None:
-        await _hand_over(request, operation)
+        await _hand_over(request, operation, account)
     return result_response(answer)
 
 
-async def _hand_over(request: web.Request, operation: Operation) -> None:
+async def _hand_over(request: web.Request, operation: Operation, account: str) -> None:
     """Publish a committed operation; if that fails, the republish sweep will."""
+    fields = {"operation_id": str(operation.id), "kind": operation.kind.value, "account": account}
     try:
         await request.app[PUBLISHER].enqueue(operation.kind, operation.id)
     except Exception:
-        log.warning(
-            "could not publish operation %s request_id=%s; the sweep will republish it",
-            operation.id,
-            request[REQUEST_ID],
-            exc_info=True,
-        )
+        log.warning("operation.publish_failed", **fields, exc_info=True)
     request.app[METRICS].accepted.labels(operation.kind.value).inc()
-    log.info(
-        "accepted %s operation %s request_id=%s",
-        operation.kind.value,
-        operation.id,
-        request[REQUEST_ID],
-    )
+    log.info("operation.queued", **fields, state=OperationState.QUEUED.value)

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 
+import structlog
 from aiohttp import web
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from service.errors import ServiceError
+from service.logs import error_text
 from service.web.keys import REQUEST_ID
 from service.web.responses import error_response
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 REQUEST_ID_HEADER = "X-Snowflake-Request-ID"
@@ -65,29 +66,32 @@ def _is_database_outage(exc: Exception) -> bool:
 async def request_id_and_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     request_id = choose_request_id(request.headers.get(CLIENT_REQUEST_ID_HEADER))
     request[REQUEST_ID] = request_id
+    # Every line logged while handling the request carries its id; reset when it is answered.
+    with structlog.contextvars.bound_contextvars(request_id=request_id):
+        response = await _answer(request, handler, request_id)
+    response.headers[REQUEST_ID_HEADER] = request_id
+    return response
+
+
+async def _answer(request: web.Request, handler: Handler, request_id: str) -> web.StreamResponse:
     try:
-        response = await handler(request)
+        return await handler(request)
     except ServiceError as exc:
-        response = error_response(request, exc.status, exc.code, exc.message, exc.headers)
+        return error_response(request, exc.status, exc.code, exc.message, exc.headers)
     except web.HTTPException as exc:
         if exc.status < HTTPStatus.BAD_REQUEST:
             raise
         code = _CODE_FOR_STATUS.get(exc.status, "internal")
-        response = error_response(request, exc.status, code, _framework_message(request, exc))
+        return error_response(request, exc.status, code, _framework_message(request, exc))
     except Exception as exc:
         if _is_database_outage(exc):
-            log.warning("database unavailable request_id=%s: %s", request_id, exc)
-            response = error_response(
+            log.warning("database.unavailable", error=error_text(exc))
+            return error_response(
                 request,
                 503,
                 "unavailable",
                 "the database is unavailable; retry later",
                 {"Retry-After": "5"},
             )
-        else:
-            log.exception("unhandled error request_id=%s", request_id)
-            response = error_response(
-                request, 500, "internal", f"internal error (request id {request_id})"
-            )
-    response.headers[REQUEST_ID_HEADER] = request_id
-    return response
+        log.exception("request.failed")
+        return error_response(request, 500, "internal", f"internal error (request id {request_id})")

@@ -23,7 +23,10 @@ def parse_query(raw: str) -> dict[str, str]:
         if not part:
             continue
         key, _, value = part.partition("=")
-        params.setdefault(unquote(key), unquote(value))
+        name, decoded = unquote(key), unquote(value)
+        if "\x00" in decoded:
+            raise InvalidArgument(f"{name[:40]} must not contain a NUL character")
+        params.setdefault(name, decoded)
     return params
 
 

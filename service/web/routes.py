@@ -31,6 +31,7 @@ def add_routes(app: web.Application) -> None:
             web.post("/api/v2/accounts", accounts.create_account_handler),
             web.get("/api/v2/accounts/{name}", accounts.get_account_handler),
             web.delete("/api/v2/accounts/{name}", accounts.drop_account_handler),
+            web.patch("/api/v2/accounts/{name}", accounts.update_account_handler),
             web.get("/api/v2/results/{handle}", results.get_result_handler),
             web.post("/api/v2/operations/{handle}:cancel", operations.cancel_operation_handler),
             web.get("/api/v2/operations", operations.list_operations_handler),

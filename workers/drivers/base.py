@@ -31,6 +31,8 @@ class AccountSpec:
     request: dict[str, Any]
     # Set for create and rotate: the SCRAM verifier of the administrator's new password.
     password_verifier: str | None = None
+    # false: the account's logins are suspended by an update (undrop must keep them so).
+    enabled: bool = True
     # Called with a short description of each step ("creating database"), for followers.
     progress: Callable[[str], None] = field(default=lambda step: None, compare=False)
 
@@ -47,3 +49,7 @@ class ProvisioningDriver(Protocol):
     def purge(self, account: AccountSpec) -> DriverOutcome: ...
 
     def rotate(self, account: AccountSpec) -> DriverOutcome: ...
+
+    def update(self, account: AccountSpec) -> DriverOutcome:
+        """Apply `account.request["patch"]` (edition limits, suspended logins, a new name)."""
+        ...

@@ -54,3 +54,7 @@ class FaultInjectingDriver:
     def rotate(self, account: AccountSpec) -> DriverOutcome:
         self._before("rotate", account)
         return self._inner.rotate(account)
+
+    def update(self, account: AccountSpec) -> DriverOutcome:
+        self._before("update", account)
+        return self._inner.update(account)

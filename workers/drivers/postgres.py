@@ -123,21 +123,51 @@ class PostgresDriver:
                 sql.SQL("ALTER ROLE {} NOLOGIN").format(sql.Identifier(account.tenant_role))
             )
             account.progress("terminating sessions")
-            connection.execute(
-                "SELECT pg_terminate_backend(pid, %s) FROM pg_stat_activity "
-                "WHERE (usename = %s OR datname = %s) AND pid <> pg_backend_pid()",
-                (TERMINATE_WAIT_MS, account.tenant_role, account.tenant_database),
-            )
+            self._terminate(connection, account)
         return DriverOutcome()
 
     def undrop(self, account: AccountSpec) -> DriverOutcome:
         with self._connect() as connection:
             _require_role(connection, account.tenant_role)
-            account.progress("unlocking the login")
-            connection.execute(
-                sql.SQL("ALTER ROLE {} LOGIN").format(sql.Identifier(account.tenant_role))
-            )
+            if account.enabled:  # a suspended account stays suspended
+                account.progress("unlocking the login")
+                connection.execute(
+                    sql.SQL("ALTER ROLE {} LOGIN").format(sql.Identifier(account.tenant_role))
+                )
         return DriverOutcome()
+
+    def update(self, account: AccountSpec) -> DriverOutcome:
+        """Edition: the database's connection limit; enabled: suspend or resume logins.
+        A rename changes nothing here: names on the cluster derive from the locator."""
+        patch = account.request.get("patch", {})
+        role = sql.Identifier(account.tenant_role)
+        with self._connect() as connection:
+            _require_role(connection, account.tenant_role)
+            if "edition" in patch:
+                account.progress("applying the edition's limits")
+                connection.execute(
+                    sql.SQL("ALTER DATABASE {} WITH CONNECTION LIMIT {}").format(
+                        sql.Identifier(account.tenant_database),
+                        sql.Literal(self._limits[patch["edition"]]),
+                    )
+                )
+            if patch.get("enabled") is True:
+                account.progress("resuming logins")
+                connection.execute(sql.SQL("ALTER ROLE {} LOGIN").format(role))
+            elif patch.get("enabled") is False:
+                account.progress("suspending logins")
+                connection.execute(sql.SQL("ALTER ROLE {} NOLOGIN").format(role))
+                self._terminate(connection, account)
+        return DriverOutcome()
+
+    def _terminate(
+        self, connection: psycopg.Connection[tuple[object, ...]], account: AccountSpec
+    ) -> None:
+        connection.execute(
+            "SELECT pg_terminate_backend(pid, %s) FROM pg_stat_activity "
+            "WHERE (usename = %s OR datname = %s) AND pid <> pg_backend_pid()",
+            (TERMINATE_WAIT_MS, account.tenant_role, account.tenant_database),
+        )
 
     def purge(self, account: AccountSpec) -> DriverOutcome:
         with self._connect() as connection:

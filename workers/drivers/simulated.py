@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from service.operations import DriverOutcome
 from service.tenants import connection_url
 from workers.drivers.base import AccountSpec
@@ -43,6 +45,12 @@ class SimulatedDriver:
 
     def purge(self, account: AccountSpec) -> DriverOutcome:
         return DriverOutcome()
+
+    def update(self, account: AccountSpec) -> DriverOutcome:
+        new_name = account.request.get("patch", {}).get("name")
+        if new_name is None:
+            return DriverOutcome()
+        return self._outcome(dataclasses.replace(account, name=new_name))
 
     def rotate(self, account: AccountSpec) -> DriverOutcome:
         return DriverOutcome(credentials=self._outcome(account).credentials)

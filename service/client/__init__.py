@@ -1,0 +1,1 @@
+"""A command-line client of the HTTP API: `provisioner accounts | ops | queues`."""

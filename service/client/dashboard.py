@@ -1,0 +1,118 @@
+"""The `provisioner queues` screen: one `GET /api/v2/queues` report as rich tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from service.client.render import duration, moment, table
+from service.lifecycle import OperationState
+
+_STATES = [member.value for member in OperationState]
+
+
+def _seconds_between(earlier: str | None, later: str | None) -> float | None:
+    """Ages are taken against the report's own clock, so the client's clock does not matter."""
+    if not earlier or not later:
+        return None
+    try:
+        return (datetime.fromisoformat(later) - datetime.fromisoformat(earlier)).total_seconds()
+    except ValueError:
+        return None
+
+
+def queues_table(report: dict[str, Any]) -> Table:
+    rows = table("NAME", "READY", "UNACKED", "OLDEST WAITING", title="Queues")
+    for queue in report.get("queues", []):
+        rows.add_row(
+            queue["name"],
+            str(queue["ready"]),
+            str(queue["unacked"]),
+            duration(queue.get("oldest_waiting_seconds")),
+        )
+    return rows
+
+
+def workers_table(report: dict[str, Any]) -> Table | Text:
+    workers = report.get("workers", [])
+    if not workers:
+        return Text("No worker online.", style="bold red")
+    rows = table("NAME", "ACTIVE", "PROCESSED", "LAST HEARTBEAT", title="Workers")
+    now = report.get("generated_on")
+    for worker in workers:
+        age = _seconds_between(worker.get("last_heartbeat"), now)
+        rows.add_row(
+            worker["name"],
+            str(worker["active"]),
+            str(worker["processed"]),
+            "-" if age is None else f"{duration(max(age, 0.0))} ago",
+        )
+    return rows
+
+
+def counts_table(report: dict[str, Any]) -> Table:
+    counts: dict[str, dict[str, int]] = report.get("operations_last_hour", {})
+    extra = sorted({name for row in counts.values() for name in row} - set(_STATES))
+    rows = table("KIND", *_STATES, *extra, title="Operations, last hour")
+    for kind in sorted(counts):
+        row = counts[kind]
+        rows.add_row(kind, *(str(row.get(name, 0)) for name in (*_STATES, *extra)))
+    return rows
+
+
+def purges_table(report: dict[str, Any]) -> RenderableType:
+    backlog = report.get("purge_backlog", {})
+    oldest = backlog.get("oldest_due_since")
+    summary = f"Purges: {backlog.get('due', 0)} due"
+    if oldest:
+        summary += f", the oldest since {moment(oldest)}"
+    if not report.get("next_purges"):
+        return Text(f"{summary}; none scheduled.", style="bold")
+    rows = table("NEXT PURGE OF", "SCHEDULED FOR", "IN")
+    now = report.get("generated_on")
+    for purge in report.get("next_purges", []):
+        left = _seconds_between(now, purge["scheduled_deletion_time"])
+        rows.add_row(
+            purge["account"],
+            moment(purge["scheduled_deletion_time"]),
+            "due" if left is None or left <= 0 else duration(left),
+        )
+    return Group(Text(summary, style="bold"), rows)
+
+
+def stuck_table(report: dict[str, Any]) -> Table | Text:
+    stuck = report.get("stuck", [])
+    if not stuck:
+        return Text("No stuck operations.", style="green")
+    rows = table("ID", "KIND", "ACCOUNT", "CLAIMED", title="Stuck operations")
+    now = report.get("generated_on")
+    for operation in stuck:
+        age = _seconds_between(operation.get("claimed_on"), now)
+        rows.add_row(
+            operation["id"],
+            operation["kind"],
+            operation["account"],
+            f"{duration(age)} ago" if age is not None else moment(operation.get("claimed_on")),
+        )
+    return rows
+
+
+def screen(report: dict[str, Any], header: str, problem: str | None = None) -> RenderableType:
+    """The whole screen; `problem` (e.g. the API unreachable) is shown above the last report."""
+    parts: list[RenderableType] = [
+        Text.assemble((header, "bold"), f"   report of {moment(report.get('generated_on'))}")
+    ]
+    if problem:
+        parts.append(Text(problem, style="bold red"))
+    parts += [
+        queues_table(report),
+        workers_table(report),
+        counts_table(report),
+        purges_table(report),
+        stuck_table(report),
+    ]
+    return Group(*parts)

@@ -1,0 +1,173 @@
+"""Human output: accounts, operations and credentials as rich tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+SUCCEEDED = "succeeded"
+_STATE_STYLES = {
+    "queued": "yellow",
+    "running": "cyan",
+    "succeeded": "green",
+    "failed": "red",
+    "canceled": "magenta",
+    "ACTIVE": "green",
+    "DROPPED": "yellow",
+    "FAILED": "red",
+}
+
+
+def moment(value: str | None) -> str:
+    """An RFC 3339 time as `YYYY-MM-DD HH:MM:SS` (UTC as the API gives it), or empty."""
+    if not value:
+        return ""
+    try:
+        return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return value
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 10:  # noqa: PLR2004 - below 10 s a decimal is worth showing
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
+def state(value: str) -> Text:
+    return Text(value, style=_STATE_STYLES.get(value, ""))
+
+
+# Columns never wrapped: handles are copied from here, and times read better on one line.
+WHOLE_COLUMNS = frozenset({"ID", "CREATED", "SCHEDULED FOR"})
+
+
+def table(*columns: str, title: str | None = None) -> Table:
+    """Long cells fold (nothing is cut off), except in WHOLE_COLUMNS."""
+    made = Table(title=title, title_justify="left", title_style="bold", header_style="bold")
+    for column in columns:
+        made.add_column(column, overflow="fold", no_wrap=column in WHOLE_COLUMNS)
+    return made
+
+
+def details(fields: dict[str, Any]) -> Table:
+    """A two-column table of fields; unset ones are left out."""
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    for key, value in fields.items():
+        if value is not None and value != "":
+            table.add_row(key, value if isinstance(value, Text) else str(value))
+    return table
+
+
+def accounts_table(accounts: list[dict[str, Any]]) -> Table:
+    rows = table("NAME", "STATE", "EDITION", "REGION", "LOCATOR", "CREATED", "DELETION")
+    for account in accounts:
+        rows.add_row(
+            account["name"],
+            state(account["state"]),
+            account.get("edition", ""),
+            account.get("region", ""),
+            account.get("account_locator", ""),
+            moment(account.get("created_on")),
+            moment(account.get("scheduled_deletion_time")),
+        )
+    return rows
+
+
+def account_details(account: dict[str, Any]) -> Table:
+    fields = dict(account)
+    fields["state"] = state(account["state"])
+    for key in ("created_on", "dropped_on", "scheduled_deletion_time", "restored_on"):
+        fields[key] = moment(account.get(key))
+    return details(fields)
+
+
+def error_message(operation: dict[str, Any]) -> str:
+    error = operation.get("error") or {}
+    return str(error.get("message", "")) if isinstance(error, dict) else str(error)
+
+
+def operations_table(operations: list[dict[str, Any]]) -> Table:
+    rows = table("ID", "KIND", "ACCOUNT", "STATE", "STEP / ERROR", "TRIES", "CREATED")
+    for operation in operations:
+        rows.add_row(
+            operation["id"],
+            operation["kind"],
+            operation["account"],
+            state(operation["state"]),
+            operation.get("step") or error_message(operation),
+            str(operation.get("attempts", "")),
+            moment(operation.get("created_on")),
+        )
+    return rows
+
+
+def operation_details(operation: dict[str, Any]) -> Table:
+    result = operation.get("result") or {}
+    credentials = result.get("credentials") or {}
+    return details(
+        {
+            "id": operation["id"],
+            "kind": operation["kind"],
+            "account": operation["account"],
+            "state": state(operation["state"]),
+            "step": operation.get("step"),
+            "attempts": operation.get("attempts"),
+            "created": moment(operation.get("created_on")),
+            "started": moment(operation.get("started_on")),
+            "finished": moment(operation.get("finished_on")),
+            "result": result.get("status"),
+            "login": credentials.get("url"),
+            "error": error_message(operation),
+            "result location": operation.get("result_location"),
+        }
+    )
+
+
+def credentials_table(credentials: dict[str, Any]) -> Table:
+    password = credentials.get("password")
+    return details(
+        {
+            "url": credentials.get("url"),
+            "host": credentials.get("host"),
+            "port": credentials.get("port"),
+            "user": credentials.get("user"),
+            "database": credentials.get("database"),
+            "password": password
+            if password
+            else Text("(not shown: yours, or already handed over)"),
+        }
+    )
+
+
+def outcome(operation: dict[str, Any]) -> Text:
+    """One line: what the operation did and how it ended."""
+    what = f"{operation['kind']} of {operation['account']} (operation {operation['id']})"
+    if operation["state"] == SUCCEEDED:
+        return Text.assemble(("succeeded", "bold green"), f": {what}")
+    text = Text.assemble((operation["state"], "bold red"), f": {what}")
+    message = error_message(operation)
+    if message:
+        text.append(f"\n  {message}")
+    return text
+
+
+def progress(operation: dict[str, Any]) -> str:
+    """The spinner's text while an operation is pending."""
+    step = operation.get("step")
+    where = f" — {step}" if step else ""
+    return f"{operation['kind']} of {operation['account']}: {operation['state']}{where}"

@@ -1,0 +1,93 @@
+"""`PATCH /api/v2/accounts/{name}`: a JSON merge patch of the fields an update may change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
+
+from service.errors import InvalidArgument
+from service.names import IDENTIFIER_RULE, is_identifier
+from service.schemas import MAX_COMMENT, READ_ONLY_FIELDS, Edition, describe_error
+
+WRITE_ONLY_FIELDS: frozenset[str] = frozenset(
+    {
+        "admin_name",
+        "admin_password",
+        "admin_rsa_public_key",
+        "admin_user_type",
+        "first_name",
+        "last_name",
+        "email",
+        "must_change_password",
+        "polaris",
+    }
+)
+# Set once, on create: a patch naming them is refused like a read-only field.
+FIXED_FIELDS: frozenset[str] = frozenset({"region", "region_group"})
+MAX_EXTERNAL_ID = 255
+
+
+class AccountPatch(BaseModel):
+    """Every field optional; `null` clears `comment` and `external_id` (merge-patch)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: StrictStr | None = None
+    comment: StrictStr | None = Field(default=None, max_length=MAX_COMMENT)
+    edition: Edition | None = None
+    enabled: StrictBool | None = None
+    deletion_protection: StrictBool | None = None
+    external_id: StrictStr | None = Field(default=None, min_length=1, max_length=MAX_EXTERNAL_ID)
+
+    @field_validator("name")
+    @classmethod
+    def _identifier(cls, value: str | None) -> str | None:
+        if value is not None and not is_identifier(value):
+            raise ValueError(IDENTIFIER_RULE)
+        return value.upper() if value is not None else None
+
+    @field_validator("edition", mode="before")
+    @classmethod
+    def _edition_upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @classmethod
+    def parse(cls, body: object) -> dict[str, Any]:
+        """The changes a patch asks for (keys present in the body only); InvalidArgument
+        names every field it cannot take."""
+        if not isinstance(body, dict):
+            raise InvalidArgument("request body must be a JSON object (a merge patch of Account)")
+        if not body:
+            raise InvalidArgument("an empty patch changes nothing; name at least one field")
+        problems = [_refusal(key) for key in body if _refusal(key)]
+        allowed = {k: v for k, v in body.items() if not _refusal(k)}
+        for key in ("name", "edition", "enabled", "deletion_protection"):
+            if key in allowed and allowed[key] is None:
+                problems.append(f"{key}: cannot be null")
+        try:
+            model = cls.model_validate(allowed)
+        except ValidationError as exc:
+            problems.extend(describe_error(error) for error in exc.errors(include_url=False))
+            model = None
+        if problems or model is None:
+            raise InvalidArgument("invalid patch: " + "; ".join(problems))
+        return model.model_dump(mode="json", include=set(allowed))
+
+
+def _refusal(key: str) -> str:
+    if key in AccountPatch.model_fields:
+        return ""
+    if key in READ_ONLY_FIELDS or key in FIXED_FIELDS:
+        return f"{key}: is read-only and cannot be changed"
+    if key in WRITE_ONLY_FIELDS:
+        return f"{key}: is write-only, set on create; it cannot be changed by a patch"
+    return ""

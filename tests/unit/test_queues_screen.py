@@ -1,0 +1,64 @@
+"""`provisioner queues` renders every part of a `/api/v2/queues` report, ages by its clock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+
+from service.client.dashboard import screen
+
+REPORT: dict[str, Any] = {
+    "queues": [{"name": "provisioner", "ready": 7, "unacked": 2, "oldest_waiting_seconds": 95.0}],
+    "workers": [
+        {
+            "name": "provisioner@host-a",
+            "active": 1,
+            "processed": 42,
+            "last_heartbeat": "2026-11-23T12:00:57+00:00",
+        }
+    ],
+    "operations_last_hour": {"create": {"succeeded": 5, "failed": 1}, "drop": {"queued": 2}},
+    "purge_backlog": {"due": 3, "oldest_due_since": "2026-11-23T11:00:00+00:00"},
+    "next_purges": [{"account": "OLD_ONE", "scheduled_deletion_time": "2026-11-25T14:00:00+00:00"}],
+    "stuck": [
+        {
+            "id": "8b3e1ea7-8526-4452-9bb9-78f661cadc60",
+            "kind": "purge",
+            "account": "STUCK_ONE",
+            "claimed_on": "2026-11-23T11:55:00+00:00",
+        }
+    ],
+    "generated_on": "2026-11-23T12:01:00+00:00",
+}
+
+
+def rendered(report: dict[str, Any]) -> str:
+    console = Console(record=True, width=160)
+    console.print(screen(report, "header", problem=None))
+    return console.export_text()
+
+
+def test_every_part_of_the_report_is_shown() -> None:
+    text = rendered(REPORT)
+    assert "provisioner │ 7     │ 2       │ 1 min 35 s" in text
+    assert "provisioner@host-a │ 1      │ 42        │ 3.0 s ago" in text
+    assert "create │ 0      │ 0       │ 5         │ 1      │ 0" in text
+    assert "drop   │ 2      │ 0       │ 0         │ 0      │ 0" in text
+    assert "Purges: 3 due, the oldest since 2026-11-23 11:00:00" in text
+    assert "OLD_ONE       │ 2026-11-25 14:00:00 │ 2 d 1 h" in text
+    assert "8b3e1ea7-8526-4452-9bb9-78f661cadc60 │ purge │ STUCK_ONE │ 6 min 0 s ago" in text
+
+
+def test_an_idle_system_says_so() -> None:
+    idle = {
+        **REPORT,
+        "workers": [],
+        "next_purges": [],
+        "stuck": [],
+        "purge_backlog": {"due": 0, "oldest_due_since": None},
+    }
+    text = rendered(idle)
+    assert "No worker online." in text
+    assert "Purges: 0 due; none scheduled." in text
+    assert "No stuck operations." in text
