@@ -209,3 +209,17 @@ async def test_every_response_carries_a_request_id(client: Client, tenant: Tenan
         await client.get("/api/v2/accounts"),
     ):
         assert len(response.headers["X-Snowflake-Request-ID"]) == 36
+
+
+async def test_nul_characters_are_a_400_not_a_database_error(
+    client: Client, tenant: Tenant
+) -> None:
+    listed = await client.get("/api/v2/accounts?like=a%00b", headers=tenant.headers())
+    assert "like" in (await error_of(listed, 400))["message"]
+    created = await client.post(
+        "/api/v2/accounts",
+        data=b'{"name": "nul", "admin_name": "admin", "email": "a@example.com", '
+        b'"edition": "STANDARD", "comment": "a\\u0000b"}',
+        headers={**tenant.headers(), "Content-Type": "application/json"},
+    )
+    assert "NUL" in (await error_of(created, 400))["message"]
