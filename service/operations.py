@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from service.errors import Internal, ServiceError, error_body
+from service.errors import Conflict, Internal, ServiceError, error_body
 from service.lifecycle import TRANSITIONS, OperationKind, OperationState
 from service.models import Account, Operation
 from service.results import success_body
@@ -98,13 +98,19 @@ def _apply_patch(
 
 
 def fail_operation(
-    operation: Operation, account: Account, reason: str, now: datetime, request_id: str
+    operation: Operation,
+    account: Account,
+    reason: str,
+    now: datetime,
+    request_id: str,
+    *,
+    conflict: bool = False,
 ) -> None:
-    """Leave the account as the transition table says and record the error as the result."""
+    """Leave the account as the transition table says and record the error as the result:
+    a 409 when the request collided with another (`conflict`), else a 500."""
     account.state = TRANSITIONS[operation.kind].failed
-    error: ServiceError = Internal(
-        f"{operation.kind.value} of account {account.name} failed: {reason}"
-    )
+    message = f"{operation.kind.value} of account {account.name} failed: {reason}"
+    error: ServiceError = Conflict(message) if conflict else Internal(message)
     operation.error = reason
     body = error_body(error.code, error.message, request_id)
     _finish(operation, OperationState.FAILED, error.status, body, now)

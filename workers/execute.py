@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 import structlog
 from sqlalchemy import delete, func, select
@@ -15,7 +16,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.lifecycle import TERMINAL_OPERATION_STATES, OperationKind, OperationState
+from service.lifecycle import (
+    GONE_STATES,
+    TERMINAL_OPERATION_STATES,
+    OperationKind,
+    OperationState,
+)
 from service.models import Account, Operation, OperationProgress, Organization
 from service.operations import (
     NOTIFY_DONE,
@@ -208,6 +214,10 @@ def _perform(
     spec = dataclasses.replace(spec, progress=progress)
     if operation.attempts > max_attempts:  # every earlier attempt lost its worker mid-step
         return _fail(session, driver, spec, operation, f"gave up after {max_attempts} attempts")
+    if operation.kind == OperationKind.UPDATE:
+        collision = _patch_collision(session, account, operation.request["patch"])
+        if collision is not None:
+            return _fail(session, driver, spec, operation, collision, conflict=True)
     try:
         outcome = _step_for(driver, operation.kind)(spec)
     except TransientDriverError as exc:
@@ -223,12 +233,33 @@ def _perform(
     return Finished(Outcome.SUCCEEDED)
 
 
+def _patch_collision(session: Session, account: Account, patch: dict[str, Any]) -> str | None:
+    """Whether another live account took the patch's name or external_id since it was
+    accepted (the accept checked; the unique indexes would otherwise fail the commit)."""
+    for column, value in (("name", patch.get("name")), ("external_id", patch.get("external_id"))):
+        if value is None or value == getattr(account, column):
+            continue
+        holder = session.scalar(
+            select(Account.id).where(
+                Account.organization_id == account.organization_id,
+                getattr(Account, column) == value,
+                Account.state.not_in(GONE_STATES),
+                Account.id != account.id,
+            )
+        )
+        if holder is not None:
+            return f"{column} {value!r} was taken by another account meanwhile"
+    return None
+
+
 def _fail(
     session: Session,
     driver: ProvisioningDriver,
     spec: AccountSpec,
     operation: Operation,
     reason: str,
+    *,
+    conflict: bool = False,
 ) -> Finished:
     account = session.get(
         Account, operation.account_id, with_for_update=True, populate_existing=True
@@ -236,7 +267,9 @@ def _fail(
     if account is None:  # pragma: no cover - FK-protected
         raise RuntimeError(f"operation {operation.id} lost its account")
     _compensate(driver, spec, operation.kind)
-    fail_operation(operation, account, reason, _now(), operation.request_id or "")
+    fail_operation(
+        operation, account, reason, _now(), operation.request_id or "", conflict=conflict
+    )
     _announce(session, operation)
     return Finished(Outcome.FAILED, reason)
 

@@ -8,7 +8,8 @@ import psycopg
 import pytest
 
 from service.settings import Settings
-from tests.conftest import Tenant
+from service.web.app import create_app
+from tests.conftest import ClientFactory, Tenant
 from tests.integration.api import (
     Client,
     accepted_location,
@@ -152,3 +153,20 @@ async def test_accounts_list_in_the_order_asked_for(client: Client, tenant: Tena
     assert bad.status == 400
     mixed = await client.get("/api/v2/accounts?orderBy=-name&fromName=B", headers=tenant.headers())
     assert mixed.status == 400
+
+
+async def test_a_rename_whose_name_was_taken_meanwhile_ends_in_a_clean_409(
+    aiohttp_client: ClientFactory, client: Client, tenant: Tenant, settings: Settings
+) -> None:
+    await create(client, tenant, "renamer")
+    # Accepted, but published where no worker reads: the sweep hands it over a bit later.
+    paused = await aiohttp_client(create_app(settings.model_copy(update={"queue_name": "paused"})))
+    response = await paused.patch(
+        "/api/v2/accounts/renamer", json={"name": "contested_name"}, headers=tenant.headers()
+    )
+    location = await accepted_location(response)
+    await create(client, tenant, "contested_name")  # free at accept time, taken now
+    status, body = await wait_result(client, location, tenant.headers())
+    assert (status, body["code"]) == (409, "conflict")
+    assert "taken" in body["message"]
+    assert (await get_account(client, tenant, "renamer"))["state"] == "ACTIVE"
