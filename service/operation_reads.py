@@ -6,7 +6,7 @@ import base64
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
@@ -102,8 +102,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         created, operation_id = raw.split("|")
-        return datetime.fromisoformat(created), uuid.UUID(operation_id)
-    except (ValueError, UnicodeDecodeError):
+        return datetime.fromisoformat(created).astimezone(UTC), uuid.UUID(operation_id)
+    except (ValueError, UnicodeDecodeError, OverflowError):
         raise InvalidArgument("cursor is not one this service handed out") from None
 
 

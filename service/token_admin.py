@@ -25,7 +25,8 @@ class TokenRequest(BaseModel):
 
     role: Role
     description: str = Field(default="", max_length=200)
-    expires_at: datetime | None = None
+    expiry: datetime | None = Field(default=None, exclude=True)  # expires_at, parsed
+    expires_at: str | None = None
 
     @classmethod
     def parse(cls, body: object) -> TokenRequest:
@@ -39,10 +40,20 @@ class TokenRequest(BaseModel):
                 for e in exc.errors(include_url=False)
             ]
             raise InvalidArgument("invalid token request: " + "; ".join(problems)) from None
-        expires = request.expires_at
-        if expires is not None and (expires.tzinfo is None or expires <= datetime.now(UTC)):
-            raise InvalidArgument("expires_at: must be a future RFC 3339 time with an offset")
+        if request.expires_at is not None:
+            request.expiry = _future_moment(request.expires_at)
         return request
+
+
+def _future_moment(value: str) -> datetime:
+    problem = "expires_at: must be a future RFC 3339 time with an offset"
+    try:
+        moment = datetime.fromisoformat(value) if "T" in value else None
+        if moment is None or moment.tzinfo is None or moment.astimezone(UTC) <= datetime.now(UTC):
+            raise InvalidArgument(problem)
+    except (ValueError, OverflowError):
+        raise InvalidArgument(problem) from None
+    return moment.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -75,7 +86,7 @@ async def issue(session: AsyncSession, principal: Principal, request: TokenReque
         token_hash=hash_token(token),
         role=request.role,
         description=request.description,
-        expires_at=request.expires_at,
+        expires_at=request.expiry,
     )
     session.add(record)
     await session.flush()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,7 +18,6 @@ from service.accounts import (
     undrop_account,
     update_account,
 )
-from service.errors import InvalidArgument
 from service.lifecycle import OperationState
 from service.listing import MAX_SHOW_LIMIT, get_account, list_accounts
 from service.models import Operation
@@ -30,6 +28,7 @@ from service.roles import Permission
 from service.schemas import AccountCreate, render_account
 from service.tokens import Principal
 from service.web.auth import authorize
+from service.web.bodies import read_json
 from service.web.keys import METRICS, PUBLISHER, REQUEST_ID, SEAL, SESSIONS, SETTINGS
 from service.web.passwords import new_password
 from service.web.query import parse_bool, parse_int, query_params
@@ -70,7 +69,7 @@ async def get_account_handler(request: web.Request) -> web.Response:
 async def create_account_handler(request: web.Request) -> web.Response:
     principal = await authorize(request, Permission.MUTATE_ACCOUNTS)
     settings = request.app[SETTINGS]
-    raw = await _json_body(request)
+    raw = await read_json(request, required="a JSON Account object")
     body = AccountCreate.parse(
         raw,
         regions=settings.regions,
@@ -123,26 +122,13 @@ async def rotate_credentials_handler(request: web.Request) -> web.Response:
 async def update_account_handler(request: web.Request) -> web.Response:
     principal = await authorize(request, Permission.MUTATE_ACCOUNTS)
     name = normalize_account_name(request.match_info["name"])
-    raw = await _json_body(request)
+    raw = await read_json(request, required="a JSON Account object")
     changes = AccountPatch.parse(raw)
 
     async def run(session: AsyncSession, ctx: AcceptContext) -> Operation:
         return await update_account(session, ctx, name, changes)
 
     return await _accept(request, principal, {"update": name, "patch": raw}, run, account=name)
-
-
-async def _json_body(request: web.Request) -> object:
-    raw = await request.read()
-    if not raw.strip():
-        raise InvalidArgument("request body is required: a JSON Account object")
-    try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise InvalidArgument("request body is not valid JSON") from None
-    if b"\\u0000" in raw.lower():  # PostgreSQL text cannot hold NUL characters
-        raise InvalidArgument("request body must not contain NUL characters (\\u0000)")
-    return body
 
 
 async def _accept(

@@ -82,7 +82,9 @@ async def _answer(request: web.Request, handler: Handler, request_id: str) -> we
         if exc.status < HTTPStatus.BAD_REQUEST:
             raise
         code = _CODE_FOR_STATUS.get(exc.status, "internal")
-        return error_response(request, exc.status, code, _framework_message(request, exc))
+        # Keep what the framework said about the answer, e.g. Allow on a 405.
+        kept = {name: exc.headers[name] for name in ("Allow",) if name in exc.headers}
+        return error_response(request, exc.status, code, _framework_message(request, exc), kept)
     except Exception as exc:
         if _is_database_outage(exc):
             log.warning("database.unavailable", error=error_text(exc))

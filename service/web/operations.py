@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from aiohttp import web
 
@@ -56,7 +56,9 @@ def _since(params: dict[str, str]) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC)  # also proves it fits the database's range
+    except (ValueError, OverflowError):
         moment = None
     if moment is None or moment.tzinfo is None:
         raise InvalidArgument(
@@ -73,7 +75,7 @@ def _filters(params: dict[str, str]) -> OperationFilter:
     return OperationFilter(
         state=OperationState(state) if state else None,
         kind=OperationKind(kind) if kind else None,
-        account=normalize_account_name(account, field="account") if account else None,
+        account=normalize_account_name(account, field="account") if account is not None else None,
         since=_since(params),
     )
 

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from service.web import (
     accounts,
+    docs,
     editions,
     health,
     metrics,
@@ -22,6 +23,9 @@ def add_routes(app: web.Application) -> None:
             web.get("/healthz", health.healthz),
             web.get("/readyz", health.readyz),
             web.get("/metrics", metrics.metrics_handler),
+            web.get("/api/v2/openapi.json", docs.openapi_handler),
+            web.get("/docs", docs.docs_handler),
+            web.get("/docs/static/{filename}", docs.static_handler),
             # Actions first: the plain `{name}` route would also match `NAME:undrop`.
             web.post("/api/v2/accounts/{name}:undrop", accounts.undrop_account_handler),
             web.post(

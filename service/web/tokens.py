@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 
 from service import token_admin
-from service.errors import InvalidArgument
 from service.roles import Permission
 from service.web.auth import authorize
+from service.web.bodies import read_json
 from service.web.keys import SESSIONS
 from service.web.query import parse_bool, query_params
 from service.web.responses import json_response
@@ -17,11 +15,7 @@ from service.web.responses import json_response
 
 async def create_token_handler(request: web.Request) -> web.Response:
     principal = await authorize(request, Permission.MANAGE_TOKENS)
-    raw = await request.read()
-    try:
-        body = json.loads(raw) if raw.strip() else None
-    except ValueError:
-        raise InvalidArgument("request body is not valid JSON") from None
+    body = await read_json(request, required='a JSON object such as {"role": "viewer"}')
     token_request = token_admin.TokenRequest.parse(body)
     async with request.app[SESSIONS].begin() as session:
         issued = await token_admin.issue(session, principal, token_request)

@@ -111,6 +111,7 @@ async def test_bad_operation_filters_are_400(client: Client, tenant: Tenant) -> 
         "limit=0",
         "cursor=not-ours",
         "account=1bad",
+        "account=",
     ):
         response = await client.get(f"/api/v2/operations?{query}", headers=tenant.headers())
         assert response.status == 400, query

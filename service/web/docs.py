@@ -1,0 +1,76 @@
+"""The OpenAPI document and the Swagger UI page that renders it, served without a CDN."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from pathlib import Path
+
+from aiohttp import web
+from swagger_ui_bundle import swagger_ui_path
+
+from service.errors import NotFound
+from service.openapi import spec_bytes
+
+# The Swagger UI files the page loads, with their media types; nothing else is served.
+STATIC_FILES: dict[str, str] = {
+    "swagger-ui.css": "text/css",
+    "swagger-ui-bundle.js": "text/javascript",
+    "favicon-32x32.png": "image/png",
+    "favicon-16x16.png": "image/png",
+}
+CACHE_CONTROL = "public, max-age=86400"
+
+# Relative URLs, so the page also works behind a proxy that adds a path prefix.
+# `validatorUrl: null`: Swagger UI would otherwise send the document to an online validator.
+PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>account-provisioner API</title>
+  <link rel="stylesheet" href="docs/static/swagger-ui.css">
+  <link rel="icon" type="image/png" href="docs/static/favicon-32x32.png" sizes="32x32">
+  <link rel="icon" type="image/png" href="docs/static/favicon-16x16.png" sizes="16x16">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="docs/static/swagger-ui-bundle.js"></script>
+  <script>
+    window.ui = SwaggerUIBundle({
+      url: "api/v2/openapi.json",
+      dom_id: "#swagger-ui",
+      deepLinking: true,
+      validatorUrl: null,
+      presets: [SwaggerUIBundle.presets.apis],
+      layout: "BaseLayout",
+    });
+  </script>
+</body>
+</html>
+"""
+
+
+async def openapi_handler(request: web.Request) -> web.Response:
+    return web.Response(body=spec_bytes(), content_type="application/json")
+
+
+async def docs_handler(request: web.Request) -> web.Response:
+    return web.Response(text=PAGE, content_type="text/html")
+
+
+async def static_handler(request: web.Request) -> web.Response:
+    filename = request.match_info["filename"]
+    media_type = STATIC_FILES.get(filename)
+    if media_type is None:
+        raise NotFound(f"no such documentation file: {filename[:64]}")
+    return web.Response(
+        body=await asyncio.to_thread(_static_file, filename),
+        content_type=media_type,
+        headers={"Cache-Control": CACHE_CONTROL},
+    )
+
+
+@functools.cache
+def _static_file(filename: str) -> bytes:
+    """A Swagger UI file, read once (about 2 MB in all, and only if the page is used)."""
+    return (Path(swagger_ui_path) / filename).read_bytes()
