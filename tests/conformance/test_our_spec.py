@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import os
 import uuid
-from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -38,10 +37,7 @@ from sqlalchemy import Engine
 
 from service.openapi import SPEC_FILE, load_spec
 from service.roles import Role
-from service.settings import Settings
-from tests.conftest import Tenant, make_tenant, service_env
-from tests.faults.stack import free_port
-from tests.processes import ServiceProcess, start_service
+from tests.conftest import Tenant, make_tenant
 
 SPEC_PATH = Path(str(resources.files("service.openapi").joinpath(SPEC_FILE)))
 SPEC = schemathesis.openapi.from_path(SPEC_PATH)
@@ -66,18 +62,6 @@ ACCOUNT = {
     "email": "a@example.com",
     "edition": "STANDARD",
 }
-
-
-@pytest.fixture(scope="module")
-def live_api(
-    settings: Settings, worker: ServiceProcess, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """A real `provisioner serve` process (schemathesis talks HTTP from its own thread)."""
-    port = free_port()
-    env = {**service_env(settings), "API_PORT": str(port)}
-    api = start_service("serve", env, tmp_path_factory.mktemp("our-spec"), "Running on")
-    yield f"http://127.0.0.1:{port}"
-    api.stop()
 
 
 @pytest.fixture(scope="module")

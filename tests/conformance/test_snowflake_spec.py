@@ -6,7 +6,6 @@ each answer: never a 5xx, and status code, content type and body as the spec say
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +20,7 @@ from schemathesis.checks import (
 )
 from sqlalchemy import Engine
 
-from service.settings import Settings
-from tests.conftest import make_tenant, service_env
-from tests.faults.stack import free_port
-from tests.processes import ServiceProcess, start_service
+from tests.conftest import make_tenant
 
 SPECS = Path(__file__).parent / "specs" / "snowflake"
 ACCOUNTS = schemathesis.openapi.from_path(SPECS / "account.yaml")
@@ -36,18 +32,6 @@ CHECKS = [
     status_code_conformance,
 ]
 EXAMPLES = 40
-
-
-@pytest.fixture(scope="module")
-def live_api(
-    settings: Settings, worker: ServiceProcess, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """A real `provisioner serve` process (schemathesis talks HTTP from its own thread)."""
-    port = free_port()
-    env = {**service_env(settings), "API_PORT": str(port)}
-    api = start_service("serve", env, tmp_path_factory.mktemp("conformance"), "Running on")
-    yield f"http://127.0.0.1:{port}"
-    api.stop()
 
 
 @pytest.fixture(scope="module")
