@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from service.embedded import die_with_parent
+
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 20.0
 
@@ -44,6 +46,8 @@ def start_service(
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            # If the test run itself is killed, its services must not linger.
+            preexec_fn=die_with_parent(signal.SIGTERM),  # noqa: PLW1509 - main thread only
         )
     service = ServiceProcess(role, process, log_path, env)
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
