@@ -10,9 +10,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.errors import Conflict, NotFound
+from service.identifiers import parse_uuid
 from service.lifecycle import OperationState
 from service.models import Account, Operation
-from service.operation_reads import parse_handle
 from service.operations import NOTIFY_DONE, cancel_queued_operation, done_notification
 from service.tokens import Principal
 
@@ -28,7 +28,7 @@ def _running(operation_id: object) -> Conflict:
 async def cancel_operation(
     session: AsyncSession, principal: Principal, handle: str, request_id: str
 ) -> Operation:
-    operation_id = parse_handle(handle)
+    operation_id = parse_uuid(handle)
     found = None
     if operation_id is not None:
         found = await session.scalar(

@@ -13,6 +13,7 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.errors import InvalidArgument, NotFound
+from service.identifiers import parse_uuid
 from service.lifecycle import TERMINAL_OPERATION_STATES, OperationKind, OperationState
 from service.models import Account, Operation, OperationProgress
 from service.results import result_location
@@ -74,15 +75,8 @@ def _query(organization_id: int) -> Select[Operation, str, str | None]:
     )
 
 
-def parse_handle(handle: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(handle)
-    except ValueError:
-        return None
-
-
 async def get_operation(session: AsyncSession, organization_id: int, handle: str) -> OperationRow:
-    operation_id = parse_handle(handle)
+    operation_id = parse_uuid(handle)
     found = None
     if operation_id is not None:
         found = (

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.credentials import PasswordSeal, SealingError
 from service.errors import Internal, NotFound
+from service.identifiers import parse_uuid
 from service.lifecycle import TERMINAL_OPERATION_STATES
 from service.models import Operation
 
@@ -97,10 +98,7 @@ async def read_result(
 
 async def find_operation(session: AsyncSession, organization_id: int, handle: str) -> Operation:
     """The caller's operation by handle; any other organization's handle does not exist."""
-    try:
-        operation_id = uuid.UUID(handle)
-    except ValueError:
-        operation_id = None
+    operation_id = parse_uuid(handle)
     operation = None
     if operation_id is not None:
         operation = await session.scalar(

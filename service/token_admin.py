@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.errors import InvalidArgument, NotFound
+from service.identifiers import parse_uuid
 from service.models import ApiToken
 from service.roles import Role
 from service.tokens import Principal, generate_token, hash_token
@@ -104,10 +105,7 @@ async def list_tokens(
 
 
 async def revoke(session: AsyncSession, principal: Principal, token_id: str) -> ApiToken:
-    try:
-        wanted = uuid.UUID(token_id)
-    except ValueError:
-        wanted = None
+    wanted = parse_uuid(token_id)
     record = None
     if wanted is not None:
         record = await session.scalar(
