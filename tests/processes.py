@@ -6,6 +6,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,3 +59,22 @@ def start_service(
             raise RuntimeError(f"{role} did not start; its log:\n{service.log()[-3000:]}")
         time.sleep(0.05)
     return service
+
+
+def wait_until_ready(
+    base_url: str,
+    *,
+    timeout: float = START_TIMEOUT_SECONDS,
+    alive: Callable[[], bool] = lambda: True,
+) -> bool:
+    """Poll `/readyz` until it answers 200 (True), `alive()` turns false or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and alive():
+        try:
+            with urllib.request.urlopen(f"{base_url}/readyz", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.1)
+    return False

@@ -20,6 +20,7 @@ import psycopg
 import pytest
 
 from service.embedded import RUNTIME_ROOT
+from tests.processes import wait_until_ready
 
 START_TIMEOUT_SECONDS = 60.0
 
@@ -66,21 +67,6 @@ def private_data_dir(tmp_path: Path) -> Iterator[Path]:
         shutil.rmtree(data_dir.joinpath("postgres").resolve().parent, ignore_errors=True)
 
 
-def _wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"provisioner up exited early:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"provisioner up not ready:\n{log.read_text()[-3000:]}")
-
-
 def _wait_done(base: str, location: str, token: str) -> tuple[int, Any]:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -103,7 +89,9 @@ def test_up_serves_the_walkthrough_and_stops_everything_cleanly(
         process = subprocess.Popen([str(executable), "up"], env=env, stdout=out, stderr=out)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(base, process, log)
+        alive = lambda: process.poll() is None  # noqa: E731 - a one-line predicate
+        if not wait_until_ready(base, timeout=START_TIMEOUT_SECONDS, alive=alive):
+            raise AssertionError(f"provisioner up did not get ready:\n{log.read_text()[-3000:]}")
         token = (private_data_dir / "dev-admin.token").read_text().strip()
         assert token in log.read_text()  # printed for the user, with a curl line
         body = {

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,23 +19,10 @@ from service.settings import Settings
 from service.tokens import ensure_organization, issue_token
 from tests.conftest import service_env
 from tests.faults.stack import Report, Stack, free_port
-from tests.processes import ServiceProcess, start_service
+from tests.processes import ServiceProcess, start_service, wait_until_ready
 
 SLOW_SECONDS = 3.0
 REPORTS: list[Report] = []
-
-
-def _wait_ready(base_url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base_url}/readyz", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{base_url} never became ready")
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +60,8 @@ def stack() -> Iterator[Stack]:
                 processes["beat"] = start_service("beat", env, logs, "beat: Starting")
                 processes["serve"] = start_service("serve", env, logs, "Running on")
                 base_url = f"http://127.0.0.1:{port}"
-                _wait_ready(base_url)
+                if not wait_until_ready(base_url):
+                    raise RuntimeError(f"{base_url} never became ready")
                 yield Stack(servers, engine, base_url, token, processes)
             finally:
                 for process in processes.values():
