@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import socket
 import time
@@ -64,9 +65,12 @@ def test_flower_answers_on_loopback_only(flower: str) -> None:
 async def test_flower_sees_the_tasks_our_worker_runs(
     flower: str, client: Client, tenant: Tenant
 ) -> None:
-    await create(client, tenant, "flowered")
+    # Task events go out on a fanout exchange: those sent before Flower's receiver has bound
+    # its queue are lost, and its start-up banner comes before that. So create one account per
+    # round until Flower reports one of them.
     deadline = time.monotonic() + EVENTS_TIMEOUT_SECONDS
-    while True:
+    for round_number in itertools.count():
+        await create(client, tenant, f"flowered_{round_number}")
         _, raw = await asyncio.to_thread(
             _get, f"{flower}/api/tasks?taskname=provisioner.create_account"
         )
@@ -74,4 +78,4 @@ async def test_flower_sees_the_tasks_our_worker_runs(
         if "SUCCESS" in states:
             break
         assert time.monotonic() < deadline, f"Flower saw no finished create: {states}"
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.5)
