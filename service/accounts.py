@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import string
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +23,7 @@ from service.lifecycle import (
     TRANSITIONS,
     AccountState,
     OperationKind,
+    OperationState,
     can_start,
 )
 from service.models import Account, Operation
@@ -48,8 +53,8 @@ class AcceptContext:
 class NewPassword:
     """An administrator password as the operation keeps it: never in clear text."""
 
-    verifier: str
-    sealed: str | None  # a generated password, sealed until its result hands it over
+    sealed: str  # sealed with SECRET_KEY until the worker has derived the verifier
+    given: bool  # false: generated, handed over once by the result; true: never shown
 
 
 def new_locator() -> str:
@@ -59,62 +64,97 @@ def new_locator() -> str:
     return letters + digits
 
 
+# The account and its queued create operation in one statement: one round trip, one commit.
+# Conflicts are the unique indexes' to find (no pre-read): a taken name or external id, or a
+# taken locator (then another locator is drawn).
+_INSERT_CREATE = """
+WITH account AS (
+    INSERT INTO accounts (
+        organization_id, name, state, account_locator, tenant_database, tenant_role, edition,
+        region, region_group, comment, deletion_protection, external_id, enabled,
+        managed_accounts, is_org_admin, retention_time, is_events_account
+    )
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, true, 0, false, 1, false)
+    RETURNING id
+)
+INSERT INTO operations (
+    id, organization_id, account_id, kind, state, request, request_id, attempts,
+    sealed_password, password_given
+)
+SELECT $13, $1, account.id, $14, $15, $16::jsonb, $17, 0, $18, $19 FROM account
+"""
+
+
+@dataclass(frozen=True)
+class Queued:
+    """An accepted, committed operation waiting for its hand-over to the broker."""
+
+    kind: OperationKind
+    id: uuid.UUID
+
+
 async def create_account(
-    session: AsyncSession, ctx: AcceptContext, body: AccountCreate, password: NewPassword
-) -> Operation:
-    transition = TRANSITIONS[OperationKind.CREATE]
-    existing = await _find_account(session, ctx.principal.organization_id, body.name)
-    if existing is not None:
-        raise AlreadyExists(f"account {body.name} already exists")
+    connection: asyncpg.Connection | PoolConnectionProxy,
+    ctx: AcceptContext,
+    body: AccountCreate,
+    password: NewPassword,
+) -> Queued:
+    """Insert the account (CREATING) and its queued create operation.
+
+    On a connection outside a transaction the statement commits by itself; inside one (an
+    Idempotency-Key's), each try runs in a savepoint so a taken locator can be retried.
+    """
+    request = json.dumps(body.redacted())
     for _ in range(_LOCATOR_ATTEMPTS):
         locator = new_locator()
         names = tenant_names(locator, body.admin_name)
-        account = Account(
-            organization_id=ctx.principal.organization_id,
-            name=body.name,
-            state=transition.pending,
-            account_locator=locator,
-            tenant_database=names.database,
-            tenant_role=names.role,
-            edition=body.edition.value,
-            region=body.region,
-            region_group=body.region_group,
-            comment=body.comment,
-            deletion_protection=body.deletion_protection,
-            external_id=body.external_id,
-            enabled=True,
-            managed_accounts=0,
-            is_org_admin=False,
-            retention_time=1,
-            is_events_account=False,
+        operation_id = uuid.uuid4()
+        arguments = (
+            ctx.principal.organization_id,
+            body.name,
+            TRANSITIONS[OperationKind.CREATE].pending.value,
+            locator,
+            names.database,
+            names.role,
+            body.edition.value,
+            body.region,
+            body.region_group,
+            body.comment,
+            body.deletion_protection,
+            body.external_id,
+            operation_id,
+            OperationKind.CREATE.value,
+            OperationState.QUEUED.value,
+            request,
+            ctx.request_id,
+            password.sealed,
+            password.given,
         )
         try:
-            async with session.begin_nested():
-                session.add(account)
-                await session.flush()
-            break
-        except IntegrityError as exc:
-            constraint = violated_constraint(exc)
-            if constraint == NAME_IN_USE:
+            if connection.is_in_transaction():
+                async with connection.transaction():
+                    await connection.execute(_INSERT_CREATE, *arguments)
+            else:
+                await connection.execute(_INSERT_CREATE, *arguments)
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name == NAME_IN_USE:
                 raise AlreadyExists(f"account {body.name} already exists") from exc
-            if constraint == EXTERNAL_ID_IN_USE:
+            if exc.constraint_name == EXTERNAL_ID_IN_USE:
                 raise AlreadyExists(
                     f"external_id {body.external_id!r} is already another account's"
                 ) from exc
-            if constraint != LOCATOR_TAKEN:
+            if exc.constraint_name != LOCATOR_TAKEN:
                 raise
-    else:  # pragma: no cover - five locator collisions in a row
-        raise Conflict("could not assign a unique account locator; retry the request")
-    operation = begin_operation(account, OperationKind.CREATE, body.redacted(), ctx.request_id)
-    _attach(operation, password)
-    session.add(operation)
-    await session.flush()
-    return operation
+        else:
+            return Queued(OperationKind.CREATE, operation_id)
+    raise Conflict(  # pragma: no cover - five locator collisions in a row
+        "could not assign a unique account locator; retry the request"
+    )
 
 
 def _attach(operation: Operation, password: NewPassword) -> None:
-    operation.password_verifier = password.verifier
     operation.sealed_password = password.sealed
+    operation.password_given = password.given
 
 
 async def drop_account(

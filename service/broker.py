@@ -14,6 +14,7 @@ from typing import Any
 
 from celery import Celery
 from kombu.serialization import dumps as kombu_dumps
+from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
 from service.lifecycle import OperationKind
@@ -65,6 +66,42 @@ def create_celery(settings: Settings) -> Celery:
     return app
 
 
+def task_message(celery_app: Celery, queue: str, task_name: str, args: tuple[Any, ...]) -> str:
+    """The Redis list entry kombu would write for `send_task(task_name, args)`."""
+    task_id = str(uuid.uuid4())
+    headers, properties, body, _ = celery_app.amqp.as_task_v2(task_id, task_name, args=args)
+    content_type, content_encoding, payload = kombu_dumps(body, serializer="json")
+    encoded = payload.encode() if isinstance(payload, str) else payload
+    envelope = {
+        "body": base64.b64encode(encoded).decode(),
+        "content-encoding": content_encoding,
+        "content-type": content_type,
+        "headers": headers,
+        "properties": {
+            **properties,
+            "delivery_mode": 2,
+            "priority": 0,
+            "body_encoding": "base64",
+            "delivery_tag": str(uuid.uuid4()),
+            "delivery_info": {"exchange": queue, "routing_key": queue},
+        },
+    }
+    return json.dumps(envelope)
+
+
+def publish_batch(
+    celery_app: Celery, redis: SyncRedis, queue: str, items: list[tuple[OperationKind, uuid.UUID]]
+) -> None:
+    """Publish many operations in one pipelined round trip (Celery's own publish costs ~0.8 ms
+    of CPU and a round trip per message: 100 000 purges would wait over a minute for it)."""
+    pipeline = redis.pipeline(transaction=False)
+    for kind, operation_id in items:
+        pipeline.lpush(
+            queue, task_message(celery_app, queue, TASK_FOR_KIND[kind], (str(operation_id),))
+        )
+    pipeline.execute()
+
+
 class AsyncPublisher:
     """Publishes task messages from the event loop through an async Redis client."""
 
@@ -74,26 +111,7 @@ class AsyncPublisher:
         self._queue = queue
 
     def message(self, task_name: str, args: tuple[Any, ...]) -> str:
-        """The Redis list entry kombu would write for `send_task(task_name, args)`."""
-        task_id = str(uuid.uuid4())
-        headers, properties, body, _ = self._celery.amqp.as_task_v2(task_id, task_name, args=args)
-        content_type, content_encoding, payload = kombu_dumps(body, serializer="json")
-        encoded = payload.encode() if isinstance(payload, str) else payload
-        envelope = {
-            "body": base64.b64encode(encoded).decode(),
-            "content-encoding": content_encoding,
-            "content-type": content_type,
-            "headers": headers,
-            "properties": {
-                **properties,
-                "delivery_mode": 2,
-                "priority": 0,
-                "body_encoding": "base64",
-                "delivery_tag": str(uuid.uuid4()),
-                "delivery_info": {"exchange": self._queue, "routing_key": self._queue},
-            },
-        }
-        return json.dumps(envelope)
+        return task_message(self._celery, self._queue, task_name, args)
 
     async def enqueue(self, kind: OperationKind, operation_id: uuid.UUID) -> None:
         await self._redis.lpush(

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,6 +18,7 @@ from service.embedded import EmbeddedError, embedded_servers
 from service.logs import configure_logging
 from service.roles import Role
 from service.settings import Settings
+from service.web.multiprocess import REUSE_PORT_ENV
 
 app = typer.Typer(
     help="account-provisioner: asynchronous account provisioning with a Snowflake-style API.",
@@ -61,11 +63,11 @@ def up(
     ] = False,
 ) -> None:
     """Run everything: the API, a worker and beat, on embedded PostgreSQL/Redis by default."""
+    from service.credentials import secret_key
     from service.db import create_sync_engine
     from service.devtoken import ensure_dev_token
     from service.migrations import upgrade_to_head
     from service.supervisor import CHILDREN, WITH_FLOWER, Supervisor, child_environment
-    from service.web.app import secret_key
 
     settings = _settings()
     if port is not None:
@@ -110,15 +112,33 @@ def _print_welcome(settings: Settings, token: str, *, flower: bool) -> None:
 
 
 @app.command()
-def serve() -> None:
+def serve(
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="API processes sharing the port (default: API_WORKERS or 1)"),
+    ] = None,
+    reuse_port: Annotated[bool, typer.Option(hidden=True, envvar=REUSE_PORT_ENV)] = False,
+) -> None:
     """Run the HTTP API (needs DATABASE_URL and REDIS_URL)."""
+    settings = _settings()
+    count = settings.api_workers if workers is None else workers
+    if not reuse_port:  # a `--workers` child: its parent checked; its siblings hold the port
+        _check_port_free(settings.api_host, settings.api_port)
+    if count > 1:
+        from service.credentials import secret_key
+        from service.web.multiprocess import serve_processes
+
+        raise typer.Exit(serve_processes(count, secret_key(settings), _say))
+    _run_api(settings, reuse_port=reuse_port)
+
+
+def _run_api(settings: Settings, *, reuse_port: bool) -> None:
+    import uvloop
     from aiohttp import web
 
     from service.web.access import AccessLogger
     from service.web.app import create_app
 
-    settings = _settings()
-    _check_port_free(settings.api_host, settings.api_port)
     web.run_app(
         create_app(settings),
         host=settings.api_host,
@@ -126,6 +146,8 @@ def serve() -> None:
         access_log_class=AccessLogger,
         print=lambda message: _say(message.strip()),
         shutdown_timeout=10,
+        reuse_port=reuse_port,
+        loop=uvloop.new_event_loop(),
     )
 
 
@@ -193,6 +215,78 @@ def secret_key_command() -> None:
     from service.credentials import new_secret_key
 
     typer.echo(new_secret_key())
+
+
+@app.command()
+def bench(  # noqa: PLR0917 - one parameter per command-line option
+    duration: Annotated[float, typer.Option(help="Seconds each HTTP load is measured")] = 10.0,
+    warmup: Annotated[float, typer.Option(help="Seconds of load before measuring")] = 2.0,
+    connections: Annotated[int, typer.Option(help="Connections of the accept and poll loads")] = 64,
+    accounts: Annotated[
+        int, typer.Option(help="Accounts listed, and accounts purged, in those two measures")
+    ] = 100_000,
+    worker_operations: Annotated[
+        int, typer.Option(help="Operations each worker-scaling run (and Celery's) drains")
+    ] = 3000,
+    workers: Annotated[
+        str, typer.Option(help="Worker process counts to measure, comma-separated")
+    ] = "1,2,4",
+    e2e_samples: Annotated[int, typer.Option(help="Creates timed end to end, one by one")] = 200,
+    latency: Annotated[
+        float, typer.Option(help="Seconds each simulated provisioning step takes")
+    ] = 0.0,
+    port: Annotated[int, typer.Option(help="Port for the API and the baseline apps")] = 18080,
+    output: Annotated[Path, typer.Option(help="Where the JSON figures are written")] = Path(
+        "bench-results.json"
+    ),
+    quick: Annotated[
+        bool, typer.Option("--quick", help="A tiny run that checks the benchmark works (CI)")
+    ] = False,
+) -> None:
+    """Measure the service against same-run baselines; print a table, write JSON.
+
+    Uses DATABASE_URL/REDIS_URL when both are set (a scratch database is created and dropped),
+    else embedded servers in a scratch folder. The simulated driver does the provisioning.
+    """
+    import json
+    from dataclasses import asdict
+
+    from service.bench.report import add_ratios_and_targets, render_table
+    from service.bench.runner import BenchOptions, run_bench
+
+    settings = _settings()
+    options = BenchOptions(
+        duration=duration,
+        warmup=warmup,
+        connections=connections,
+        accounts=accounts,
+        worker_operations=worker_operations,
+        worker_counts=tuple(int(n) for n in workers.split(",")),
+        e2e_samples=e2e_samples,
+        simulated_latency=latency,
+        port=port,
+    )
+    if quick:
+        options = BenchOptions(
+            duration=1.0,
+            warmup=0.3,
+            connections=8,
+            accounts=300,
+            worker_operations=40,
+            worker_counts=(1, 2),
+            e2e_samples=5,
+            round_trip_samples=20,
+            port=port,
+        )
+    try:
+        figures = run_bench(options, settings, _say)
+    except EmbeddedError as exc:
+        _say(str(exc))
+        raise typer.Exit(2) from None
+    add_ratios_and_targets(figures)
+    output.write_text(json.dumps(asdict(figures), indent=2) + "\n")
+    typer.echo(render_table(figures))
+    _say(f"figures written to {output}")
 
 
 @token_app.command("create")

@@ -17,6 +17,8 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 from scramp import ScramMechanism
 
+from service.settings import Settings
+
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128
 GENERATED_PASSWORD_LENGTH = 24
@@ -109,3 +111,10 @@ def secret_key_from_file(data_dir: Path) -> str:
         path.write_text(new_secret_key())
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def secret_key(settings: Settings) -> str:
+    """SECRET_KEY, or the key kept in the data folder (created on first use)."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    return secret_key_from_file(settings.data_dir)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+import asyncpg
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
@@ -40,6 +43,25 @@ def create_web_engine(
     )
 
 
+async def _keep_connection(_: asyncpg.Connection) -> None:
+    """Release without asyncpg's RESET ALL round trip: hot-path queries leave no session state."""
+
+
+async def create_hot_pool(database_url: str, *, size: int, timeout_seconds: float) -> asyncpg.Pool:
+    """A plain asyncpg pool for the queries every request makes; connects on first use, so the
+    API starts (and answers 503) while the database is down."""
+    dsn = with_driver(database_url, "postgresql").render_as_string(hide_password=False)
+    return await asyncpg.create_pool(
+        dsn,
+        min_size=0,
+        max_size=size,
+        timeout=timeout_seconds,
+        command_timeout=30,
+        reset=_keep_connection,
+        max_inactive_connection_lifetime=60,
+    )
+
+
 def create_sync_engine(
     database_url: str, *, pool_size: int = 2, idle_in_transaction_seconds: int | None = None
 ) -> Engine:
@@ -66,3 +88,14 @@ def async_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 def sync_sessions(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under a session, inside the session's open transaction."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver = cast(asyncpg.Connection, raw.driver_connection)
+    if not driver.is_in_transaction():
+        # SQLAlchemy begins lazily; make it begin now so our statements join its transaction.
+        await connection.exec_driver_sql("SELECT 1")
+    return driver

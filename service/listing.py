@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import UnaryExpression, select
+from sqlalchemy import UnaryExpression, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.errors import InvalidArgument, NotFound
@@ -76,6 +76,9 @@ async def list_accounts(
         query = query.where(Account.external_id == external_id)
     if like is not None:
         query = query.where(Account.name.ilike(validate_like(like), escape=LIKE_ESCAPE))
+        # One prepared statement serves every pattern; once PostgreSQL caches a generic plan for
+        # it, `%` walks the whole trigram index too. Plan each pattern on its own value instead.
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     if from_name is not None:
         query = query.where(Account.name >= from_name)
     rows = list((await session.scalars(query.limit(show_limit + 1))).all())

@@ -107,6 +107,16 @@ class Account(Base):
             "scheduled_deletion_time",
             postgresql_where=text("state = 'DROPPED'"),
         ),
+        # Trigrams serve the listing's `name ILIKE '%…%'` (pg_trgm, created by 0006); a pattern
+        # with fewer than 3 literal characters has no trigram to look up. A small pending list
+        # (in kB): searches scan it, see 0006.
+        Index(
+            "ix_accounts_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+            postgresql_with={"gin_pending_list_limit": 256},
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -224,8 +234,12 @@ class Operation(Base):
     response_status: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error: Mapped[str | None] = mapped_column(Text)
-    # A generated password sealed with the server key until its result hands it over, once.
+    # The new password sealed with the server key: the worker derives its verifier from it;
+    # a generated one is kept until its result hands it over, once; a given one until the end.
     sealed_password: Mapped[str | None] = mapped_column(Text)
+    password_given: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
     # The SCRAM verifier the worker sets on the tenant role; cleared when the operation ends.
     password_verifier: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -134,7 +134,7 @@ def _finish(
 ) -> None:
     operation.state = state
     operation.password_verifier = None
-    if state != OperationState.SUCCEEDED:
+    if state != OperationState.SUCCEEDED or operation.password_given:
         operation.sealed_password = None  # never handed over: nobody will ever need it
     operation.response_status = status
     operation.response_body = body

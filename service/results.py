@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.credentials import PasswordSeal, SealingError
 from service.errors import Internal, NotFound
 from service.identifiers import parse_uuid
-from service.lifecycle import TERMINAL_OPERATION_STATES
+from service.lifecycle import TERMINAL_OPERATION_STATES, OperationState
 from service.models import Operation
 
 IN_PROGRESS_CODE = "392604"
@@ -50,12 +52,56 @@ def success_body(**extra: Any) -> dict[str, Any]:
 
 def render_result(operation: Operation, password: str | None = None) -> ResultResponse:
     """The poll answer; a result with credentials carries `password` (null once handed over)."""
-    if operation.state not in TERMINAL_OPERATION_STATES or operation.response_status is None:
-        return accepted(operation.id)
-    body = dict(operation.response_body or {})
-    if isinstance(body.get("credentials"), dict):
-        body["credentials"] = {**body["credentials"], "password": password}
-    return ResultResponse(operation.response_status, body)
+    return _render(
+        operation.id, operation.state, operation.response_status, operation.response_body, password
+    )
+
+
+def _render(
+    handle: uuid.UUID,
+    state: OperationState,
+    status: int | None,
+    body: dict[str, Any] | None,
+    password: str | None,
+) -> ResultResponse:
+    if state not in TERMINAL_OPERATION_STATES or status is None:
+        return accepted(handle)
+    answer = dict(body or {})
+    if isinstance(answer.get("credentials"), dict):
+        answer["credentials"] = {**answer["credentials"], "password": password}
+    return ResultResponse(status, answer)
+
+
+_PEEK = """
+SELECT state, response_status, response_body,
+       sealed_password IS NOT NULL AND NOT password_given AS password_waiting
+FROM operations WHERE id = $1 AND organization_id = $2
+"""
+
+
+async def peek_result(
+    pool: asyncpg.Pool,
+    organization_id: int,
+    handle: str,
+    *,
+    may_receive_password: bool,
+    acquire_seconds: float,
+) -> ResultResponse | None:
+    """The result from one plain read — what every poll before the end gets — or None when a
+    generated password waits for this caller: `read_result` hands it over under a row lock."""
+    missing = NotFound(f"result {handle} does not exist")
+    operation_id = parse_uuid(handle)
+    if operation_id is None:
+        raise missing
+    async with pool.acquire(timeout=acquire_seconds) as connection:
+        row = await connection.fetchrow(_PEEK, operation_id, organization_id)
+    if row is None:
+        raise missing
+    state = OperationState(row["state"])
+    if row["password_waiting"] and may_receive_password and state in TERMINAL_OPERATION_STATES:
+        return None
+    body = json.loads(row["response_body"]) if row["response_body"] is not None else None
+    return _render(operation_id, state, row["response_status"], body, None)
 
 
 async def read_result(
@@ -76,6 +122,7 @@ async def read_result(
         may_receive_password
         and operation.state in TERMINAL_OPERATION_STATES
         and operation.sealed_password is not None
+        and not operation.password_given
     ):
         locked = await session.scalar(
             select(Operation)

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     )
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8080, ge=0, le=65535)
+    api_workers: int = Field(
+        default=1, ge=1, description="API processes `serve` runs on the one port (SO_REUSEPORT)"
+    )
     log_level: LogLevel = "INFO"
     log_format: LogFormat = Field(
         default="json",
@@ -76,7 +79,7 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr | None = Field(
         default=None,
-        description="Fernet key sealing generated passwords; unset = DATA_DIR/secret.key",
+        description="Fernet key sealing new passwords; unset = DATA_DIR/secret.key",
     )
     tenant_statement_timeout_seconds: float = Field(default=30.0, gt=0)
     simulated_latency_seconds: float = Field(default=0.0, ge=0)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 
+from redis import Redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.broker import require_redis_url
+from service.credentials import PasswordSeal, secret_key
 from service.db import create_sync_engine, sync_sessions
 from service.settings import Settings
 from workers.drivers import ProvisioningDriver, create_driver
@@ -21,11 +24,14 @@ class WorkerResources:
                 "DATABASE_URL is not set (run `provisioner up` for the embedded default)"
             )
         self.settings = settings
+        # Every worker must share the API's SECRET_KEY: it unseals the passwords operations carry.
+        self.seal = PasswordSeal(secret_key(settings))
         self._database_url = settings.database_url
         self._pid: int | None = None
         self._engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
         self._driver: ProvisioningDriver | None = None
+        self._redis: Redis | None = None
 
     def _ensure(self) -> tuple[sessionmaker[Session], ProvisioningDriver]:
         if self._pid != os.getpid() or self._sessions is None or self._driver is None:
@@ -50,7 +56,19 @@ class WorkerResources:
     def driver(self) -> ProvisioningDriver:
         return self._ensure()[1]
 
+    @property
+    def redis(self) -> Redis:
+        """The broker's Redis, for pipelined publishes (redis-py reconnects after a fork)."""
+        if self._redis is None:
+            self._redis = Redis.from_url(
+                require_redis_url(self.settings), socket_connect_timeout=5, socket_timeout=30
+            )
+        return self._redis
+
     def close(self) -> None:
+        if self._redis is not None:
+            self._redis.close()
+            self._redis = None
         if self._engine is not None and self._pid == os.getpid():
             self._engine.dispose()
         self._engine = None

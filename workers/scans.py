@@ -16,7 +16,8 @@ from service.operations import begin_operation
 
 log = structlog.get_logger(__name__)
 
-Publish = Callable[[OperationKind, uuid.UUID], None]
+# Publishes a batch of committed operations (one pipelined round trip).
+Publish = Callable[[list[tuple[OperationKind, uuid.UUID]]], None]
 SCAN_BATCH = 500
 PURGE_RETRY_AFTER = timedelta(hours=1)
 UNCLAIMED_PASSWORD_DAYS = 7
@@ -72,7 +73,7 @@ def start_due_purges(
                 kind=operation.kind.value,
                 account=name,
             )
-            publish(operation.kind, operation.id)
+        publish([(operation.kind, operation.id) for operation, _ in queued])
         started += len(operations)
         if len(accounts) < batch:
             break
@@ -128,8 +129,7 @@ def republish_stranded(
         for operation in operations:
             operation.last_published_at = now
         handed = [(operation.kind, operation.id, operation.state) for operation in operations]
-    for kind, operation_id, _ in handed:
-        publish(kind, operation_id)
+    publish([(kind, operation_id) for kind, operation_id, _ in handed])
     if handed:
         stranded = sum(1 for *_, state in handed if state == OperationState.RUNNING)
         log.warning(

@@ -18,6 +18,7 @@ from service.broker import (
     REPUBLISH_STRANDED,
     SCAN_DUE_PURGES,
     TASK_FOR_KIND,
+    publish_batch,
 )
 from service.lifecycle import OperationKind
 from service.logs import error_text
@@ -40,8 +41,8 @@ def retry_delay(retries: int) -> float:
 def register_tasks(app: Celery, resources: WorkerResources) -> None:
     settings = resources.settings
 
-    def publish(kind: OperationKind, operation_id: uuid.UUID) -> None:
-        app.send_task(TASK_FOR_KIND[kind], args=(str(operation_id),))
+    def publish(items: list[tuple[OperationKind, uuid.UUID]]) -> None:
+        publish_batch(app, resources.redis, settings.queue_name, items)
 
     def operation_task(name: str) -> Callable[..., Any]:
         @app.task(name=name, bind=True, max_retries=None)
@@ -52,6 +53,7 @@ def register_tasks(app: Celery, resources: WorkerResources) -> None:
                     resources.driver,
                     uuid.UUID(operation_id),
                     max_attempts=settings.max_attempts,
+                    seal=resources.seal,
                 )
             except DATABASE_OUTAGES as exc:
                 # The control-plane database is unreachable: nothing was recorded; try later.

@@ -12,12 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service import idempotency
 from service.accounts import (
     AcceptContext,
+    Queued,
     create_account,
     drop_account,
     rotate_credentials,
     undrop_account,
     update_account,
 )
+from service.db import driver_connection
 from service.lifecycle import OperationState
 from service.listing import MAX_SHOW_LIMIT, get_account, list_accounts
 from service.models import Operation
@@ -29,14 +31,14 @@ from service.schemas import AccountCreate, render_account
 from service.tokens import Principal
 from service.web.auth import authorize
 from service.web.bodies import read_json
-from service.web.keys import METRICS, PUBLISHER, REQUEST_ID, SEAL, SESSIONS, SETTINGS
+from service.web.keys import METRICS, POOL, PUBLISHER, REQUEST_ID, SEAL, SESSIONS, SETTINGS
 from service.web.passwords import new_password
 from service.web.query import parse_bool, parse_int, query_params
 from service.web.responses import json_response, result_response
 
 log = structlog.get_logger(__name__)
 
-UseCase = Callable[[AsyncSession, AcceptContext], Awaitable[Operation | None]]
+UseCase = Callable[[AsyncSession, AcceptContext], Awaitable[Operation | Queued | None]]
 
 
 async def list_accounts_handler(request: web.Request) -> web.Response:
@@ -76,10 +78,18 @@ async def create_account_handler(request: web.Request) -> web.Response:
         default_region=settings.default_region,
         region_group=settings.region_group,
     )
-    password = await new_password(body.admin_password, request.app[SEAL])
+    password = new_password(body.admin_password, request.app[SEAL])
+    if request.headers.get(idempotency.HEADER) is None:
+        # The common case: one statement on a plain connection, committed on its own.
+        ctx = AcceptContext(principal, request[REQUEST_ID])
+        async with request.app[POOL].acquire(timeout=settings.db_timeout_seconds) as connection:
+            queued = await create_account(connection, ctx, body, password)
+        await _hand_over(request, queued, body.name)
+        return result_response(accepted(queued.id))
 
-    async def run(session: AsyncSession, ctx: AcceptContext) -> Operation:
-        return await create_account(session, ctx, body, password)
+    async def run(session: AsyncSession, ctx: AcceptContext) -> Queued:
+        # The same statement inside the transaction that records the Idempotency-Key.
+        return await create_account(await driver_connection(session), ctx, body, password)
 
     return await _accept(request, principal, {"create": raw}, run, account=body.name)
 
@@ -111,7 +121,7 @@ async def undrop_account_handler(request: web.Request) -> web.Response:
 async def rotate_credentials_handler(request: web.Request) -> web.Response:
     principal = await authorize(request, Permission.MUTATE_ACCOUNTS)
     name = normalize_account_name(request.match_info["name"])
-    password = await new_password(None, request.app[SEAL])
+    password = new_password(None, request.app[SEAL])
 
     async def run(session: AsyncSession, ctx: AcceptContext) -> Operation:
         return await rotate_credentials(session, ctx, name, password)
@@ -149,25 +159,26 @@ async def _accept(
             replay = await idempotency.reserve(session, organization_id, key, fingerprint)
             if replay is not None:
                 return result_response(replay)
-        operation = await run(session, ctx)
+        started = await run(session, ctx)
+        queued = Queued(started.kind, started.id) if isinstance(started, Operation) else started
         answer = (
-            accepted(operation.id)
-            if operation is not None
+            accepted(queued.id)
+            if queued is not None
             else ResultResponse(200, success_body(message="nothing to do: no such active account"))
         )
         if key is not None:
             await idempotency.remember(session, organization_id, key, answer)
-    if operation is not None:
-        await _hand_over(request, operation, account)
+    if queued is not None:
+        await _hand_over(request, queued, account)
     return result_response(answer)
 
 
-async def _hand_over(request: web.Request, operation: Operation, account: str) -> None:
+async def _hand_over(request: web.Request, queued: Queued, account: str) -> None:
     """Publish a committed operation; if that fails, the republish sweep will."""
-    fields = {"operation_id": str(operation.id), "kind": operation.kind.value, "account": account}
+    fields = {"operation_id": str(queued.id), "kind": queued.kind.value, "account": account}
     try:
-        await request.app[PUBLISHER].enqueue(operation.kind, operation.id)
+        await request.app[PUBLISHER].enqueue(queued.kind, queued.id)
     except Exception:
         log.warning("operation.publish_failed", **fields, exc_info=True)
-    request.app[METRICS].accepted.labels(operation.kind.value).inc()
+    request.app[METRICS].accepted.labels(queued.kind.value).inc()
     log.info("operation.queued", **fields, state=OperationState.QUEUED.value)

@@ -8,14 +8,15 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from service.broker import AsyncPublisher, create_celery, require_redis_url
-from service.credentials import PasswordSeal, secret_key_from_file
-from service.db import async_sessions, create_web_engine
+from service.credentials import PasswordSeal, secret_key
+from service.db import async_sessions, create_hot_pool, create_web_engine
 from service.metrics import create_api_metrics
 from service.ratelimit import RateLimiter
 from service.settings import Settings
 from service.web.keys import (
     CELERY,
     METRICS,
+    POOL,
     PUBLISHER,
     QUEUE_REPORTS,
     RATE_LIMITER,
@@ -49,7 +50,13 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         timeout_seconds=settings.db_timeout_seconds,
     )
     app[SESSIONS] = async_sessions(engine)
+    app[POOL] = await create_hot_pool(
+        _require_database_url(settings),
+        size=settings.db_pool_size,
+        timeout_seconds=settings.db_timeout_seconds,
+    )
     yield
+    await app[POOL].close()
     await engine.dispose()
 
 
@@ -73,13 +80,6 @@ async def _waiters(app: web.Application) -> AsyncIterator[None]:
     await waiters.start()
     yield
     await waiters.stop()
-
-
-def secret_key(settings: Settings) -> str:
-    """SECRET_KEY, or the key kept in the data folder (created on first use)."""
-    if settings.secret_key is not None:
-        return settings.secret_key.get_secret_value()
-    return secret_key_from_file(settings.data_dir)
 
 
 def create_app(settings: Settings) -> web.Application:

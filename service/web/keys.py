@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 from aiohttp import web
 from celery import Celery
 from redis.asyncio import Redis
@@ -18,6 +19,8 @@ from service.web.waiters import OperationWaiters
 
 SETTINGS = web.AppKey("settings", Settings)
 SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
+# Plain asyncpg for the per-request hot path (token lookup): no ORM, no session, one round trip.
+POOL = web.AppKey("pool", asyncpg.Pool)
 REDIS = web.AppKey("redis", Redis)
 CELERY = web.AppKey("celery", Celery)
 PUBLISHER = web.AppKey("publisher", AsyncPublisher)

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 
+import asyncpg
 import structlog
 from aiohttp import web
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -23,6 +24,13 @@ REQUEST_ID_HEADER = "X-Snowflake-Request-ID"
 CLIENT_REQUEST_ID_HEADER = "X-Request-ID"
 MAX_CLIENT_REQUEST_ID = 128
 
+# The hot-path pool's errors when the server is down, restarting or unreachable in time.
+ASYNCPG_OUTAGES = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    TimeoutError,
+)
 _CODE_FOR_STATUS = {
     400: "invalid_argument",
     401: "unauthenticated",
@@ -58,6 +66,8 @@ def _framework_message(request: web.Request, exc: web.HTTPException) -> str:
 
 def _is_database_outage(exc: Exception) -> bool:
     if isinstance(exc, PoolTimeoutError | OperationalError | InterfaceError | OSError):
+        return True
+    if isinstance(exc, ASYNCPG_OUTAGES):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 

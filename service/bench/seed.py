@@ -1,0 +1,61 @@
+"""Bulk rows for the benchmark: many accounts in one statement, as a long-lived org would have."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from service.lifecycle import AccountState
+from service.roles import Role
+from service.tokens import ensure_organization, issue_token
+
+# The same columns the create use case fills; names are NAME_PREFIX + a zero-padded number.
+_INSERT_ACCOUNTS = text(
+    """
+    INSERT INTO accounts (
+        organization_id, name, state, account_locator, tenant_database, tenant_role, edition,
+        region, region_group, enabled, deletion_protection, managed_accounts, is_org_admin,
+        retention_time, is_events_account, dropped_on, scheduled_deletion_time
+    )
+    SELECT :organization_id, :prefix || lpad(n::text, 7, '0'), :state,
+           :locator_prefix || lpad(n::text, 7, '0'),
+           'bench_' || :locator_prefix || n, 'bench_' || :locator_prefix || n, 'STANDARD',
+           'AWS_US_WEST_2', 'PUBLIC', true, false, 0, false, 1, false,
+           CASE WHEN :dropped THEN now() - interval '4 days' END,
+           CASE WHEN :dropped THEN now() - interval '1 minute' END
+    FROM generate_series(1, :count) AS n
+    """
+)
+
+
+def organization_token(engine: Engine, organization: str) -> tuple[int, str]:
+    """An organization (created when missing) and a new admin token of it."""
+    with Session(engine) as session, session.begin():
+        org = ensure_organization(session, organization)
+        token = issue_token(session, org, Role.ADMIN, "provisioner bench")
+        return org.id, token
+
+
+def insert_accounts(
+    engine: Engine,
+    organization_id: int,
+    *,
+    prefix: str,
+    locator_prefix: str,
+    count: int,
+    dropped: bool,
+) -> None:
+    """`count` ACTIVE accounts, or DROPPED ones whose grace period ended a minute ago."""
+    with engine.begin() as connection:
+        connection.execute(
+            _INSERT_ACCOUNTS,
+            {
+                "organization_id": organization_id,
+                "prefix": prefix,
+                "locator_prefix": locator_prefix,
+                "count": count,
+                "state": (AccountState.DROPPED if dropped else AccountState.ACTIVE).value,
+                "dropped": dropped,
+            },
+        )
+        connection.execute(text("ANALYZE accounts"))
