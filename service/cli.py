@@ -242,6 +242,10 @@ def bench(  # noqa: PLR0917 - one parameter per command-line option
     quick: Annotated[
         bool, typer.Option("--quick", help="A tiny run that checks the benchmark works (CI)")
     ] = False,
+    profile: Annotated[
+        bool,
+        typer.Option("--profile", help="Also profile the accept path (cProfile; not measured)"),
+    ] = False,
 ) -> None:
     """Measure the service against same-run baselines; print a table, write JSON.
 
@@ -265,6 +269,7 @@ def bench(  # noqa: PLR0917 - one parameter per command-line option
         e2e_samples=e2e_samples,
         simulated_latency=latency,
         port=port,
+        profile=profile,
     )
     if quick:
         options = BenchOptions(
@@ -277,6 +282,7 @@ def bench(  # noqa: PLR0917 - one parameter per command-line option
             e2e_samples=5,
             round_trip_samples=20,
             port=port,
+            profile=profile,
         )
     try:
         figures = run_bench(options, settings, _say)

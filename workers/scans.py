@@ -7,12 +7,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.lifecycle import AccountState, OperationKind, OperationState
-from service.models import Account, Operation
-from service.operations import begin_operation
+from service.lifecycle import TRANSITIONS, AccountState, OperationKind, OperationState
+from service.models import Operation
 
 log = structlog.get_logger(__name__)
 
@@ -23,59 +22,70 @@ PURGE_RETRY_AFTER = timedelta(hours=1)
 UNCLAIMED_PASSWORD_DAYS = 7
 
 
+# One statement per batch: pick due accounts (SKIP LOCKED, so concurrent scans split the work),
+# move them to PURGING and give each a queued purge operation. A purge that failed for good is
+# tried again an hour later, not at every scan.
+_START_PURGES = text(
+    """
+    WITH due AS (
+        SELECT a.id FROM accounts a
+        WHERE a.state = :dropped AND a.scheduled_deletion_time <= now()
+          AND NOT EXISTS (
+              SELECT 1 FROM operations o
+              WHERE o.account_id = a.id AND o.kind = :purge AND o.state = :failed
+                AND o.finished_at > now() - make_interval(secs => :retry_after_seconds)
+          )
+        ORDER BY a.scheduled_deletion_time
+        LIMIT :batch
+        FOR UPDATE SKIP LOCKED
+    ), purging AS (
+        UPDATE accounts SET state = :purging, updated_on = now()
+        FROM due WHERE accounts.id = due.id
+        RETURNING accounts.id, accounts.organization_id, accounts.name
+    ), queued AS (
+        INSERT INTO operations (
+            id, organization_id, account_id, kind, state, request, request_id, attempts
+        )
+        SELECT gen_random_uuid(), organization_id, id, :purge, :queued, '{}'::jsonb, :scan_id, 0
+        FROM purging
+        RETURNING id, account_id
+    )
+    SELECT queued.id, purging.name FROM queued JOIN purging ON purging.id = queued.account_id
+    """
+)
+
+
 def start_due_purges(
     sessions: sessionmaker[Session], publish: Publish, *, batch: int = SCAN_BATCH
 ) -> int:
-    """Give each dropped account past its scheduled deletion time a purge operation.
-
-    `SKIP LOCKED` plus the state change to PURGING make concurrent scans (two beats) split the
-    work instead of duplicating it.
-    """
-    # A purge that failed for good is tried again an hour later, not at every scan.
-    recently_failed = (
-        select(Operation.id)
-        .where(
-            Operation.account_id == Account.id,
-            Operation.kind == OperationKind.PURGE,
-            Operation.state == OperationState.FAILED,
-            Operation.finished_at > datetime.now(UTC) - PURGE_RETRY_AFTER,
-        )
-        .exists()
-    )
+    """Give each dropped account past its scheduled deletion time a purge operation."""
     started = 0
     while True:
         with sessions.begin() as session:
-            accounts = session.scalars(
-                select(Account)
-                .where(
-                    Account.state == AccountState.DROPPED,
-                    Account.scheduled_deletion_time <= datetime.now(UTC),
-                    ~recently_failed,
-                )
-                .order_by(Account.scheduled_deletion_time)
-                .limit(batch)
-                .with_for_update(skip_locked=True)
+            rows = session.execute(
+                _START_PURGES,
+                {
+                    "dropped": AccountState.DROPPED.value,
+                    "purging": TRANSITIONS[OperationKind.PURGE].pending.value,
+                    "purge": OperationKind.PURGE.value,
+                    "failed": OperationState.FAILED.value,
+                    "queued": OperationState.QUEUED.value,
+                    "retry_after_seconds": PURGE_RETRY_AFTER.total_seconds(),
+                    "batch": batch,
+                    "scan_id": f"purge-scan-{uuid.uuid4()}",
+                },
             ).all()
-            scan_id = f"purge-scan-{uuid.uuid4()}"
-            operations = [
-                begin_operation(account, OperationKind.PURGE, {}, scan_id) for account in accounts
-            ]
-            session.add_all(operations)
-            queued = [
-                (operation, account.name)
-                for operation, account in zip(operations, accounts, strict=True)
-            ]
-        for operation, name in queued:
+        for operation_id, name in rows:
             log.info(
                 "operation.queued",
                 state=OperationState.QUEUED.value,
-                operation_id=str(operation.id),
-                kind=operation.kind.value,
+                operation_id=str(operation_id),
+                kind=OperationKind.PURGE.value,
                 account=name,
             )
-        publish([(operation.kind, operation.id) for operation, _ in queued])
-        started += len(operations)
-        if len(accounts) < batch:
+        publish([(OperationKind.PURGE, operation_id) for operation_id, _ in rows])
+        started += len(rows)
+        if len(rows) < batch:
             break
     if started:
         log.info("purges.started", count=started)

@@ -131,6 +131,18 @@ def render_table(figures: Figures) -> str:
         f"| {name} | {t['value']} (limit {t['limit']}) | {'yes' if t['met'] else '**no**'} |"
         for name, t in figures.targets.items()
     ]
+    profile = ours.get("accept_profile")
+    if profile:
+        lines += [
+            "",
+            "Accept path under cProfile — own time by function, idle waits left out:",
+            "",
+            "| Function | Calls | Share of busy time |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| `{row['function']}` | {row['calls']} | {row['share']:.1%} |" for row in profile
+        ]
     return "\n".join(lines)
 
 

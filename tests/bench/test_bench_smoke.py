@@ -27,7 +27,16 @@ def test_quick_bench_measures_every_figure_against_its_baselines(tmp_path: Path)
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     executable = Path(sys.executable).with_name("provisioner")
     completed = subprocess.run(
-        [str(executable), "bench", "--quick", "--port", str(_free_port()), "--output", str(output)],
+        [
+            str(executable),
+            "bench",
+            "--quick",
+            "--profile",
+            "--port",
+            str(_free_port()),
+            "--output",
+            str(output),
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -55,6 +64,12 @@ def test_quick_bench_measures_every_figure_against_its_baselines(tmp_path: Path)
     assert all(ratio > 0 for ratio in figures["ratios"].values())
     # Every target is reported with its value, whether met or not.
     assert len(figures["targets"]) == 8
+    # The accept path's profile: its 25 busiest functions and their shares of busy time.
+    profile = service["accept_profile"]
+    assert len(profile) == 25
+    assert all(row["own_seconds"] >= 0 and 0 <= row["share"] <= 1 for row in profile)
+    assert 0.1 < sum(row["share"] for row in profile) <= 1.0
     # The table the README carries is printed.
     assert "| Accept `POST /api/v2/accounts` (8 conns) |" in completed.stdout
     assert "| Target | Value | Met |" in completed.stdout
+    assert "Accept path under cProfile" in completed.stdout
