@@ -222,9 +222,13 @@ def bench(  # noqa: PLR0917 - one parameter per command-line option
     duration: Annotated[float, typer.Option(help="Seconds each HTTP load is measured")] = 10.0,
     warmup: Annotated[float, typer.Option(help="Seconds of load before measuring")] = 2.0,
     connections: Annotated[int, typer.Option(help="Connections of the accept and poll loads")] = 64,
-    accounts: Annotated[
-        int, typer.Option(help="Accounts listed, and accounts purged, in those two measures")
+    accounts: Annotated[int, typer.Option(help="Accounts listed with a `like` filter")] = 100_000,
+    purge_accounts: Annotated[
+        int, typer.Option(help="Accounts past their grace period, purged by one scan")
     ] = 100_000,
+    purge_timeout: Annotated[
+        float, typer.Option(help="Seconds the purge may take before it is reported unfinished")
+    ] = 3600.0,
     worker_operations: Annotated[
         int, typer.Option(help="Operations each worker-scaling run (and Celery's) drains")
     ] = 3000,
@@ -264,6 +268,8 @@ def bench(  # noqa: PLR0917 - one parameter per command-line option
         warmup=warmup,
         connections=connections,
         accounts=accounts,
+        purge_accounts=purge_accounts,
+        purge_timeout=purge_timeout,
         worker_operations=worker_operations,
         worker_counts=tuple(int(n) for n in workers.split(",")),
         e2e_samples=e2e_samples,
@@ -277,6 +283,7 @@ def bench(  # noqa: PLR0917 - one parameter per command-line option
             warmup=0.3,
             connections=8,
             accounts=300,
+            purge_accounts=300,
             worker_operations=40,
             worker_counts=(1, 2),
             e2e_samples=5,

@@ -40,8 +40,10 @@ def add_ratios_and_targets(figures: Figures) -> None:
         "workers >= 50% of Celery no-op tasks/s": _target(
             r["workers_vs_celery_noop"], 0.50, at_least=True
         ),
-        "purge of all due accounts <= 120 s": _target(
-            ours["purge"]["seconds"], 120.0, at_least=False
+        f"purge of {ours['purge']['accounts']} due accounts <= 120 s": _target(
+            ours["purge"]["seconds"] if ours["purge"]["finished"] else float("inf"),
+            120.0,
+            at_least=False,
         ),
         "read p99 during purge <= 2x idle": _target(
             r["read_p99_purge_vs_idle"], 2.0, at_least=False
@@ -104,7 +106,7 @@ def render_table(figures: Figures) -> str:
         ),
         (
             f"Purge {ours['purge']['accounts']} accounts past their grace period",
-            f"{ours['purge']['seconds']} s",
+            _purge(ours["purge"]),
             "",
         ),
         (
@@ -144,6 +146,15 @@ def render_table(figures: Figures) -> str:
             f"| `{row['function']}` | {row['calls']} | {row['share']:.1%} |" for row in profile
         ]
     return "\n".join(lines)
+
+
+def _purge(purge: dict[str, Any]) -> str:
+    if purge["finished"]:
+        return f"{purge['seconds']} s ({purge['accounts'] / purge['seconds']:.0f}/s)"
+    return (
+        f"unfinished: {purge['purged']} purged in {purge['seconds']} s "
+        f"({purge['purged'] / purge['seconds']:.0f}/s), stopped at the timeout"
+    )
 
 
 def _load(result: dict[str, Any]) -> str:
