@@ -133,6 +133,16 @@ def render_table(figures: Figures) -> str:
         f"| {name} | {t['value']} (limit {t['limit']}) | {'yes' if t['met'] else '**no**'} |"
         for name, t in figures.targets.items()
     ]
+    components = ours.get("accept_profile_by_component")
+    if components:
+        lines += [
+            "",
+            "Accept path under cProfile — own time by library, idle waits left out:",
+            "",
+            "| Library | Share of busy time |",
+            "|---|---|",
+        ]
+        lines += [f"| {row['component']} | {row['share']:.1%} |" for row in components]
     profile = ours.get("accept_profile")
     if profile:
         lines += [
