@@ -70,7 +70,9 @@ def test_quick_bench_measures_every_figure_against_its_baselines(tmp_path: Path)
     assert len(profile) == 25
     assert all(row["own_seconds"] >= 0 and 0 <= row["share"] <= 1 for row in profile)
     assert 0.1 < sum(row["share"] for row in profile) <= 1.0
+    components = {row["component"] for row in service["accept_profile_by_component"]}
+    assert {"aiohttp", "asyncpg", "our code (service/, workers/)"} <= components
     # The table the README carries is printed.
     assert "| Accept `POST /api/v2/accounts` (8 conns) |" in completed.stdout
     assert "| Target | Value | Met |" in completed.stdout
-    assert "Accept path under cProfile" in completed.stdout
+    assert "Accept path under cProfile — own time by library" in completed.stdout
