@@ -253,8 +253,8 @@ def bench(  # noqa: PLR0917 - one parameter per command-line option
 ) -> None:
     """Measure the service against same-run baselines; print a table, write JSON.
 
-    Uses DATABASE_URL/REDIS_URL when both are set (a scratch database is created and dropped),
-    else embedded servers in a scratch folder. The simulated driver does the provisioning.
+    Servers: DATABASE_URL and REDIS_URL when both are set (with a scratch database, dropped
+    afterwards), else embedded ones in a scratch folder. Provisioning: the simulated driver.
     """
     import json
     from dataclasses import asdict
