@@ -45,6 +45,13 @@ CREATE_BODY = (
     '{"name": "BENCH_{n}_%s", "edition": "STANDARD", "admin_name": "ADMIN", '
     '"email": "admin@example.com"}'
 )
+
+
+def create_body(tag: str, suffix: str) -> str:
+    """A create request's body; `{n}` is left for the load generator's request number."""
+    return CREATE_BODY.replace("{n}", tag) % suffix
+
+
 READ_RATE_PER_SECOND = 200.0  # the polling clients' load while purges run
 PROGRESS_EVERY_SECONDS = 10.0
 
@@ -230,7 +237,7 @@ class Bench:
             self.load(
                 method="POST",
                 paths=["/api/v2/accounts"],
-                body=CREATE_BODY % self.suffix,
+                body=create_body("{n}", self.suffix),
                 headers=self.headers,
                 expect=[202],
             )
@@ -264,7 +271,7 @@ class Bench:
             self.load(
                 method="POST",
                 paths=["/api/v2/accounts"],
-                body=CREATE_BODY.replace("{n}", "P{n}") % self.suffix,
+                body=create_body("P{n}", self.suffix),
                 headers=self.headers,
                 expect=[202],
                 duration=min(self.options.duration, 5.0),
@@ -329,7 +336,7 @@ class Bench:
 
         async def submitter(session: aiohttp.ClientSession) -> None:
             for n in names:
-                body = CREATE_BODY.replace("{n}", f"{tag}_{n}") % self.suffix
+                body = create_body(f"{tag}_{n}", self.suffix)
                 async with session.post(
                     self.base + "/api/v2/accounts", data=body, headers=self.json_headers
                 ) as response:
@@ -353,7 +360,7 @@ class Bench:
             self.load(
                 method="POST",
                 paths=["/api/v2/accounts"],
-                body=CREATE_BODY.replace("{n}", "L{n}") % self.suffix,
+                body=create_body("L{n}", self.suffix),
                 headers=self.headers,
                 expect=[202],
                 connections=8,
@@ -374,7 +381,7 @@ class Bench:
         async with aiohttp.ClientSession(self.base) as session:
             started_all = time.perf_counter()
             for n in range(samples):
-                body = CREATE_BODY.replace("{n}", f"{tag}_{n}") % self.suffix
+                body = create_body(f"{tag}_{n}", self.suffix)
                 started = time.perf_counter()
                 async with session.post(
                     "/api/v2/accounts", data=body, headers=self.json_headers

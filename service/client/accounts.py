@@ -16,9 +16,8 @@ from service.client.commands import (
     UrlOption,
     WaitOption,
     connect,
-    print_json,
+    print_body,
     reporting_errors,
-    stdout,
 )
 from service.client.http import DEFAULT_URL
 
@@ -80,10 +79,7 @@ def list_accounts(
     params = {"like": like, "history": history or None, "showLimit": show_limit}
     with reporting_errors():
         accounts = connect(url, token, data_dir).get("/api/v2/accounts", params)
-    if as_json:
-        print_json(accounts)
-    else:
-        stdout().print(render.accounts_table(accounts))
+    print_body(accounts, as_json=as_json, view=render.accounts_table)
 
 
 @accounts_app.command("get")
@@ -98,10 +94,7 @@ def get(
     """Show one account."""
     with reporting_errors():
         account = connect(url, token, data_dir).get(_path(name))
-    if as_json:
-        print_json(account)
-    else:
-        stdout().print(render.account_details(account))
+    print_body(account, as_json=as_json, view=render.account_details)
 
 
 @accounts_app.command("drop")

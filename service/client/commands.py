@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 
 from service.client.http import ApiClient, ClientError, read_dev_token
 
@@ -60,6 +60,14 @@ def stderr() -> Console:
 
 def print_json(body: Any) -> None:
     typer.echo(json.dumps(body, indent=2))
+
+
+def print_body(body: Any, *, as_json: bool, view: Callable[[Any], RenderableType]) -> None:
+    """The API's body as JSON (`--json`), else rendered for people."""
+    if as_json:
+        print_json(body)
+    else:
+        stdout().print(view(body))
 
 
 @contextlib.contextmanager

@@ -14,10 +14,9 @@ from service.client.commands import (
     TokenOption,
     UrlOption,
     connect,
-    print_json,
+    print_body,
     reporting_errors,
     stderr,
-    stdout,
 )
 from service.client.http import DEFAULT_URL, ApiClient, next_link
 from service.lifecycle import OperationKind, OperationState
@@ -68,10 +67,7 @@ def list_operations(
     }
     with reporting_errors():
         operations = _pages(connect(url, token, data_dir), params, every_page)
-    if as_json:
-        print_json(operations)
-    else:
-        stdout().print(render.operations_table(operations))
+    print_body(operations, as_json=as_json, view=render.operations_table)
 
 
 @ops_app.command("show")
@@ -86,10 +82,7 @@ def show(
     """Show one operation: its state, current step, attempts, times, error or result."""
     with reporting_errors():
         operation = connect(url, token, data_dir).get(follow.operation_path(handle))
-    if as_json:
-        print_json(operation)
-    else:
-        stdout().print(render.operation_details(operation))
+    print_body(operation, as_json=as_json, view=render.operation_details)
 
 
 @ops_app.command("cancel")
@@ -106,10 +99,7 @@ def cancel(
         reply = connect(url, token, data_dir).request(
             "POST", follow.operation_path(handle) + ":cancel"
         )
-    if as_json:
-        print_json(reply.body)
-    else:
-        stdout().print(render.outcome(reply.body))
+    print_body(reply.body, as_json=as_json, view=render.outcome)
 
 
 @ops_app.command("watch")
