@@ -28,6 +28,8 @@ TASK_FOR_KIND: dict[OperationKind, str] = {
     OperationKind.ROTATE: "provisioner.rotate_credentials",
     OperationKind.UPDATE: "provisioner.update_account",
 }
+# One message for many due purges (workers/purges.py); each is also a PURGE operation of its own.
+PURGE_BATCH_TASK = "provisioner.purge_accounts"
 SCAN_DUE_PURGES = "provisioner.scan_due_purges"
 REPUBLISH_STRANDED = "provisioner.republish_stranded"
 FORGET_EXPIRED_SECRETS = "provisioner.forget_expired_secrets"
@@ -94,11 +96,21 @@ def publish_batch(
 ) -> None:
     """Publish many operations in one pipelined round trip (Celery's own publish costs ~0.8 ms
     of CPU and a round trip per message: 100 000 purges would wait over a minute for it)."""
+    push_tasks(
+        celery_app,
+        redis,
+        queue,
+        [(TASK_FOR_KIND[kind], (str(operation_id),)) for kind, operation_id in items],
+    )
+
+
+def push_tasks(
+    celery_app: Celery, redis: SyncRedis, queue: str, tasks: list[tuple[str, tuple[Any, ...]]]
+) -> None:
+    """Push one message per (task name, args) in one pipelined round trip."""
     pipeline = redis.pipeline(transaction=False)
-    for kind, operation_id in items:
-        pipeline.lpush(
-            queue, task_message(celery_app, queue, TASK_FOR_KIND[kind], (str(operation_id),))
-        )
+    for task_name, args in tasks:
+        pipeline.lpush(queue, task_message(celery_app, queue, task_name, args))
     pipeline.execute()
 
 

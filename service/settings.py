@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     flower_port: int = Field(default=5555, ge=0, le=65535)
 
     purge_interval_seconds: float = Field(default=60.0, gt=0)
+    purge_rate_per_second: float = Field(
+        default=1000.0,
+        ge=0,
+        description="Ceiling on purges per second across all workers (a token bucket in Redis), "
+        "so a mass expiry leaves the API its share of CPU and database (0: no ceiling)",
+    )
     republish_after_seconds: float = Field(
         default=30.0, gt=0, description="A queued operation older than this is published again"
     )

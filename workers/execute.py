@@ -242,20 +242,20 @@ def _perform(
     account, spec = _spec(session, operation)
     spec = dataclasses.replace(spec, progress=progress)
     if operation.attempts > max_attempts:  # every earlier attempt lost its worker mid-step
-        return _fail(session, driver, spec, operation, f"gave up after {max_attempts} attempts")
+        return fail_step(session, driver, spec, operation, f"gave up after {max_attempts} attempts")
     if operation.kind == OperationKind.UPDATE:
         collision = _patch_collision(session, account, operation.request["patch"])
         if collision is not None:
-            return _fail(session, driver, spec, operation, collision, conflict=True)
+            return fail_step(session, driver, spec, operation, collision, conflict=True)
     try:
         outcome = _step_for(driver, operation.kind)(spec)
     except TransientDriverError as exc:
         if operation.attempts < max_attempts:
             return Finished(Outcome.RETRY, str(exc))
         reason = f"{exc} (after {operation.attempts} attempts)"
-        return _fail(session, driver, spec, operation, reason)
+        return fail_step(session, driver, spec, operation, reason)
     except DriverError as exc:
-        return _fail(session, driver, spec, operation, str(exc))
+        return fail_step(session, driver, spec, operation, str(exc))
     session.refresh(account, with_for_update=True)
     complete_operation(operation, account, outcome, _now())
     _announce(session, operation)
@@ -281,7 +281,7 @@ def _patch_collision(session: Session, account: Account, patch: dict[str, Any]) 
     return None
 
 
-def _fail(
+def fail_step(
     session: Session,
     driver: ProvisioningDriver,
     spec: AccountSpec,
@@ -290,6 +290,7 @@ def _fail(
     *,
     conflict: bool = False,
 ) -> Finished:
+    """Fail the operation (whose row the caller's transaction holds) and undo the step."""
     account = session.get(
         Account, operation.account_id, with_for_update=True, populate_existing=True
     )

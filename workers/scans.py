@@ -17,6 +17,8 @@ log = structlog.get_logger(__name__)
 
 # Publishes a batch of committed operations (one pipelined round trip).
 Publish = Callable[[list[tuple[OperationKind, uuid.UUID]]], None]
+# Publishes committed purge operations, many per message (workers/purges.py).
+PublishPurges = Callable[[list[uuid.UUID]], None]
 SCAN_BATCH = 500
 PURGE_RETRY_AFTER = timedelta(hours=1)
 UNCLAIMED_PASSWORD_DAYS = 7
@@ -56,7 +58,7 @@ _START_PURGES = text(
 
 
 def start_due_purges(
-    sessions: sessionmaker[Session], publish: Publish, *, batch: int = SCAN_BATCH
+    sessions: sessionmaker[Session], publish: PublishPurges, *, batch: int = SCAN_BATCH
 ) -> int:
     """Give each dropped account past its scheduled deletion time a purge operation."""
     started = 0
@@ -83,7 +85,7 @@ def start_due_purges(
                 kind=OperationKind.PURGE.value,
                 account=name,
             )
-        publish([(OperationKind.PURGE, operation_id) for operation_id, _ in rows])
+        publish([operation_id for operation_id, _ in rows])
         started += len(rows)
         if len(rows) < batch:
             break

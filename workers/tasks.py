@@ -1,4 +1,5 @@
-"""Thin task wrappers: each takes an operation id only and calls `execute_operation`."""
+"""Thin task wrappers: an operation id for `execute_operation`, a batch of purge operation ids
+for `execute_purges`, and the beat's scans."""
 
 from __future__ import annotations
 
@@ -15,19 +16,24 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from service import idempotency
 from service.broker import (
     FORGET_EXPIRED_SECRETS,
+    PURGE_BATCH_TASK,
     REPUBLISH_STRANDED,
     SCAN_DUE_PURGES,
     TASK_FOR_KIND,
     publish_batch,
+    push_tasks,
 )
 from service.lifecycle import OperationKind
 from service.logs import error_text
+from service.ratelimit import Pacer
 from workers.execute import Outcome, execute_operation
+from workers.purges import PURGE_BATCH, execute_purges
 from workers.resources import WorkerResources
 from workers.scans import forget_unclaimed_passwords, republish_stranded, start_due_purges
 
 MAX_BACKOFF_SECONDS = 60.0
 DATABASE_OUTAGES = (OperationalError, InterfaceError)
+PURGE_PACE_KEY = "purges"
 log = structlog.get_logger(__name__)
 
 
@@ -39,10 +45,13 @@ def retry_delay(retries: int) -> float:
 
 
 def register_tasks(app: Celery, resources: WorkerResources) -> None:
-    settings = resources.settings
+    _register_operation_tasks(app, resources)
+    _register_purge_tasks(app, resources)
+    _register_sweeps(app, resources)
 
-    def publish(items: list[tuple[OperationKind, uuid.UUID]]) -> None:
-        publish_batch(app, resources.redis, settings.queue_name, items)
+
+def _register_operation_tasks(app: Celery, resources: WorkerResources) -> None:
+    settings = resources.settings
 
     def operation_task(name: str) -> Callable[..., Any]:
         @app.task(name=name, bind=True, max_retries=None)
@@ -74,9 +83,59 @@ def register_tasks(app: Celery, resources: WorkerResources) -> None:
     for task_name in TASK_FOR_KIND.values():
         operation_task(task_name)
 
+
+def _register_purge_tasks(app: Celery, resources: WorkerResources) -> None:
+    """The beat's scan, and the batches of purges it publishes."""
+    settings = resources.settings
+    queue = settings.queue_name
+    rate = settings.purge_rate_per_second
+    pacer = Pacer(resources.redis, PURGE_PACE_KEY, rate=rate, burst=max(PURGE_BATCH, int(rate)))
+
+    def publish_purges(operation_ids: list[uuid.UUID]) -> None:
+        batches = [
+            operation_ids[start : start + PURGE_BATCH]
+            for start in range(0, len(operation_ids), PURGE_BATCH)
+        ]
+        messages = [(PURGE_BATCH_TASK, ([str(i) for i in batch],)) for batch in batches]
+        push_tasks(app, resources.redis, queue, messages)
+
+    def retry_alone(operation_id: uuid.UUID) -> None:
+        """A purge that failed transiently is retried with backoff, one at a time."""
+        app.send_task(
+            TASK_FOR_KIND[OperationKind.PURGE], args=(str(operation_id),), countdown=retry_delay(0)
+        )
+
+    @app.task(name=PURGE_BATCH_TASK, bind=True, max_retries=None)
+    def purge_accounts(task: Task[Any, Any], operation_ids: list[str]) -> int:
+        try:
+            result = execute_purges(
+                resources.sessions,
+                resources.driver,
+                [uuid.UUID(i) for i in operation_ids],
+                retry_later=retry_alone,
+                pace=pacer.wait_needed,
+            )
+        except DATABASE_OUTAGES as exc:
+            countdown = retry_delay(task.request.retries)
+            log.warning(
+                "purges.database_unavailable",
+                operations=len(operation_ids),
+                error=error_text(exc),
+                retry_in_seconds=round(countdown, 1),
+            )
+            raise task.retry(countdown=countdown) from exc
+        return result.succeeded
+
     @app.task(name=SCAN_DUE_PURGES)
     def scan_due_purges() -> int:
-        return start_due_purges(resources.sessions, publish)
+        return start_due_purges(resources.sessions, publish_purges)
+
+
+def _register_sweeps(app: Celery, resources: WorkerResources) -> None:
+    settings = resources.settings
+
+    def publish(items: list[tuple[OperationKind, uuid.UUID]]) -> None:
+        publish_batch(app, resources.redis, settings.queue_name, items)
 
     @app.task(name=REPUBLISH_STRANDED)
     def republish() -> int:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
+from redis import Redis as SyncRedis
+
+from service.ratelimit import Pacer
 from service.settings import Settings
 from service.web.app import create_app
 from tests.conftest import ClientFactory, Tenant
@@ -54,3 +58,18 @@ async def test_without_a_rate_the_limiter_is_off(client: Client, tenant: Tenant)
         (await client.get("/api/v2/accounts", headers=tenant.headers())).status for _ in range(20)
     }
     assert statuses == {200}
+
+
+def test_the_purge_pace_is_shared_by_every_worker(settings: Settings) -> None:
+    assert settings.redis_url is not None
+    key = f"pace-test-{uuid.uuid4().hex[:8]}"
+    with (
+        SyncRedis.from_url(settings.redis_url) as first,
+        SyncRedis.from_url(settings.redis_url) as second,
+    ):
+        one, other = (Pacer(client, key, rate=100.0, burst=10) for client in (first, second))
+        assert one.wait_needed(10) == 0.0  # the burst goes at once
+        # The other worker's 50 wait behind the first's 10: half a second at 100 per second.
+        assert 0.4 < other.wait_needed(50) <= 0.5
+        assert 0.9 < one.wait_needed(50) <= 1.0
+        assert Pacer(first, key, rate=0.0, burst=10).wait_needed(1000) == 0.0  # no ceiling
