@@ -39,6 +39,12 @@ WORKER_HEARTBEAT_PREFIX = "provisioner:worker:"
 UNACKED_KEY = "unacked"
 
 
+def purge_queue(queue: str) -> str:
+    """The queue of purge batches, beside the main one: a mass expiry's thousands of batches
+    must not make a create wait behind them (a worker takes from both queues in turn)."""
+    return f"{queue}.purges"
+
+
 def require_redis_url(settings: Settings) -> str:
     if not settings.redis_url:
         raise RuntimeError("REDIS_URL is not set (run `provisioner up` for the embedded default)")

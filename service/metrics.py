@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 from sqlalchemy import extract, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.broker import purge_queue
 from service.lifecycle import TERMINAL_OPERATION_STATES, AccountState
 from service.models import Account, Operation
 from service.queues import broker_numbers, oldest_queued_age, workers_online
@@ -36,6 +37,7 @@ class Snapshot:
     finished: dict[tuple[str, str], int] = field(default_factory=dict)
     durations: dict[str, tuple[list[int], float, int]] = field(default_factory=dict)
     ready: int = 0
+    purge_batches_ready: int = 0
     unacked: int = 0
     oldest_waiting_seconds: float = 0.0
     purge_backlog: int = 0
@@ -65,6 +67,7 @@ async def take_snapshot(session: AsyncSession, redis: Redis, queue: str) -> Snap
         snapshot.durations[kind.value] = (buckets, float(total), int(count))
     numbers = await broker_numbers(redis, queue)
     snapshot.ready, snapshot.unacked = numbers["ready"], numbers["unacked"]
+    snapshot.purge_batches_ready = (await broker_numbers(redis, purge_queue(queue)))["ready"]
     snapshot.oldest_waiting_seconds = await oldest_queued_age(session, now) or 0.0
     due, oldest = (
         await session.execute(
@@ -108,7 +111,16 @@ class SnapshotCollector(Collector):
         yield durations
         for name, help_text, value in (
             ("provisioner_queue_ready", "Messages waiting in the queue", snap.ready),
-            ("provisioner_queue_unacked", "Messages delivered, not yet acknowledged", snap.unacked),
+            (
+                "provisioner_purge_queue_ready",
+                "Batches of purges waiting in the purge queue",
+                snap.purge_batches_ready,
+            ),
+            (
+                "provisioner_queue_unacked",
+                "Messages delivered, not yet acknowledged (both queues)",
+                snap.unacked,
+            ),
             (
                 "provisioner_queue_oldest_waiting_seconds",
                 "Age of the oldest queued operation",

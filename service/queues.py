@@ -13,8 +13,8 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.broker import UNACKED_KEY, WORKER_HEARTBEAT_PREFIX
-from service.lifecycle import AccountState, OperationState
+from service.broker import UNACKED_KEY, WORKER_HEARTBEAT_PREFIX, purge_queue
+from service.lifecycle import AccountState, OperationKind, OperationState
 from service.models import Account, Operation
 
 NEXT_PURGES = 10
@@ -32,10 +32,15 @@ async def workers_online(redis: Redis) -> list[dict[str, Any]]:
     return sorted(workers, key=lambda worker: str(worker.get("name")))
 
 
-async def oldest_queued_age(session: AsyncSession, now: datetime) -> float | None:
-    oldest = await session.scalar(
-        select(func.min(Operation.created_at)).where(Operation.state == OperationState.QUEUED)
-    )
+async def oldest_queued_age(
+    session: AsyncSession, now: datetime, *, purges: bool | None = None
+) -> float | None:
+    """Age of the oldest queued operation: of any kind, or only purges / all but purges."""
+    query = select(func.min(Operation.created_at)).where(Operation.state == OperationState.QUEUED)
+    if purges is not None:
+        is_purge = Operation.kind == OperationKind.PURGE
+        query = query.where(is_purge if purges else ~is_purge)
+    oldest = await session.scalar(query)
     return None if oldest is None else max(0.0, (now - oldest).total_seconds())
 
 
@@ -114,8 +119,13 @@ async def queue_report(
             {
                 "name": queue,
                 **await broker_numbers(redis, queue),
-                "oldest_waiting_seconds": await oldest_queued_age(session, now),
-            }
+                "oldest_waiting_seconds": await oldest_queued_age(session, now, purges=False),
+            },
+            {
+                "name": purge_queue(queue),
+                **await broker_numbers(redis, purge_queue(queue)),
+                "oldest_waiting_seconds": await oldest_queued_age(session, now, purges=True),
+            },
         ],
         "workers": await workers_online(redis),
         "operations_last_hour": await operation_counts(

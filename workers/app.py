@@ -13,6 +13,7 @@ from service.broker import (
     REPUBLISH_STRANDED,
     SCAN_DUE_PURGES,
     create_celery,
+    purge_queue,
     require_redis_url,
 )
 from service.settings import Settings
@@ -77,7 +78,7 @@ def run_worker(settings: Settings, *, hostname: str, extra_args: list[str] | Non
         "worker",
         f"--loglevel={settings.log_level}",
         f"--concurrency={settings.worker_concurrency}",
-        f"--queues={settings.queue_name}",
+        f"--queues={settings.queue_name},{purge_queue(settings.queue_name)}",
         f"--hostname={hostname}",
         "--without-mingle",
         "--without-gossip",

@@ -21,6 +21,7 @@ from service.broker import (
     SCAN_DUE_PURGES,
     TASK_FOR_KIND,
     publish_batch,
+    purge_queue,
     push_tasks,
 )
 from service.lifecycle import OperationKind
@@ -97,7 +98,7 @@ def _register_purge_tasks(app: Celery, resources: WorkerResources) -> None:
             for start in range(0, len(operation_ids), PURGE_BATCH)
         ]
         messages = [(PURGE_BATCH_TASK, ([str(i) for i in batch],)) for batch in batches]
-        push_tasks(app, resources.redis, queue, messages)
+        push_tasks(app, resources.redis, purge_queue(queue), messages)
 
     def retry_alone(operation_id: uuid.UUID) -> None:
         """A purge that failed transiently is retried with backoff, one at a time."""

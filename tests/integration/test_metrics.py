@@ -47,6 +47,7 @@ async def test_metrics_move_when_operations_run(client: Client, tenant: Tenant) 
     assert value(after, "provisioner_workers_online") >= 1
     for gauge in (
         "provisioner_queue_ready",
+        "provisioner_purge_queue_ready",
         "provisioner_purge_backlog",
         "provisioner_queue_oldest_waiting_seconds",
         "provisioner_purge_lag_seconds",

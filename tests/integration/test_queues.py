@@ -50,14 +50,16 @@ async def test_a_queue_nobody_reads_has_depth_until_a_worker_drains_it(
             "/api/v2/accounts", json=account_body(f"queued_{index}"), headers=tenant.headers()
         )
         await accepted_location(response)
-    (waiting,) = (await report(paused, tenant))["queues"]
+    waiting, purges = (await report(paused, tenant))["queues"]
     assert (waiting["name"], waiting["ready"]) == (queue, 3)
     assert waiting["oldest_waiting_seconds"] is not None
+    # The purge scan's batches have a queue of their own; no purge is queued here.
+    assert (purges["name"], purges["ready"]) == (f"{queue}.purges", 0)
     drainer = start_service("worker", service_env(paused_settings), tmp_path, " ready.")
     try:
         for _ in range(100):
             await asyncio.sleep(max(0.2, CACHE_SECONDS / 4))
-            (drained,) = (await report(paused, tenant))["queues"]
+            drained, _ = (await report(paused, tenant))["queues"]
             if drained["ready"] == 0:
                 break
         assert drained["ready"] == 0
