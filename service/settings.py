@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         "on loopback or behind a proxy that has one)",
     )
     flower_port: int = Field(default=5555, ge=0, le=65535)
+    task_events: bool = Field(
+        default=False,
+        description="Workers send Celery task events from the start (Flower turns them on "
+        "by itself while it runs; they cost each task three Redis publishes)",
+    )
 
     purge_interval_seconds: float = Field(default=60.0, gt=0)
     purge_rate_per_second: float = Field(

@@ -36,8 +36,10 @@ def _celery_options(settings: Settings) -> list[str]:
 def create_worker_app(settings: Settings) -> tuple[Celery, WorkerResources]:
     setup_logging.connect(_keep_our_logging, weak=False)
     app = create_celery(settings)
-    # Task events (received, started, succeeded, ...) let Flower follow every task.
-    app.conf.worker_send_task_events = True
+    # Task events (received, started, succeeded, ...) let Flower follow every task; Flower
+    # switches them on every few seconds while it runs (remote control), so by default they
+    # cost nothing when nobody watches.
+    app.conf.worker_send_task_events = settings.task_events
     resources = WorkerResources(settings)
     register_tasks(app, resources)
     app.conf.beat_schedule = {

@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,7 +25,6 @@ from service.lifecycle import (
 )
 from service.models import Account, Operation, OperationProgress, Organization
 from service.operations import (
-    NOTIFY_DONE,
     DriverOutcome,
     complete_operation,
     done_notification,
@@ -74,26 +73,48 @@ def _step_for(
     return steps[kind]
 
 
+# One statement: lock the row unless another delivery holds it (SKIP LOCKED: no row at all),
+# and mark it running unless it is finished (a row with its state and no claim).
+_CLAIM = text(
+    """
+    WITH target AS (
+        SELECT id, state FROM operations WHERE id = :id FOR UPDATE SKIP LOCKED
+    ), claimed AS (
+        UPDATE operations o
+        SET state = :running, attempts = o.attempts + 1,
+            started_at = coalesce(o.started_at, now()), claimed_at = now()
+        FROM target
+        WHERE o.id = target.id AND target.state IN (:queued, :running)
+        RETURNING o.kind, o.attempts, o.account_id
+    )
+    SELECT target.state, claimed.kind, claimed.attempts,
+           (SELECT name FROM accounts WHERE accounts.id = claimed.account_id)
+    FROM target LEFT JOIN claimed ON true
+    """
+)
+
+
 def _claim(sessions: sessionmaker[Session], operation_id: uuid.UUID) -> Claimed | None:
     """Mark the operation running (one more attempt); None when there is nothing to do."""
     with sessions.begin() as session:
         _commit_without_waiting_for_disk(session)
+        row = session.execute(
+            _CLAIM,
+            {
+                "id": operation_id,
+                "queued": OperationState.QUEUED.value,
+                "running": OperationState.RUNNING.value,
+            },
+        ).one_or_none()
+    if row is None:
         # A locked row is being executed by another delivery of the same message right now.
-        operation = session.scalar(
-            select(Operation).where(Operation.id == operation_id).with_for_update(skip_locked=True)
-        )
-        if operation is None:
-            log.info("operation.skipped", reason="missing or being executed elsewhere")
-            return None
-        if operation.state in TERMINAL_OPERATION_STATES:
-            log.info("operation.skipped", reason=f"already {operation.state.value}")
-            return None
-        operation.state = OperationState.RUNNING
-        operation.attempts += 1
-        operation.started_at = operation.started_at or _now()
-        operation.claimed_at = _now()
-        account = session.scalar(select(Account.name).where(Account.id == operation.account_id))
-        return Claimed(operation.kind, account or "", operation.attempts)
+        log.info("operation.skipped", reason="missing or being executed elsewhere")
+        return None
+    state, kind, attempts, account = row
+    if kind is None:
+        log.info("operation.skipped", reason=f"already {state}")
+        return None
+    return Claimed(OperationKind(kind), account or "", attempts)
 
 
 def _commit_without_waiting_for_disk(session: Session) -> None:
@@ -144,14 +165,21 @@ def _execute_claimed(
     seal: PasswordSeal | None,
 ) -> Finished:
     with sessions.begin() as session:
-        # Held for the whole step: a duplicate delivery running concurrently skips instead.
-        operation = session.scalar(
-            select(Operation).where(Operation.id == operation_id).with_for_update(skip_locked=True)
-        )
-        if operation is None or operation.state in TERMINAL_OPERATION_STATES:
+        # The operation's row is held for the whole step: a duplicate delivery running
+        # concurrently skips instead. The account's is taken only to record the outcome.
+        row = session.execute(
+            select(Operation, Account, Organization.name)
+            .join(Account, Account.id == Operation.account_id)
+            .join(Organization, Organization.id == Operation.organization_id)
+            .where(Operation.id == operation_id)
+            .with_for_update(of=Operation, skip_locked=True)
+        ).one_or_none()
+        if row is None or row[0].state in TERMINAL_OPERATION_STATES:
             return Finished(Outcome.SKIPPED, "finished or taken by another delivery meanwhile")
+        operation, account, organization_name = row
         _derive_verifier(operation, seal)
-        return _perform(session, driver, operation, max_attempts, _progress(sessions, operation_id))
+        spec = _spec(operation, account, organization_name, _progress(sessions, operation_id))
+        return _perform(session, driver, operation, account, spec, max_attempts=max_attempts)
 
 
 def _derive_verifier(operation: Operation, seal: PasswordSeal | None) -> None:
@@ -193,13 +221,11 @@ def _log_finished(finished: Finished, attempt: int, seconds: float) -> None:
         log.info("operation.skipped", reason=finished.reason)
 
 
-def _spec(session: Session, operation: Operation) -> tuple[Account, AccountSpec]:
-    account = session.get(Account, operation.account_id)
-    organization = session.get(Organization, operation.organization_id)
-    if account is None or organization is None:  # pragma: no cover - FK-protected
-        raise RuntimeError(f"operation {operation.id} lost its account or organization")
-    return account, AccountSpec(
-        organization_name=organization.name,
+def _spec(
+    operation: Operation, account: Account, organization_name: str, progress: Callable[[str], None]
+) -> AccountSpec:
+    return AccountSpec(
+        organization_name=organization_name,
         name=account.name,
         locator=account.account_locator,
         edition=account.edition,
@@ -209,6 +235,7 @@ def _spec(session: Session, operation: Operation) -> tuple[Account, AccountSpec]
         request=dict(operation.request),
         password_verifier=operation.password_verifier,
         enabled=account.enabled,
+        progress=progress,
     )
 
 
@@ -236,11 +263,11 @@ def _perform(
     session: Session,
     driver: ProvisioningDriver,
     operation: Operation,
+    account: Account,
+    spec: AccountSpec,
+    *,
     max_attempts: int,
-    progress: Callable[[str], None],
 ) -> Finished:
-    account, spec = _spec(session, operation)
-    spec = dataclasses.replace(spec, progress=progress)
     if operation.attempts > max_attempts:  # every earlier attempt lost its worker mid-step
         return fail_step(session, driver, spec, operation, f"gave up after {max_attempts} attempts")
     if operation.kind == OperationKind.UPDATE:
@@ -319,7 +346,16 @@ def _compensate(driver: ProvisioningDriver, spec: AccountSpec, kind: OperationKi
         log.exception("operation.undo_failed")
 
 
+_ANNOUNCE = text(
+    """
+    WITH progress AS (
+        DELETE FROM operation_progress WHERE operation_id = :progress_of
+    )
+    SELECT pg_notify(:channel, :operation_id)
+    """
+)
+
+
 def _announce(session: Session, operation: Operation) -> None:
     """Tell waiters (NOTIFY is delivered at commit) and drop the progress row."""
-    session.execute(NOTIFY_DONE, done_notification(operation))
-    session.execute(delete(OperationProgress).where(OperationProgress.operation_id == operation.id))
+    session.execute(_ANNOUNCE, {**done_notification(operation), "progress_of": operation.id})
