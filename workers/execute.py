@@ -153,7 +153,7 @@ def execute_operation(
             )
             started = time.monotonic()
             finished = _execute_claimed(sessions, driver, operation_id, max_attempts, seal)
-            _log_finished(finished, claimed.attempt, time.monotonic() - started)
+            log_finished(finished, claimed.attempt, time.monotonic() - started)
             return finished.outcome
 
 
@@ -194,7 +194,7 @@ def _derive_verifier(operation: Operation, seal: PasswordSeal | None) -> None:
         log.error("operation.password_unsealable", reason="SECRET_KEY differs from the API's")
 
 
-def _log_finished(finished: Finished, attempt: int, seconds: float) -> None:
+def log_finished(finished: Finished, attempt: int, seconds: float) -> None:
     duration_ms = round(seconds * 1000, 1)
     if finished.outcome is Outcome.SUCCEEDED:
         log.info(

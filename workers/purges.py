@@ -19,6 +19,7 @@ import dataclasses
 import json
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -32,7 +33,7 @@ from service.models import Operation
 from service.operations import DONE_CHANNEL
 from service.results import success_body
 from workers.drivers.base import AccountSpec, DriverError, ProvisioningDriver, TransientDriverError
-from workers.execute import fail_step
+from workers.execute import Finished, Outcome, fail_step, log_finished
 
 log = structlog.get_logger(__name__)
 
@@ -95,11 +96,8 @@ class BatchResult:
     skipped: int = 0
 
 
-@dataclasses.dataclass
-class _Tally:
-    succeeded: list[uuid.UUID] = dataclasses.field(default_factory=list)
-    failed: list[tuple[uuid.UUID, str]] = dataclasses.field(default_factory=list)
-    retried: list[tuple[uuid.UUID, str]] = dataclasses.field(default_factory=list)
+# One purge's outcome and how long its driver step took.
+StepResult = tuple[uuid.UUID, Finished, float]
 
 
 def execute_purges(
@@ -118,26 +116,18 @@ def execute_purges(
     if wait > 0:
         time.sleep(wait)
     claimed = _claim(sessions, operation_ids)
-    pending = list(claimed)
-    tally = _Tally()
+    pending, results = list(claimed), list[StepResult]()
     while pending:
-        pending = _step(sessions, driver, claimed, pending, tally)
-    for operation_id, reason in tally.retried:
-        retry_later(operation_id)
-        log.warning(
-            "operation.retry",
-            operation_id=str(operation_id),
-            kind=OperationKind.PURGE.value,
-            account=claimed[operation_id].name,
-            state=OperationState.RUNNING.value,
-            reason=reason,
-            attempt=1,
-        )
+        pending = _step(sessions, driver, claimed, pending, results)
+    for operation_id, finished, _ in results:
+        if finished.outcome is Outcome.RETRY:
+            retry_later(operation_id)
+    outcomes = Counter(finished.outcome for _, finished, _ in results)
     result = BatchResult(
-        succeeded=len(tally.succeeded),
-        failed=len(tally.failed),
-        retried=len(tally.retried),
-        skipped=len(operation_ids) - len(tally.succeeded) - len(tally.failed) - len(tally.retried),
+        succeeded=outcomes[Outcome.SUCCEEDED],
+        failed=outcomes[Outcome.FAILED],
+        retried=outcomes[Outcome.RETRY],
+        skipped=len(operation_ids) - len(results),
     )
     log.info(
         "purges.batch_done",
@@ -185,44 +175,51 @@ def _step(
     driver: ProvisioningDriver,
     claimed: dict[uuid.UUID, AccountSpec],
     pending: list[uuid.UUID],
-    tally: _Tally,
+    results: list[StepResult],
 ) -> list[uuid.UUID]:
     """One step transaction: purge pending accounts for up to STEP_TRANSACTION_SECONDS, record
-    the outcomes and commit; returns the operations still to do."""
+    the outcomes, commit and log them; returns the operations still to do."""
     deadline = time.monotonic() + STEP_TRANSACTION_SECONDS
+    stepped: list[StepResult] = []
+    rest: list[uuid.UUID] = []
     with sessions.begin() as session:
         # Held until the commit; rows taken by another delivery meanwhile are left to it.
         locked = set(
-            session.scalars(_LOCK, {"ids": pending, "running": OperationState.RUNNING.value}).all()
+            session.scalars(_LOCK, {"ids": pending, "running": OperationState.RUNNING.value})
         )
-        done: list[uuid.UUID] = []
-        failed: list[tuple[uuid.UUID, str]] = []
-        retried: list[tuple[uuid.UUID, str]] = []
-        rest: list[uuid.UUID] = []
         for operation_id in (i for i in pending if i in locked):
-            if time.monotonic() >= deadline and (done or failed or retried):
+            if stepped and time.monotonic() >= deadline:
                 rest.append(operation_id)
                 continue
-            try:
-                driver.purge(claimed[operation_id])
-            except TransientDriverError as exc:
-                retried.append((operation_id, str(exc)))
-            except DriverError as exc:
-                failed.append((operation_id, str(exc)))
-            else:
-                done.append(operation_id)
-        now = datetime.now(UTC)
+            step_started = time.monotonic()
+            finished = _purge(driver, claimed[operation_id])
+            stepped.append((operation_id, finished, time.monotonic() - step_started))
+        done = [i for i, finished, _ in stepped if finished.outcome is Outcome.SUCCEEDED]
         if done:
-            _record_successes(session, done, now)
-        for operation_id, reason in failed:
-            operation = session.get(Operation, operation_id)
-            if operation is not None:
-                fail_step(session, driver, claimed[operation_id], operation, reason)
-    _log_outcomes(claimed, done, failed)
-    tally.succeeded += done
-    tally.failed += failed
-    tally.retried += retried
+            _record_successes(session, done, datetime.now(UTC))
+        for operation_id, finished, _ in stepped:
+            if finished.outcome is Outcome.FAILED:
+                operation = session.get(Operation, operation_id)
+                if operation is not None:
+                    fail_step(session, driver, claimed[operation_id], operation, finished.reason)
+    for operation_id, finished, seconds in stepped:
+        account = claimed[operation_id].name
+        with structlog.contextvars.bound_contextvars(
+            operation_id=str(operation_id), kind=OperationKind.PURGE.value, account=account
+        ):
+            log_finished(finished, 1, seconds)  # a batch only runs first attempts
+    results += stepped
     return rest
+
+
+def _purge(driver: ProvisioningDriver, spec: AccountSpec) -> Finished:
+    try:
+        driver.purge(spec)
+    except TransientDriverError as exc:
+        return Finished(Outcome.RETRY, str(exc))
+    except DriverError as exc:
+        return Finished(Outcome.FAILED, str(exc))
+    return Finished(Outcome.SUCCEEDED)
 
 
 def _record_successes(session: Session, done: list[uuid.UUID], now: datetime) -> None:
@@ -239,29 +236,3 @@ def _record_successes(session: Session, done: list[uuid.UUID], now: datetime) ->
     ).one()
     if notified != len(done) or purged != len(done):  # pragma: no cover - rows are locked
         raise RuntimeError(f"purge batch recorded {notified}/{purged} of {len(done)} operations")
-
-
-def _log_outcomes(
-    claimed: dict[uuid.UUID, AccountSpec],
-    done: list[uuid.UUID],
-    failed: list[tuple[uuid.UUID, str]],
-) -> None:
-    """One line per operation, as execute_operation logs, once its transaction committed."""
-    kind = OperationKind.PURGE.value
-    for operation_id in done:
-        log.info(
-            "operation.succeeded",
-            operation_id=str(operation_id),
-            kind=kind,
-            account=claimed[operation_id].name,
-            state=OperationState.SUCCEEDED.value,
-        )
-    for operation_id, reason in failed:
-        log.warning(
-            "operation.failed",
-            operation_id=str(operation_id),
-            kind=kind,
-            account=claimed[operation_id].name,
-            state=OperationState.FAILED.value,
-            reason=reason,
-        )
