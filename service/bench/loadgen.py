@@ -25,6 +25,7 @@ import uvloop
 from service.bench.stats import LoadResult, summarize
 
 _HEADER_END = b"\r\n\r\n"
+READY_LINE = "load generator ready\n"
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,9 @@ async def run_load(spec: LoadSpec) -> LoadResult:
     # "until something else is done" run with a long duration and are stopped.
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
+    # Until this line a SIGTERM would kill the process without a result: the parent waits for it.
+    sys.stderr.write(READY_LINE)
+    sys.stderr.flush()
     await asyncio.sleep(spec.warmup)
     run.recording = True
     started = time.perf_counter()

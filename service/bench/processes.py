@@ -11,7 +11,7 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from service.bench.loadgen import LoadSpec
+from service.bench.loadgen import READY_LINE, LoadSpec
 from service.bench.stats import LoadResult
 from service.embedded import die_with_parent
 
@@ -93,13 +93,20 @@ def wait_http(process: Process, url: str, timeout: float = 60.0) -> None:
 
 
 def start_load(spec: LoadSpec) -> subprocess.Popen[bytes]:
-    """The load generator in the background; `finish_load` collects its result."""
-    return subprocess.Popen(
+    """The load generator in the background, once it is connected and can be stopped by
+    SIGTERM; `finish_load` collects its result."""
+    popen = subprocess.Popen(
         [sys.executable, "-m", "service.bench.loadgen", json.dumps(asdict(spec))],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         preexec_fn=die_with_parent(signal.SIGTERM),  # noqa: PLW1509 - main thread only
     )
+    assert popen.stderr is not None  # noqa: S101 - stderr=PIPE above
+    first_line = popen.stderr.readline()
+    if first_line != READY_LINE.encode():
+        _, rest = popen.communicate()
+        raise RuntimeError(f"load generator failed: {(first_line + rest).decode()[-3000:]}")
+    return popen
 
 
 def finish_load(popen: subprocess.Popen[bytes]) -> LoadResult:
