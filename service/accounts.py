@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 import string
 import uuid
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.constraints import violated_constraint
 from service.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
+from service.identifiers import random_text
 from service.lifecycle import (
     GONE_STATES,
     PENDING_OPERATION_STATES,
@@ -59,14 +59,13 @@ class NewPassword:
 
 def new_locator() -> str:
     """A system-assigned locator such as `AB123456`: two letters and six digits."""
-    letters = "".join(secrets.choice(string.ascii_uppercase) for _ in range(2))
-    digits = "".join(secrets.choice(string.digits) for _ in range(6))
-    return letters + digits
+    return random_text(string.ascii_uppercase, 2) + random_text(string.digits, 6)
 
 
 # The account and its queued create operation in one statement: one round trip, one commit.
 # Conflicts are the unique indexes' to find (no pre-read): a taken name or external id, or a
-# taken locator (then another locator is drawn).
+# taken locator (then another locator is drawn). Parameters: $1-$16 as `_create_row` orders
+# them, $17-$19 `_CREATE_STATES`.
 _INSERT_CREATE = """
 WITH account AS (
     INSERT INTO accounts (
@@ -74,15 +73,51 @@ WITH account AS (
         region, region_group, comment, deletion_protection, external_id, enabled,
         managed_accounts, is_org_admin, retention_time, is_events_account
     )
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, true, 0, false, 1, false)
+    VALUES ($1, $2, $17, $3, $4, $5, $6, $7, $8, $9, $10, $11, true, 0, false, 1, false)
     RETURNING id
 )
 INSERT INTO operations (
     id, organization_id, account_id, kind, state, request, request_id, attempts,
     sealed_password, password_given
 )
-SELECT $13, $1, account.id, $14, $15, $16::jsonb, $17, 0, $18, $19 FROM account
+SELECT $12, $1, account.id, $18, $19, $13::jsonb, $14, 0, $15, $16 FROM account
 """
+# The account's state, the operation's kind and state of every new create.
+_CREATE_STATES = (
+    TRANSITIONS[OperationKind.CREATE].pending.value,
+    OperationKind.CREATE.value,
+    OperationState.QUEUED.value,
+)
+
+
+def _create_row(
+    ctx: AcceptContext,
+    body: AccountCreate,
+    password: NewPassword,
+    *,
+    locator: str,
+    operation_id: uuid.UUID,
+    request: str,
+) -> tuple[Any, ...]:
+    names = tenant_names(locator, body.admin_name)
+    return (
+        ctx.principal.organization_id,
+        body.name,
+        locator,
+        names.database,
+        names.role,
+        body.edition.value,
+        body.region,
+        body.region_group,
+        body.comment,
+        body.deletion_protection,
+        body.external_id,
+        operation_id,
+        request,
+        ctx.request_id,
+        password.sealed,
+        password.given,
+    )
 
 
 @dataclass(frozen=True)
@@ -106,29 +141,17 @@ async def create_account(
     """
     request = json.dumps(body.redacted())
     for _ in range(_LOCATOR_ATTEMPTS):
-        locator = new_locator()
-        names = tenant_names(locator, body.admin_name)
         operation_id = uuid.uuid4()
         arguments = (
-            ctx.principal.organization_id,
-            body.name,
-            TRANSITIONS[OperationKind.CREATE].pending.value,
-            locator,
-            names.database,
-            names.role,
-            body.edition.value,
-            body.region,
-            body.region_group,
-            body.comment,
-            body.deletion_protection,
-            body.external_id,
-            operation_id,
-            OperationKind.CREATE.value,
-            OperationState.QUEUED.value,
-            request,
-            ctx.request_id,
-            password.sealed,
-            password.given,
+            *_create_row(
+                ctx,
+                body,
+                password,
+                locator=new_locator(),
+                operation_id=operation_id,
+                request=request,
+            ),
+            *_CREATE_STATES,
         )
         try:
             if connection.is_in_transaction():
@@ -150,6 +173,73 @@ async def create_account(
     raise Conflict(  # pragma: no cover - five locator collisions in a row
         "could not assign a unique account locator; retry the request"
     )
+
+
+# Many creates in one statement and one commit (group commit: service/create_batches.py). A row
+# that meets a unique index is skipped and left out of RETURNING; its request is then written
+# alone by `create_account`, which tells a taken name from a taken external id or locator.
+_INSERT_CREATES = """
+WITH input AS (
+    SELECT * FROM unnest(
+        $1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+        $8::text[], $9::text[], $10::boolean[], $11::text[], $12::uuid[], $13::text[],
+        $14::text[], $15::text[], $16::boolean[]
+    ) AS i(
+        organization_id, name, account_locator, tenant_database, tenant_role, edition, region,
+        region_group, comment, deletion_protection, external_id, operation_id, request,
+        request_id, sealed_password, password_given
+    )
+), account AS (
+    INSERT INTO accounts (
+        organization_id, name, state, account_locator, tenant_database, tenant_role, edition,
+        region, region_group, comment, deletion_protection, external_id, enabled,
+        managed_accounts, is_org_admin, retention_time, is_events_account
+    )
+    SELECT organization_id, name, $17, account_locator, tenant_database, tenant_role, edition,
+        region, region_group, comment, deletion_protection, external_id, true, 0, false, 1, false
+    FROM input
+    ON CONFLICT DO NOTHING
+    RETURNING id, account_locator
+)
+INSERT INTO operations (
+    id, organization_id, account_id, kind, state, request, request_id, attempts,
+    sealed_password, password_given
+)
+SELECT input.operation_id, input.organization_id, account.id, $18, $19, input.request::jsonb,
+    input.request_id, 0, input.sealed_password, input.password_given
+FROM input JOIN account USING (account_locator)
+RETURNING id
+"""
+
+
+async def insert_creates(
+    connection: asyncpg.Connection | PoolConnectionProxy,
+    creates: list[tuple[AcceptContext, AccountCreate, NewPassword]],
+) -> list[uuid.UUID | None]:
+    """Insert many creates in one statement (committed on its own): for each, its queued
+    operation's id, or None when its row met a unique index and was left out."""
+    locators: set[str] = set()
+    while len(locators) < len(creates):  # distinct within the batch: rows are joined by it
+        locators.add(new_locator())
+    operation_ids = [uuid.uuid4() for _ in creates]
+    rows = [
+        _create_row(
+            ctx,
+            body,
+            password,
+            locator=locator,
+            operation_id=operation_id,
+            request=json.dumps(body.redacted()),
+        )
+        for (ctx, body, password), locator, operation_id in zip(
+            creates, locators, operation_ids, strict=True
+        )
+    ]
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    written = {
+        record[0] for record in await connection.fetch(_INSERT_CREATES, *columns, *_CREATE_STATES)
+    }
+    return [operation_id if operation_id in written else None for operation_id in operation_ids]
 
 
 def _attach(operation: Operation, password: NewPassword) -> None:

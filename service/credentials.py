@@ -10,13 +10,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import secrets
 import string
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 from scramp import ScramMechanism
 
+from service.identifiers import random_text
 from service.settings import Settings
 
 MIN_PASSWORD_LENGTH = 12
@@ -51,7 +51,7 @@ def password_problem(password: str) -> str | None:
 def generate_password() -> str:
     """A random password that meets the policy (~143 bits)."""
     while True:
-        password = "".join(secrets.choice(_ALPHABET) for _ in range(GENERATED_PASSWORD_LENGTH))
+        password = random_text(_ALPHABET, GENERATED_PASSWORD_LENGTH)
         if password_problem(password) is None:
             return password
 

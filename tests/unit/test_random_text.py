@@ -1,0 +1,43 @@
+"""Random locators and passwords: the right length, only the alphabet, every character used."""
+
+from __future__ import annotations
+
+import string
+from collections import Counter
+
+from service.accounts import new_locator
+from service.credentials import GENERATED_PASSWORD_LENGTH, generate_password, password_problem
+from service.identifiers import random_text
+
+
+def test_random_text_has_the_length_and_only_the_alphabet() -> None:
+    for alphabet, length in [("ab", 1), (string.digits, 6), (string.ascii_letters, 300)]:
+        text = random_text(alphabet, length)
+        assert len(text) == length
+        assert set(text) <= set(alphabet)
+
+
+def test_random_text_draws_every_character_about_equally() -> None:
+    # 255 characters: a plain `byte % 255` would give the first one twice the others' chance.
+    alphabet = "".join(chr(code) for code in range(0x100, 0x1FF))
+    counts = Counter(random_text(alphabet, 255_000))
+    assert set(counts) == set(alphabet)
+    for count in counts.values():
+        assert abs(count - 1_000) < 200  # ~6 standard deviations
+
+
+def test_locators_are_two_letters_then_six_digits() -> None:
+    locators = {new_locator() for _ in range(200)}
+    assert len(locators) == 200
+    for locator in locators:
+        assert len(locator) == 8
+        assert set(locator[:2]) <= set(string.ascii_uppercase)
+        assert set(locator[2:]) <= set(string.digits)
+
+
+def test_generated_passwords_meet_the_policy() -> None:
+    passwords = {generate_password() for _ in range(200)}
+    assert len(passwords) == 200
+    for password in passwords:
+        assert len(password) == GENERATED_PASSWORD_LENGTH
+        assert password_problem(password) is None
