@@ -8,12 +8,11 @@ transport wraps it — with an async Redis client.
 from __future__ import annotations
 
 import base64
-import json
 import uuid
 from typing import Any
 
+import orjson
 from celery import Celery
-from kombu.serialization import dumps as kombu_dumps
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
@@ -74,16 +73,19 @@ def create_celery(settings: Settings) -> Celery:
     return app
 
 
-def task_message(celery_app: Celery, queue: str, task_name: str, args: tuple[Any, ...]) -> str:
+def task_message(celery_app: Celery, queue: str, task_name: str, args: tuple[Any, ...]) -> bytes:
     """The Redis list entry kombu would write for `send_task(task_name, args)`."""
     task_id = str(uuid.uuid4())
-    headers, properties, body, _ = celery_app.amqp.as_task_v2(task_id, task_name, args=args)
-    content_type, content_encoding, payload = kombu_dumps(body, serializer="json")
-    encoded = payload.encode() if isinstance(payload, str) else payload
+    # Our args are a few plain strings: their repr is the argsrepr; Celery's own (saferepr)
+    # would take three quarters of the time this function takes.
+    headers, properties, body, _ = celery_app.amqp.as_task_v2(
+        task_id, task_name, args=args, argsrepr=repr(args), kwargsrepr="{}"
+    )
+    # The JSON kombu's "json" serializer writes (orjson: a third of the time of kombu's dumps).
     envelope = {
-        "body": base64.b64encode(encoded).decode(),
-        "content-encoding": content_encoding,
-        "content-type": content_type,
+        "body": base64.b64encode(orjson.dumps(body)).decode(),
+        "content-encoding": "utf-8",
+        "content-type": "application/json",
         "headers": headers,
         "properties": {
             **properties,
@@ -94,7 +96,7 @@ def task_message(celery_app: Celery, queue: str, task_name: str, args: tuple[Any
             "delivery_info": {"exchange": queue, "routing_key": queue},
         },
     }
-    return json.dumps(envelope)
+    return orjson.dumps(envelope)
 
 
 def publish_batch(
@@ -128,10 +130,14 @@ class AsyncPublisher:
         self._redis = redis
         self._queue = queue
 
-    def message(self, task_name: str, args: tuple[Any, ...]) -> str:
+    def message(self, task_name: str, args: tuple[Any, ...]) -> bytes:
         return task_message(self._celery, self._queue, task_name, args)
 
     async def enqueue(self, kind: OperationKind, operation_id: uuid.UUID) -> None:
-        await self._redis.lpush(
-            self._queue, self.message(TASK_FOR_KIND[kind], (str(operation_id),))
-        )
+        await self.enqueue_many(kind, [operation_id])
+
+    async def enqueue_many(self, kind: OperationKind, operation_ids: list[uuid.UUID]) -> None:
+        """One message per operation, all in one LPUSH (one round trip)."""
+        task = TASK_FOR_KIND[kind]
+        messages = [self.message(task, (str(operation_id),)) for operation_id in operation_ids]
+        await self._redis.lpush(self._queue, *messages)

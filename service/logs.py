@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any, TextIO
 
+import orjson
 import structlog
 from sqlalchemy.exc import StatementError
 from structlog.typing import EventDict, Processor
@@ -43,6 +45,48 @@ def configure_structlog() -> None:
     )
 
 
+class _NamedWriteLogger(structlog.WriteLogger):
+    """Writes rendered lines to a stream and knows the name it was asked for by."""
+
+    def __init__(self, name: str, file: TextIO) -> None:
+        super().__init__(file)
+        self.name = name
+
+
+def _add_writer_name(logger: Any, _: str, event: EventDict) -> EventDict:
+    event["logger"] = logger.name
+    return event
+
+
+def _orjson_text(event: EventDict, **_: Any) -> str:
+    # default=str: UUIDs, datetimes and the like become their plain text, as with json.dumps.
+    return orjson.dumps(event, default=str).decode()
+
+
+def configure_direct_json(level: str, stream: TextIO) -> None:
+    """Our own events rendered by structlog and written straight to `stream`.
+
+    The hot paths log a line or two per request; through standard logging (a LogRecord, the
+    handler's lock, the formatter re-running the chain, json.dumps) a line cost ~40 µs, a
+    quarter of an accepted create. Here the level test is one comparison and a line ~10 µs.
+    """
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            _add_writer_name,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.StackInfoRenderer(),
+            structlog.processors.format_exc_info,
+            _reading_order,
+            structlog.processors.JSONRenderer(serializer=_orjson_text),
+        ],
+        logger_factory=lambda name="root", *_: _NamedWriteLogger(name, stream),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
+        cache_logger_on_first_use=False,
+    )
+
+
 def _reading_order(_: object, __: str, event: EventDict) -> EventDict:
     """timestamp, level, logger and event first: the order a person reads a line in."""
     first = {key: event.pop(key) for key in _FIRST if key in event}
@@ -67,8 +111,14 @@ def log_formatter(log_format: LogFormat = "json") -> logging.Formatter:
 
 
 def configure_logging(level: str, log_format: LogFormat = "json") -> None:
-    """Every line on stderr, from our code and from aiohttp, Celery, kombu, alembic, ..."""
-    configure_structlog()
+    """Every line on stderr, from our code and from aiohttp, Celery, kombu, alembic, ...
+
+    JSON lines of our own go straight to stderr; the libraries' lines (standard logging) are
+    rendered by the root handler into the same shape."""
+    if log_format == "json":
+        configure_direct_json(level, sys.stderr)
+    else:
+        configure_structlog()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(log_formatter(log_format))
     root = logging.getLogger()

@@ -98,3 +98,10 @@ def test_the_celery_app_routes_to_the_configured_queue_with_late_acks(celery_app
 def test_a_celery_app_needs_a_redis_url() -> None:
     with pytest.raises(RuntimeError, match="REDIS_URL is not set"):
         create_celery(Settings(redis_url=None, database_url=None))
+
+
+def test_the_args_are_shown_as_celery_shows_them(publisher: AsyncPublisher) -> None:
+    # Flower and `celery inspect` display argsrepr/kwargsrepr; ours are the plain repr.
+    headers = envelope_of(publisher, "provisioner.create_account", ("op-3",))["headers"]
+    assert headers["argsrepr"] == "('op-3',)"
+    assert headers["kwargsrepr"] == "{}"
