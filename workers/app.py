@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import structlog
 from celery import Celery
-from celery.signals import setup_logging, worker_ready, worker_shutdown
+from celery.signals import setup_logging, worker_process_init, worker_ready, worker_shutdown
 
 from service.broker import (
     FORGET_EXPIRED_SECRETS,
@@ -74,6 +75,13 @@ def run_worker(settings: Settings, *, hostname: str, extra_args: list[str] | Non
     @worker_shutdown.connect(weak=False)
     def _stop_beating(**_: object) -> None:
         heartbeat.stop()
+
+    @worker_process_init.connect(weak=False)
+    def _freeze_inherited_objects(**_: object) -> None:
+        # What a pool process inherits lives as long as it does: keep it out of the collector's
+        # full passes, which otherwise walk it all again and again (see service/cli.py).
+        gc.collect()
+        gc.freeze()
 
     argv = [
         *_celery_options(settings),
