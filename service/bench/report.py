@@ -25,6 +25,9 @@ def add_ratios_and_targets(figures: Figures) -> None:
             ours["accept"]["per_second"], base["insert_push"]["per_second"]
         ),
         "poll_vs_hello": _ratio(ours["poll"]["per_second"], hello),
+        "accept_scale_out": _ratio(
+            ours["accept_scaled_out"]["per_second"], ours["accept"]["per_second"]
+        ),
         "e2e_p50_vs_celery_round_trip": _ratio(ours["e2e_idle"]["p50_ms"], round_trip),
         "workers_vs_celery_noop": _ratio(two_workers, noop_rate),
         "read_p99_purge_vs_idle": _ratio(ours["reads_during_purge"]["p99_ms"], idle_p99),
@@ -82,6 +85,11 @@ def render_table(figures: Figures) -> str:
             _load(ours["accept"]),
             f"{r['accept_vs_hello']:.0%} of hello-world, "
             f"{r['accept_vs_insert_push']:.0%} of INSERT+LPUSH",
+        ),
+        (
+            f"Accept, `serve --workers {ours['accept_scaled_out']['processes']}` ({conns} conns)",
+            _load(ours["accept_scaled_out"]),
+            f"{r['accept_scale_out']:.2f}x one API process",
         ),
         (
             f"Poll `GET /api/v2/results/{{handle}}` ({conns} conns)",

@@ -256,6 +256,28 @@ class Bench:
         self.figures.service["poll"] = asdict(poll)
         self.figures.service["accepted_backlog"] = accept.requests
 
+    def measure_accept_scaled_out(self, api: Process, processes: int = 2) -> Process:
+        """The accept load once more against `serve --workers N` (N processes on one port)."""
+        self.say(f"accept: POST /api/v2/accounts, {processes} API processes")
+        self.stop(api)
+        scaled = self.start(
+            f"api-{processes}", ["-m", "service.cli", "serve", f"--workers={processes}"]
+        )
+        wait_http(scaled, self.base + "/healthz")
+        accept = measured(
+            self.load(
+                method="POST",
+                paths=["/api/v2/accounts"],
+                body=create_body("S{n}", self.suffix),
+                headers=self.headers,
+                expect=[202],
+            )
+        )
+        self.figures.service["accept_scaled_out"] = {**asdict(accept), "processes": processes}
+        self.figures.service["accepted_backlog"] += accept.requests
+        self.stop(scaled)
+        return self.start_api()
+
     def profile_accept(self, api: Process) -> Process:
         """The accept load once more with the API under cProfile; its busiest functions go in
         the figures. cProfile slows the API down: this run's speed is not reported."""
@@ -556,6 +578,7 @@ def run_bench(options: BenchOptions, settings: Settings, say: Say) -> Figures:
             bench.prepare_service()
             api = bench.start_api()
             bench.measure_accept_and_poll()
+            api = bench.measure_accept_scaled_out(api)
             if options.profile:
                 api = bench.profile_accept(api)
             worker = bench.start_worker(2)

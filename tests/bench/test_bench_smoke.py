@@ -12,7 +12,15 @@ from pathlib import Path
 
 import pytest
 
-FIGURES = ("accept", "poll", "e2e_idle", "e2e_under_load", "listing_like", "reads_idle")
+FIGURES = (
+    "accept",
+    "accept_scaled_out",
+    "poll",
+    "e2e_idle",
+    "e2e_under_load",
+    "listing_like",
+    "reads_idle",
+)
 
 
 def _free_port() -> int:
