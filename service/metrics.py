@@ -27,6 +27,7 @@ from service.lifecycle import TERMINAL_OPERATION_STATES, AccountState
 from service.models import Account, Operation
 from service.queues import broker_numbers, oldest_queued_age, workers_online
 
+BATCH_SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128)
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
 
@@ -149,6 +150,7 @@ class ApiMetrics:
     requests: Counter
     latency: Histogram
     accepted: Counter
+    create_batch_size: Histogram
     snapshot: SnapshotCollector
 
 
@@ -168,6 +170,12 @@ def create_api_metrics() -> ApiMetrics:
             "provisioner_http_request_duration_seconds",
             "HTTP request latency by route and method",
             ["route", "method"],
+            registry=registry,
+        ),
+        create_batch_size=Histogram(
+            "provisioner_create_batch_size",
+            "Creates written by one statement and commit (group commit)",
+            buckets=BATCH_SIZE_BUCKETS,
             registry=registry,
         ),
         accepted=Counter(

@@ -7,11 +7,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-import asyncpg
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from service.coalesce import Coalescer
 from service.credentials import PasswordSeal, SealingError
+from service.db import HotPool
 from service.errors import Internal, NotFound
 from service.identifiers import parse_uuid
 from service.lifecycle import TERMINAL_OPERATION_STATES, OperationState
@@ -72,87 +70,112 @@ def _render(
     return ResultResponse(status, answer)
 
 
+# The operations many concurrent polls ask for, in one query (each poll is one of `wanted`).
 _PEEK = """
-SELECT state, response_status, response_body,
-       sealed_password IS NOT NULL AND NOT password_given AS password_waiting
-FROM operations WHERE id = $1 AND organization_id = $2
+SELECT wanted.position, o.state, o.response_status, o.response_body,
+       o.sealed_password IS NOT NULL AND NOT o.password_given AS password_waiting
+FROM unnest($1::uuid[], $2::bigint[]) WITH ORDINALITY AS wanted(id, organization_id, position)
+JOIN operations o ON o.id = wanted.id AND o.organization_id = wanted.organization_id
 """
+MAX_PEEKS_PER_QUERY = 256
 
 
-async def peek_result(
-    pool: asyncpg.Pool,
+@dataclass(frozen=True)
+class _Peeked:
+    state: OperationState
+    response_status: int | None
+    response_body: str | None
+    password_waiting: bool
+
+
+class ResultPeeks:
+    """The polls in flight read together: one query and one pooled connection for all of them
+    instead of one each (under load most of a poll's database cost was per query)."""
+
+    def __init__(self, pool: HotPool, *, wait_seconds: float) -> None:
+        self._pool = pool
+        self._wait_seconds = wait_seconds
+        self._reads: Coalescer[tuple[uuid.UUID, int], _Peeked | None] = Coalescer(
+            self._read_many, max_batch=MAX_PEEKS_PER_QUERY, max_in_flight=2, name="result-peeks"
+        )
+
+    async def peek(
+        self,
+        organization_id: int,
+        handle: str,
+        *,
+        may_receive_password: bool,
+    ) -> ResultResponse | None:
+        """The result from a plain read — what every poll before the end gets — or None when a
+        generated password waits for this caller: `hand_over_password` gives it, once."""
+        missing = NotFound(f"result {handle} does not exist")
+        operation_id = parse_uuid(handle)
+        if operation_id is None:
+            raise missing
+        peeked = await self._reads.submit((operation_id, organization_id))
+        if peeked is None:
+            raise missing
+        terminal = peeked.state in TERMINAL_OPERATION_STATES
+        if peeked.password_waiting and may_receive_password and terminal:
+            return None
+        body = json.loads(peeked.response_body) if peeked.response_body is not None else None
+        return _render(operation_id, peeked.state, peeked.response_status, body, None)
+
+    async def _read_many(self, wanted: list[tuple[uuid.UUID, int]]) -> list[_Peeked | None]:
+        async with self._pool.acquire(wait_seconds=self._wait_seconds) as connection:
+            rows = await connection.fetch(
+                _PEEK, [ids for ids, _ in wanted], [org for _, org in wanted]
+            )
+        found: list[_Peeked | None] = [None] * len(wanted)
+        for row in rows:
+            found[row["position"] - 1] = _Peeked(
+                OperationState(row["state"]),
+                row["response_status"],
+                row["response_body"],
+                row["password_waiting"],
+            )
+        return found
+
+
+# A generated password handed over once: the row is locked, the sealed password taken and
+# cleared in one statement that commits on its own before the answer leaves. A second caller
+# waits for the lock, then finds it cleared (no row) and reads the result without it.
+_HAND_OVER = """
+WITH taken AS (
+    SELECT id, sealed_password FROM operations
+    WHERE id = $1 AND organization_id = $2 AND state = ANY($3::text[])
+      AND sealed_password IS NOT NULL AND NOT password_given
+    FOR UPDATE
+)
+UPDATE operations o SET sealed_password = NULL
+FROM taken WHERE o.id = taken.id
+RETURNING taken.sealed_password, o.state, o.response_status, o.response_body
+"""
+_TERMINAL_STATES = sorted(state.value for state in TERMINAL_OPERATION_STATES)
+
+
+async def hand_over_password(
+    pool: HotPool,
     organization_id: int,
-    handle: str,
-    *,
-    may_receive_password: bool,
-    acquire_seconds: float,
-) -> ResultResponse | None:
-    """The result from one plain read — what every poll before the end gets — or None when a
-    generated password waits for this caller: `read_result` hands it over under a row lock."""
-    missing = NotFound(f"result {handle} does not exist")
-    operation_id = parse_uuid(handle)
-    if operation_id is None:
-        raise missing
-    async with pool.acquire(timeout=acquire_seconds) as connection:
-        row = await connection.fetchrow(_PEEK, operation_id, organization_id)
-    if row is None:
-        raise missing
-    state = OperationState(row["state"])
-    if row["password_waiting"] and may_receive_password and state in TERMINAL_OPERATION_STATES:
-        return None
-    body = json.loads(row["response_body"]) if row["response_body"] is not None else None
-    return _render(operation_id, state, row["response_status"], body, None)
-
-
-async def read_result(
-    session: AsyncSession,
-    organization_id: int,
-    handle: str,
+    operation_id: uuid.UUID,
     seal: PasswordSeal,
     *,
-    may_receive_password: bool,
-) -> ResultResponse:
-    """The result of the caller's operation; a generated password is handed over only once,
-    and only to a caller who may change accounts (a viewer sees null and leaves it there).
-
-    The caller commits the session before answering, so the password leaves exactly once.
-    """
-    operation = await find_operation(session, organization_id, handle)
-    if (
-        may_receive_password
-        and operation.state in TERMINAL_OPERATION_STATES
-        and operation.sealed_password is not None
-        and not operation.password_given
-    ):
-        locked = await session.scalar(
-            select(Operation)
-            .where(Operation.id == operation.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        if locked is not None and locked.sealed_password is not None:
-            try:
-                password = seal.open(locked.sealed_password)
-            except SealingError as exc:
-                raise Internal(
-                    "the generated password cannot be unsealed with this SECRET_KEY; "
-                    "rotate the credentials (POST /api/v2/accounts/{name}:rotateCredentials)"
-                ) from exc
-            locked.sealed_password = None
-            return render_result(locked, password)
-    return render_result(operation)
-
-
-async def find_operation(session: AsyncSession, organization_id: int, handle: str) -> Operation:
-    """The caller's operation by handle; any other organization's handle does not exist."""
-    operation_id = parse_uuid(handle)
-    operation = None
-    if operation_id is not None:
-        operation = await session.scalar(
-            select(Operation).where(
-                Operation.id == operation_id, Operation.organization_id == organization_id
-            )
-        )
-    if operation is None:
-        raise NotFound(f"result {handle} does not exist")
-    return operation
+    wait_seconds: float,
+) -> ResultResponse | None:
+    """The finished result with its generated password, taken from the row for good; None when
+    another caller took it first (the plain read then shows it as null)."""
+    async with pool.acquire(wait_seconds=wait_seconds) as connection:
+        row = await connection.fetchrow(_HAND_OVER, operation_id, organization_id, _TERMINAL_STATES)
+    if row is None:
+        return None
+    try:
+        password = seal.open(row["sealed_password"])
+    except SealingError as exc:
+        raise Internal(
+            "the generated password cannot be unsealed with this SECRET_KEY; "
+            "rotate the credentials (POST /api/v2/accounts/{name}:rotateCredentials)"
+        ) from exc
+    body = json.loads(row["response_body"]) if row["response_body"] is not None else None
+    return _render(
+        operation_id, OperationState(row["state"]), row["response_status"], body, password
+    )

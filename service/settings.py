@@ -112,6 +112,12 @@ class Settings(BaseSettings):
         default=20.0, ge=0, description="Requests per second per token (0: no limit)"
     )
     rate_limit_burst: int = Field(default=100, ge=1, description="Requests a token may burst")
+    token_cache_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="How long an API process trusts a token it looked up (dropped at once "
+        "when its row changes, e.g. revoked; 0: look every token up on each request)",
+    )
     db_timeout_seconds: float = Field(
         default=5.0,
         gt=0,

@@ -19,9 +19,10 @@ from service.accounts import (
     undrop_account,
     update_account,
 )
+from service.create_batches import CreateRequest
 from service.db import driver_connection
 from service.lifecycle import OperationState
-from service.listing import MAX_SHOW_LIMIT, get_account, list_accounts
+from service.listing import MAX_SHOW_LIMIT, list_accounts, read_account
 from service.models import Operation
 from service.names import normalize_account_name
 from service.patches import AccountPatch
@@ -31,7 +32,16 @@ from service.schemas import AccountCreate, render_account
 from service.tokens import Principal
 from service.web.auth import authorize
 from service.web.bodies import read_json
-from service.web.keys import METRICS, POOL, PUBLISHER, REQUEST_ID, SEAL, SESSIONS, SETTINGS
+from service.web.keys import (
+    CREATES,
+    METRICS,
+    POOL,
+    PUBLISHER,
+    REQUEST_ID,
+    SEAL,
+    SESSIONS,
+    SETTINGS,
+)
 from service.web.passwords import new_password
 from service.web.query import parse_bool, parse_int, query_params
 from service.web.responses import json_response, result_response
@@ -63,8 +73,12 @@ async def list_accounts_handler(request: web.Request) -> web.Response:
 async def get_account_handler(request: web.Request) -> web.Response:
     principal = await authorize(request, Permission.READ_ACCOUNTS)
     name = normalize_account_name(request.match_info["name"])
-    async with request.app[SESSIONS]() as session:
-        account = await get_account(session, principal.organization_id, name)
+    account = await read_account(
+        request.app[POOL],
+        principal.organization_id,
+        name,
+        wait_seconds=request.app[SETTINGS].db_timeout_seconds,
+    )
     return json_response(render_account(account, principal.organization_name))
 
 
@@ -80,11 +94,19 @@ async def create_account_handler(request: web.Request) -> web.Response:
     )
     password = new_password(body.admin_password, request.app[SEAL])
     if request.headers.get(idempotency.HEADER) is None:
-        # The common case: one statement on a plain connection, committed on its own.
+        # The common case: written with the creates that arrive meanwhile, one statement and one
+        # commit for all, and published with them.
         ctx = AcceptContext(principal, request[REQUEST_ID])
-        async with request.app[POOL].acquire(timeout=settings.db_timeout_seconds) as connection:
-            queued = await create_account(connection, ctx, body, password)
-        await _hand_over(request, queued, body.name)
+        queued = await request.app[CREATES].submit(CreateRequest(ctx, body, password))
+        if queued is not None:
+            _count_and_log(request, queued, body.name)
+        else:
+            # Its row met a unique index: written alone, it says which (or gets a new locator).
+            async with request.app[POOL].acquire(
+                wait_seconds=settings.db_timeout_seconds
+            ) as connection:
+                queued = await create_account(connection, ctx, body, password)
+            await _hand_over(request, queued, body.name)
         return result_response(accepted(queued.id))
 
     async def run(session: AsyncSession, ctx: AcceptContext) -> Queued:
@@ -175,10 +197,25 @@ async def _accept(
 
 async def _hand_over(request: web.Request, queued: Queued, account: str) -> None:
     """Publish a committed operation; if that fails, the republish sweep will."""
-    fields = {"operation_id": str(queued.id), "kind": queued.kind.value, "account": account}
     try:
         await request.app[PUBLISHER].enqueue(queued.kind, queued.id)
     except Exception:
-        log.warning("operation.publish_failed", **fields, exc_info=True)
+        log.warning(
+            "operation.publish_failed",
+            operation_id=str(queued.id),
+            kind=queued.kind.value,
+            account=account,
+            exc_info=True,
+        )
+    _count_and_log(request, queued, account)
+
+
+def _count_and_log(request: web.Request, queued: Queued, account: str) -> None:
     request.app[METRICS].accepted.labels(queued.kind.value).inc()
-    log.info("operation.queued", **fields, state=OperationState.QUEUED.value)
+    log.info(
+        "operation.queued",
+        operation_id=str(queued.id),
+        kind=queued.kind.value,
+        account=account,
+        state=OperationState.QUEUED.value,
+    )

@@ -8,14 +8,20 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from service.broker import AsyncPublisher, create_celery, require_redis_url
+from service.create_batches import CreateBatcher
 from service.credentials import PasswordSeal, secret_key
 from service.db import async_sessions, create_hot_pool, create_web_engine
 from service.metrics import create_api_metrics
 from service.ratelimit import RateLimiter
+from service.results import ResultPeeks
 from service.settings import Settings
+from service.token_cache import TOKEN_CHANNEL, TokenCache
 from service.web.keys import (
     CELERY,
+    CREATES,
+    LISTENER,
     METRICS,
+    PEEKS,
     POOL,
     PUBLISHER,
     QUEUE_REPORTS,
@@ -24,8 +30,10 @@ from service.web.keys import (
     SEAL,
     SESSIONS,
     SETTINGS,
+    TOKEN_CACHE,
     WAITERS,
 )
+from service.web.listener import NotificationListener
 from service.web.metrics import observe
 from service.web.middlewares import request_id_and_errors
 from service.web.routes import add_routes
@@ -55,6 +63,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         size=settings.db_pool_size,
         timeout_seconds=settings.db_timeout_seconds,
     )
+    app[PEEKS] = ResultPeeks(app[POOL], wait_seconds=settings.db_timeout_seconds)
     yield
     await app[POOL].close()
     await engine.dispose()
@@ -67,6 +76,12 @@ async def _broker(app: web.Application) -> AsyncIterator[None]:
     app[REDIS] = redis
     app[CELERY] = celery_app
     app[PUBLISHER] = AsyncPublisher(celery_app, redis, settings.queue_name)
+    app[CREATES] = CreateBatcher(
+        app[POOL],
+        app[PUBLISHER],
+        wait_seconds=settings.db_timeout_seconds,
+        on_batch=app[METRICS].create_batch_size.observe,
+    )
     app[RATE_LIMITER] = RateLimiter(
         redis, rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst
     )
@@ -74,12 +89,14 @@ async def _broker(app: web.Application) -> AsyncIterator[None]:
     await redis.aclose()
 
 
-async def _waiters(app: web.Application) -> AsyncIterator[None]:
-    waiters = OperationWaiters(_require_database_url(app[SETTINGS]))
-    app[WAITERS] = waiters
-    await waiters.start()
+async def _notifications(app: web.Application) -> AsyncIterator[None]:
+    """One LISTEN connection: operations announced done, tokens changed."""
+    listener = app[LISTENER] = NotificationListener(_require_database_url(app[SETTINGS]))
+    app[WAITERS] = OperationWaiters(listener)
+    listener.subscribe(TOKEN_CHANNEL, app[TOKEN_CACHE].changed, app[TOKEN_CACHE].listening)
+    await listener.start()
     yield
-    await waiters.stop()
+    await listener.stop()
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -90,6 +107,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[SEAL] = PasswordSeal(secret_key(settings))
     app[QUEUE_REPORTS] = {}
-    app.cleanup_ctx.extend([_database, _broker, _waiters])
+    app[TOKEN_CACHE] = TokenCache(settings.token_cache_seconds)
+    app.cleanup_ctx.extend([_database, _broker, _notifications])
     add_routes(app)
     return app

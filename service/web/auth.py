@@ -9,7 +9,7 @@ from aiohttp import web
 from service.errors import PermissionDenied, RateLimited, Unauthenticated
 from service.roles import Permission, allows
 from service.tokens import Principal, authenticate
-from service.web.keys import POOL, RATE_LIMITER, SETTINGS
+from service.web.keys import POOL, RATE_LIMITER, SETTINGS, TOKEN_CACHE
 
 _BEARER = re.compile(r"Bearer\s+(\S+)\s*", re.IGNORECASE)
 _SNOWFLAKE_TOKEN = re.compile(r'Snowflake\s+Token\s*=\s*"([^"]+)"\s*', re.IGNORECASE)
@@ -34,7 +34,9 @@ async def authorize(request: web.Request, permission: Permission) -> Principal:
             'missing or malformed Authorization header (use "Bearer <token>")', headers=_CHALLENGE
         )
     timeout = request.app[SETTINGS].db_timeout_seconds
-    principal = await authenticate(request.app[POOL], token, acquire_seconds=timeout)
+    principal = await authenticate(
+        request.app[POOL], token, acquire_seconds=timeout, cache=request.app[TOKEN_CACHE]
+    )
     if principal is None:
         raise Unauthenticated("the token is unknown, revoked or expired", headers=_CHALLENGE)
     wait = await request.app[RATE_LIMITER].wait_needed(principal.token_id)

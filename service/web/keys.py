@@ -4,28 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
 from aiohttp import web
 from celery import Celery
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.broker import AsyncPublisher
+from service.create_batches import CreateBatcher
 from service.credentials import PasswordSeal
+from service.db import HotPool
 from service.metrics import ApiMetrics
 from service.ratelimit import RateLimiter
+from service.results import ResultPeeks
 from service.settings import Settings
+from service.token_cache import TokenCache
+from service.web.listener import NotificationListener
 from service.web.waiters import OperationWaiters
 
 SETTINGS = web.AppKey("settings", Settings)
 SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 # Plain asyncpg for the per-request hot path (token lookup): no ORM, no session, one round trip.
-POOL = web.AppKey("pool", asyncpg.Pool)
+POOL = web.AppKey("pool", HotPool)
 REDIS = web.AppKey("redis", Redis)
 CELERY = web.AppKey("celery", Celery)
 PUBLISHER = web.AppKey("publisher", AsyncPublisher)
+CREATES = web.AppKey("creates", CreateBatcher)
+PEEKS = web.AppKey("peeks", ResultPeeks)
 SEAL = web.AppKey("seal", PasswordSeal)
+LISTENER = web.AppKey("listener", NotificationListener)
 WAITERS = web.AppKey("waiters", OperationWaiters)
+TOKEN_CACHE = web.AppKey("token_cache", TokenCache)
 # organization id -> (monotonic time, report): /api/v2/queues answers from it for a moment.
 METRICS = web.AppKey("metrics", ApiMetrics)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+
 from aiohttp import web
 
-from service.results import ResultResponse, peek_result, read_result
+from service.errors import Internal
+from service.results import ResultResponse, hand_over_password
 from service.roles import Permission, allows
 from service.web.auth import authorize
-from service.web.keys import POOL, SEAL, SESSIONS, SETTINGS
+from service.web.keys import PEEKS, POOL, SEAL, SETTINGS
 from service.web.query import query_params
 from service.web.responses import result_response
 from service.web.waiting import read_waiting, wait_seconds
@@ -23,23 +26,27 @@ async def get_result_handler(request: web.Request) -> web.Response:
     may_receive_password = allows(principal.role, Permission.MUTATE_ACCOUNTS)
 
     async def read() -> ResultResponse:
-        peeked = await peek_result(
-            request.app[POOL],
-            principal.organization_id,
-            handle,
-            may_receive_password=may_receive_password,
-            acquire_seconds=request.app[SETTINGS].db_timeout_seconds,
+        peeks = request.app[PEEKS]
+        peeked = await peeks.peek(
+            principal.organization_id, handle, may_receive_password=may_receive_password
         )
         if peeked is not None:
             return peeked
-        async with request.app[SESSIONS].begin() as session:
-            return await read_result(
-                session,
-                principal.organization_id,
-                handle,
-                request.app[SEAL],
-                may_receive_password=may_receive_password,
-            )
+        # Finished, with a generated password waiting for this caller.
+        handed = await hand_over_password(
+            request.app[POOL],
+            principal.organization_id,
+            uuid.UUID(handle),
+            request.app[SEAL],
+            wait_seconds=request.app[SETTINGS].db_timeout_seconds,
+        )
+        if handed is not None:
+            return handed
+        # Another caller took it first: the result now shows it as null.
+        shown = await peeks.peek(principal.organization_id, handle, may_receive_password=False)
+        if shown is None:  # pragma: no cover - peek answers None only to password receivers
+            raise Internal(f"result {handle} could not be read")
+        return shown
 
     result = await read_waiting(request, handle, seconds, read, lambda r: r.status != ACCEPTED)
     return result_response(result)

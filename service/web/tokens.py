@@ -8,7 +8,7 @@ from service import token_admin
 from service.roles import Permission
 from service.web.auth import authorize
 from service.web.bodies import read_json
-from service.web.keys import SESSIONS
+from service.web.keys import SESSIONS, TOKEN_CACHE
 from service.web.query import parse_bool, query_params
 from service.web.responses import json_response
 
@@ -37,4 +37,6 @@ async def revoke_token_handler(request: web.Request) -> web.Response:
     async with request.app[SESSIONS].begin() as session:
         record = await token_admin.revoke(session, principal, request.match_info["token_id"])
         view = token_admin.render_token(record)
+    # This process forgets the token now; the others when the trigger's NOTIFY reaches them.
+    request.app[TOKEN_CACHE].changed(record.token_hash)
     return json_response({"status": "token revoked", **view})

@@ -6,8 +6,9 @@ import asyncio
 import uuid
 
 from redis import Redis as SyncRedis
+from redis.asyncio import Redis
 
-from service.ratelimit import Pacer
+from service.ratelimit import Pacer, RateLimiter
 from service.settings import Settings
 from service.web.app import create_app
 from tests.conftest import ClientFactory, Tenant
@@ -51,6 +52,23 @@ async def test_the_limit_holds_across_api_processes(
     ]
     assert answers.count(200) == BURST
     assert answers.count(429) == 1
+
+
+async def test_concurrent_requests_checked_together_each_take_one_token(
+    settings: Settings,
+) -> None:
+    assert settings.redis_url is not None
+    first, second = f"burst-{uuid.uuid4().hex[:8]}", f"burst-{uuid.uuid4().hex[:8]}"
+    async with Redis.from_url(settings.redis_url) as redis:
+        limiter = RateLimiter(redis, rate=0.5, burst=BURST)
+        # Twelve checks at once, two tokens interleaved: most go in one script call together.
+        waits = await asyncio.gather(*(limiter.wait_needed(key) for key in [first, second] * 6))
+    for key in (first, second):
+        own = [wait for wait, of in zip(waits, [first, second] * 6, strict=True) if of == key]
+        assert own[:BURST] == [0] * BURST  # the burst, in the order the requests came
+        # The rest are refused, each told to come back once a token has refilled (2 s at 0.5/s).
+        assert all(wait >= 1 for wait in own[BURST:])
+        assert len(own) == 6
 
 
 async def test_without_a_rate_the_limiter_is_off(client: Client, tenant: Tenant) -> None:

@@ -67,13 +67,18 @@ async def test_the_administrator_logs_in_with_the_chosen_password_and_creates_a_
     assert "=c" not in (acl or "").replace(credentials["user"] + "=", "")  # no PUBLIC connect
 
 
+async def create_with_generated_password(client: Client, tenant: Tenant, name: str) -> str:
+    """Accept a create without an admin_password; its result location."""
+    body = account_body(name)
+    del body["admin_password"]
+    response = await client.post("/api/v2/accounts", json=body, headers=tenant.headers())
+    return await accepted_location(response)
+
+
 async def test_a_generated_password_is_handed_over_exactly_once(
     client: Client, tenant: Tenant
 ) -> None:
-    body = account_body("generated")
-    del body["admin_password"]
-    response = await client.post("/api/v2/accounts", json=body, headers=tenant.headers())
-    location = await accepted_location(response)
+    location = await create_with_generated_password(client, tenant, "generated")
     status, first = await wait_result(client, location, tenant.headers())
     assert status == 200
     password = first["credentials"]["password"]
@@ -84,6 +89,33 @@ async def test_a_generated_password_is_handed_over_exactly_once(
     assert second["credentials"]["url"] == first["credentials"]["url"]
     with login(first["credentials"], password) as session:
         assert session.execute("SELECT 1").fetchone() == (1,)
+
+
+async def test_concurrent_polls_hand_a_generated_password_to_exactly_one(
+    client: Client, tenant: Tenant, engine: Engine
+) -> None:
+    location = await create_with_generated_password(client, tenant, "contended")
+    # A viewer waits for the end: it sees null and leaves the password where it is.
+    status, seen = await wait_result(client, location, tenant.headers(Role.VIEWER))
+    assert status == 200
+    assert seen["credentials"]["password"] is None
+    operation_id = location.rsplit("/", 1)[1]
+    with engine.connect() as holder:
+        # Hold the row so that all twelve polls reach the hand-over before any of them is done.
+        holder.execute(
+            text("SELECT 1 FROM operations WHERE id = :id FOR UPDATE"), {"id": operation_id}
+        )
+        polling = asyncio.gather(
+            *(client.get(location, headers=tenant.headers()) for _ in range(12))
+        )
+        await asyncio.sleep(0.5)
+        holder.rollback()
+        polls = await polling
+    assert {poll.status for poll in polls} == {200}
+    passwords = [(await poll.json())["credentials"]["password"] for poll in polls]
+    handed = [password for password in passwords if password is not None]
+    assert len(handed) == 1
+    assert len(handed[0]) >= 20
 
 
 async def test_one_accounts_login_cannot_enter_another_database(
@@ -271,10 +303,7 @@ async def test_passwords_appear_in_no_log_line_queue_message_or_table(
 async def test_a_viewer_never_receives_nor_uses_up_a_generated_password(
     client: Client, tenant: Tenant
 ) -> None:
-    body = account_body("viewer_safe")
-    del body["admin_password"]
-    response = await client.post("/api/v2/accounts", json=body, headers=tenant.headers())
-    location = await accepted_location(response)
+    location = await create_with_generated_password(client, tenant, "viewer_safe")
     status, seen_by_viewer = await wait_result(client, location, tenant.headers(Role.VIEWER))
     assert status == 200
     assert seen_by_viewer["credentials"]["password"] is None

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, func, update
 from sqlalchemy.orm import Session
 
 from service.models import ApiToken
 from service.roles import Role
+from service.tokens import hash_token
+from service.web.keys import LISTENER, TOKEN_CACHE
 from tests.conftest import Tenant
 from tests.integration.api import Client
 
@@ -68,7 +72,35 @@ async def test_an_expired_token_is_refused(client: Client, tenant: Tenant, engin
             .where(ApiToken.id == issued["id"])
             .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
         )
-    assert (await client.get("/api/v2/accounts", headers=as_new)).status == 401
+    # The API had the token cached: the row's NOTIFY makes it look again.
+    assert await refused_soon(client, as_new)
+
+
+async def test_a_token_revoked_behind_the_apis_back_is_refused_within_moments(
+    client: Client, tenant: Tenant, engine: Engine
+) -> None:
+    issued = await issue(client, tenant, role="viewer")
+    as_new = {"Authorization": f"Bearer {issued['token']}"}
+    await asyncio.wait_for(client.app[LISTENER].listening.wait(), timeout=10)
+    assert (await client.get("/api/v2/accounts", headers=as_new)).status == 200
+    cache = client.app[TOKEN_CACHE]
+    assert cache.get(hash_token(issued["token"])) is not None  # looked up once, then cached
+    with Session(engine) as session, session.begin():  # an operator's SQL, not the API
+        session.execute(
+            update(ApiToken).where(ApiToken.id == issued["id"]).values(revoked_at=func.now())
+        )
+    assert await refused_soon(client, as_new)
+    assert cache.get(hash_token(issued["token"])) is None
+
+
+async def refused_soon(client: Client, headers: dict[str, str], seconds: float = 5.0) -> bool:
+    """Whether the API refuses `headers`' token within `seconds` (a NOTIFY's way, ms here)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if (await client.get("/api/v2/accounts", headers=headers)).status == 401:
+            return True
+        await asyncio.sleep(0.02)
+    return False
 
 
 async def test_only_admins_manage_tokens_and_only_their_own(

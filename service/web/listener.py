@@ -1,0 +1,90 @@
+"""The API process's one LISTEN connection, shared by whoever needs PostgreSQL's NOTIFYs.
+
+Subscribers name a channel and a callback for its payloads, and are told whenever the
+connection comes up or goes down (NOTIFYs sent meanwhile are lost: each decides what that means).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+log = logging.getLogger(__name__)
+RECONNECT_SECONDS = 1.0
+
+PayloadHandler = Callable[[str], None]
+StateHandler = Callable[[bool], None]
+
+
+class NotificationListener:
+    def __init__(self, database_url: str) -> None:
+        self._dsn = make_url(database_url).set(drivername="postgresql").render_as_string(False)
+        self._channels: dict[str, PayloadHandler] = {}
+        self._state_handlers: list[StateHandler] = []
+        self._task: asyncio.Task[None] | None = None
+        self.listening = asyncio.Event()
+
+    def subscribe(
+        self, channel: str, on_payload: PayloadHandler, on_state: StateHandler | None = None
+    ) -> None:
+        """Call `on_payload` with each NOTIFY on `channel`, `on_state` as the connection comes
+        up (True) or goes down (False). Subscribe before `start`."""
+        self._channels[channel] = on_payload
+        if on_state is not None:
+            self._state_handlers.append(on_state)
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._listen(), name="notification-listener")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._set_state(False)
+
+    def _set_state(self, listening: bool) -> None:
+        if listening:
+            self.listening.set()
+        else:
+            self.listening.clear()
+        for handler in self._state_handlers:
+            handler(listening)
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                await self._listen_once()
+            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+                log.warning("LISTEN connection unavailable: %s", exc)
+            finally:
+                self._set_state(False)
+            await asyncio.sleep(RECONNECT_SECONDS)
+
+    async def _listen_once(self) -> None:
+        """LISTEN until the connection is lost."""
+        connection = await asyncpg.connect(self._dsn, timeout=5)
+        try:
+            lost = asyncio.Event()
+            connection.add_termination_listener(lambda _connection: lost.set())
+            for channel, on_payload in self._channels.items():
+                await connection.add_listener(channel, _payload_to(on_payload))
+            self._set_state(True)
+            await lost.wait()
+        finally:
+            if not connection.is_closed():
+                await connection.close()
+
+
+def _payload_to(
+    on_payload: PayloadHandler,
+) -> Callable[[object, int, str, object], None]:
+    def notified(_connection: object, _pid: int, _channel: str, payload: object) -> None:
+        on_payload(str(payload))
+
+    return notified

@@ -1,0 +1,88 @@
+"""The coalescer: items submitted while a batch is in flight go together; each gets its own."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from service.coalesce import Coalescer
+
+
+class Doubler:
+    """Doubles numbers in batches, each batch held until released."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[int]] = []
+        self.release = asyncio.Event()
+
+    async def __call__(self, items: list[int]) -> list[int]:
+        self.batches.append(items)
+        await self.release.wait()
+        if -1 in items:
+            raise ValueError("no negatives")
+        return [2 * item for item in items]
+
+
+async def test_items_that_come_while_a_batch_is_in_flight_go_together_in_order() -> None:
+    doubler = Doubler()
+    sizes: list[int] = []
+    coalescer = Coalescer(doubler, max_batch=3, max_in_flight=1, name="test", on_batch=sizes.append)
+    submitted = [asyncio.create_task(coalescer.submit(0))]
+    await asyncio.sleep(0.01)  # the first batch is in flight
+    submitted += [asyncio.create_task(coalescer.submit(number)) for number in range(1, 6)]
+    await asyncio.sleep(0.01)
+    doubler.release.set()
+    assert await asyncio.gather(*submitted) == [0, 2, 4, 6, 8, 10]
+    # The first goes alone at once; the rest waited and went at most three at a time.
+    assert doubler.batches == [[0], [1, 2, 3], [4, 5]]
+    assert sizes == [1, 3, 2]
+
+
+async def test_a_failed_batch_fails_each_of_its_items_and_only_those() -> None:
+    doubler = Doubler()
+    coalescer = Coalescer(doubler, max_batch=10, max_in_flight=1, name="test")
+    first = asyncio.create_task(coalescer.submit(1))
+    await asyncio.sleep(0.01)
+    bad = [asyncio.create_task(coalescer.submit(number)) for number in (-1, 5)]
+    doubler.release.set()
+    assert await first == 2
+    outcomes = await asyncio.gather(*bad, return_exceptions=True)
+    assert all(isinstance(outcome, ValueError) for outcome in outcomes)
+    assert await coalescer.submit(7) == 14  # the next batch is unaffected
+
+
+async def test_a_wrong_number_of_results_is_an_error_not_a_hang() -> None:
+    async def short(items: list[int]) -> list[int]:
+        return items[:-1]
+
+    coalescer = Coalescer(short, max_batch=10, max_in_flight=1, name="short")
+    with pytest.raises(RuntimeError, match="0 results for 1 items"):
+        await asyncio.wait_for(coalescer.submit(1), timeout=5)
+
+
+async def test_a_submitter_that_goes_away_does_not_cancel_the_others() -> None:
+    doubler = Doubler()
+    coalescer = Coalescer(doubler, max_batch=10, max_in_flight=1, name="test")
+    leaving = asyncio.create_task(coalescer.submit(1))
+    staying = asyncio.create_task(coalescer.submit(2))
+    await asyncio.sleep(0)
+    leaving.cancel()
+    doubler.release.set()
+    assert await staying == 4
+    assert leaving.cancelled()
+
+
+async def test_an_item_submitted_as_the_last_batch_ends_is_not_stranded() -> None:
+    later: list[asyncio.Task[int]] = []
+
+    async def handle(items: list[int]) -> list[int]:
+        if items == [1]:
+            # Queued before the runner finishes: it submits once the runner has seen nothing
+            # pending and is about to end.
+            later.append(asyncio.ensure_future(coalescer.submit(2)))
+        return items
+
+    coalescer: Coalescer[int, int] = Coalescer(handle, max_batch=10, max_in_flight=1, name="t")
+    assert await coalescer.submit(1) == 1
+    assert await asyncio.wait_for(later[0], timeout=2) == 2
