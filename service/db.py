@@ -96,9 +96,17 @@ async def create_hot_pool(database_url: str, *, size: int, timeout_seconds: floa
 
 
 def create_sync_engine(
-    database_url: str, *, pool_size: int = 2, idle_in_transaction_seconds: int | None = None
+    database_url: str,
+    *,
+    pool_size: int = 2,
+    idle_in_transaction_seconds: int | None = None,
+    pre_ping: bool = True,
 ) -> Engine:
-    """A psycopg engine; workers pass `idle_in_transaction_seconds` to bound held row locks."""
+    """A psycopg engine; workers pass `idle_in_transaction_seconds` to bound held row locks.
+
+    Without `pre_ping` a checkout costs no `SELECT 1` round trip, and a connection the server
+    closed meanwhile fails its first statement instead (SQLAlchemy then drops the whole pool):
+    for callers that retry such a failure anyway, as worker tasks do."""
     options = (
         # Keepalives let the server notice a vanished worker host and release its row locks.
         "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3"
@@ -109,7 +117,7 @@ def create_sync_engine(
         with_driver(database_url, SYNC_DRIVER),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         connect_args={"connect_timeout": 5, "options": options},
         hide_parameters=True,
     )

@@ -88,7 +88,8 @@ _CLAIM = text(
         RETURNING o.kind, o.attempts, o.account_id
     )
     SELECT target.state, claimed.kind, claimed.attempts,
-           (SELECT name FROM accounts WHERE accounts.id = claimed.account_id)
+           (SELECT name FROM accounts WHERE accounts.id = claimed.account_id),
+           set_config('synchronous_commit', 'off', true)
     FROM target LEFT JOIN claimed ON true
     """
 )
@@ -96,8 +97,9 @@ _CLAIM = text(
 
 def _claim(sessions: sessionmaker[Session], operation_id: uuid.UUID) -> Claimed | None:
     """Mark the operation running (one more attempt); None when there is nothing to do."""
+    # The claim's commit does not wait for the disk (its set_config; see
+    # _commit_without_waiting_for_disk).
     with sessions.begin() as session:
-        _commit_without_waiting_for_disk(session)
         row = session.execute(
             _CLAIM,
             {
@@ -110,7 +112,7 @@ def _claim(sessions: sessionmaker[Session], operation_id: uuid.UUID) -> Claimed 
         # A locked row is being executed by another delivery of the same message right now.
         log.info("operation.skipped", reason="missing or being executed elsewhere")
         return None
-    state, kind, attempts, account = row
+    state, kind, attempts, account, _ = row
     if kind is None:
         log.info("operation.skipped", reason=f"already {state}")
         return None

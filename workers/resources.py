@@ -38,10 +38,12 @@ class WorkerResources:
             # A forked child must not reuse the parent's pooled connections.
             if self._engine is not None:
                 self._engine.dispose(close=False)
-            # A step holds its operation's row lock; never longer than the task may run.
+            # A step holds its operation's row lock; never longer than the task may run. No
+            # pre-ping (two round trips per operation): a task retries a database outage.
             self._engine = create_sync_engine(
                 self._database_url,
                 idle_in_transaction_seconds=self.settings.task_time_limit_seconds + 30,
+                pre_ping=False,
             )
             self._sessions = sync_sessions(self._engine)
             self._driver = create_driver(self.settings)
