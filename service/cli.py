@@ -137,7 +137,7 @@ def _run_api(settings: Settings, *, reuse_port: bool) -> None:
     import uvloop
     from aiohttp import web
 
-    from service.web.access import AccessLogger
+    from service.web.access import access_logger_for
     from service.web.app import create_app
 
     app = create_app(settings)
@@ -146,7 +146,7 @@ def _run_api(settings: Settings, *, reuse_port: bool) -> None:
         app,
         host=settings.api_host,
         port=settings.api_port,
-        access_log_class=AccessLogger,
+        access_log_class=access_logger_for(settings.log_format),
         print=lambda message: _say(message.strip()),
         shutdown_timeout=10,
         reuse_port=reuse_port,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
@@ -61,6 +62,15 @@ def _add_writer_name(logger: Any, _: str, event: EventDict) -> EventDict:
 def _orjson_text(event: EventDict, **_: Any) -> str:
     # default=str: UUIDs, datetimes and the like become their plain text, as with json.dumps.
     return orjson.dumps(event, default=str).decode()
+
+
+def write_json_line(stream: TextIO, logger: str, level: str, event: str, **fields: Any) -> None:
+    """One line shaped exactly as `configure_direct_json` renders an event, written without
+    structlog's processor chain: for the line every request logs (its chain, with the context
+    copy it makes, cost ~15 µs a line under load, a sixth of a poll)."""
+    stamp = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    line = {"timestamp": stamp, "level": level, "logger": logger, "event": event, **fields}
+    stream.write(orjson.dumps(line, default=str).decode() + "\n")
 
 
 def configure_direct_json(level: str, stream: TextIO) -> None:
