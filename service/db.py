@@ -67,10 +67,16 @@ class HotPool:
     @contextlib.asynccontextmanager
     async def acquire(self, *, wait_seconds: float) -> AsyncIterator[PoolConnectionProxy]:
         """A connection, waited for at most `wait_seconds` (then TimeoutError)."""
-        async with asyncio.timeout(wait_seconds):
-            await self._turns.acquire()
+        if self._turns.locked():
+            async with asyncio.timeout(wait_seconds):
+                await self._turns.acquire()
+        else:
+            await self._turns.acquire()  # a free turn, taken at once: no timer to arm
         try:
-            async with self._pool.acquire(timeout=wait_seconds) as connection:
+            # A turn is a connection (the pool has as many as there are turns): at most a new
+            # one is opened, within the pool's connect timeout. Without a timeout here, asyncpg
+            # skips the task it would start per acquire to enforce one.
+            async with self._pool.acquire() as connection:
                 yield connection
         finally:
             self._turns.release()

@@ -38,12 +38,15 @@ def validate_like(pattern: str) -> str:
 _COLUMNS = [
     (attribute.key, attribute.columns[0].name) for attribute in Account.__mapper__.column_attrs
 ]
+# The gone states are written into the statement, not bound: only then can the plan PostgreSQL
+# caches for a prepared statement (a generic plan) use the partial unique index on the name,
+# whose predicate they are; with them bound it scanned the trigram index instead (~15x slower).
+_LIVE = "state NOT IN (" + ", ".join(f"'{state.value}'" for state in sorted(GONE_STATES)) + ")"
 _READ_ACCOUNT = (
-    "SELECT "  # noqa: S608 - column names from the model, values as parameters
+    "SELECT "  # noqa: S608 - column names from the model, states from the enum; values bound
     + ", ".join(f'"{column}"' for _, column in _COLUMNS)
-    + " FROM accounts WHERE organization_id = $1 AND name = $2 AND NOT state = ANY($3::text[])"
+    + f" FROM accounts WHERE organization_id = $1 AND name = $2 AND {_LIVE}"
 )
-_GONE = sorted(state.value for state in GONE_STATES)
 
 
 async def read_account(
@@ -51,7 +54,7 @@ async def read_account(
 ) -> Account:
     """The organization's live account `name` (not attached to any session: read only)."""
     async with pool.acquire(wait_seconds=wait_seconds) as connection:
-        row = await connection.fetchrow(_READ_ACCOUNT, organization_id, name, _GONE)
+        row = await connection.fetchrow(_READ_ACCOUNT, organization_id, name)
     if row is None:
         raise NotFound(f"account {name} does not exist")
     values = {key: row[column] for key, column in _COLUMNS}
