@@ -16,14 +16,19 @@ from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
 RECONNECT_SECONDS = 1.0
+# A quiet LISTEN connection sends nothing, so one that died silently (a NAT's idle timeout, a
+# partition: no reset ever arrives) would look alive forever; it is asked a query this often,
+# and counts as lost when the answer takes as long again.
+HEARTBEAT_SECONDS = 5.0
 
 PayloadHandler = Callable[[str], None]
 StateHandler = Callable[[bool], None]
 
 
 class NotificationListener:
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, *, heartbeat_seconds: float = HEARTBEAT_SECONDS) -> None:
         self._dsn = make_url(database_url).set(drivername="postgresql").render_as_string(False)
+        self._heartbeat_seconds = heartbeat_seconds
         self._channels: dict[str, PayloadHandler] = {}
         self._state_handlers: list[StateHandler] = []
         self._task: asyncio.Task[None] | None = None
@@ -60,8 +65,8 @@ class NotificationListener:
         while True:
             try:
                 await self._listen_once()
-            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-                log.warning("LISTEN connection unavailable: %s", exc)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+                log.warning("LISTEN connection unavailable: %s", exc or type(exc).__name__)
             finally:
                 self._set_state(False)
             await asyncio.sleep(RECONNECT_SECONDS)
@@ -75,10 +80,14 @@ class NotificationListener:
             for channel, on_payload in self._channels.items():
                 await connection.add_listener(channel, _payload_to(on_payload))
             self._set_state(True)
-            await lost.wait()
+            while not lost.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(lost.wait(), timeout=self._heartbeat_seconds)
+                    return
+                await connection.fetchval("SELECT 1", timeout=self._heartbeat_seconds)
         finally:
-            if not connection.is_closed():
-                await connection.close()
+            # Not close(): it waits for the server, which a dead connection never answers.
+            connection.terminate()
 
 
 def _payload_to(
