@@ -2,12 +2,15 @@
 
 Under load, the items submitted while a batch is in flight wait for the next one and go
 together (at most `max_in_flight` batches at once); a lone item goes at once, as without
-batching. Each submitter gets its own item's result, or the batch's exception.
+batching. Each submitter gets its own item's result, or the batch's exception. An item still
+waiting for a batch after `queue_seconds` is withdrawn (TimeoutError): when the work stalls,
+the requests behind it fail after their own deadline instead of one stalled batch after another.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
@@ -23,10 +26,12 @@ class Coalescer(Generic[T, R]):
         max_batch: int,
         max_in_flight: int,
         name: str,
+        queue_seconds: float | None = None,
         on_batch: Callable[[int], None] | None = None,
     ) -> None:
         """`handle` does a batch's work and returns one result per item, in their order."""
         self._handle = handle
+        self._queue_seconds = queue_seconds
         self._max_batch = max_batch
         self._max_in_flight = max_in_flight
         self._name = name
@@ -40,14 +45,39 @@ class Coalescer(Generic[T, R]):
 
     async def submit(self, item: T) -> R:
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        self._pending.append((item, future))
+        entry = (item, future)
+        self._pending.append(entry)
         if self._running < self._max_in_flight:
             self._running += 1
-            runner = asyncio.create_task(self._run_pending(), name=self._name)
+            # A context of its own: the runner serves many requests, and must not log as the
+            # one whose request id happened to be bound when it started.
+            runner = asyncio.create_task(
+                self._run_pending(), name=self._name, context=contextvars.Context()
+            )
             self._runners.add(runner)  # a reference, so the task is not collected mid-run
             runner.add_done_callback(self._runners.discard)
         # Shielded: a submitter that goes away must not cancel the batch it is part of.
-        return await asyncio.shield(future)
+        if self._queue_seconds is None:
+            return await asyncio.shield(future)
+        try:
+            async with asyncio.timeout(self._queue_seconds):
+                return await asyncio.shield(future)
+        except TimeoutError:
+            if not self._withdraw(entry):
+                # Already part of a batch: its outcome is this item's (the work is bounded by
+                # its own timeouts), so that no item is cut off halfway through being done.
+                return await asyncio.shield(future)
+            raise TimeoutError(
+                f"{self._name}: waited {self._queue_seconds:g} s for a batch"
+            ) from None
+
+    def _withdraw(self, entry: tuple[T, asyncio.Future[R]]) -> bool:
+        """Take a still-waiting item out of the queue; False when a batch has it already."""
+        for position, pending in enumerate(self._pending):
+            if pending is entry:
+                del self._pending[position]
+                return True
+        return False
 
     async def _run_pending(self) -> None:
         try:

@@ -52,6 +52,7 @@ class CreateBatcher:
             max_batch=MAX_BATCH,
             max_in_flight=max_in_flight,
             name="create-batch",
+            queue_seconds=wait_seconds,
             on_batch=on_batch,
         )
 

@@ -72,6 +72,9 @@ return tostring(math.max(0, -tokens / rate))
 # Requests checked together in one script call: under load the limiter's Redis round trip (a
 # sixth of an accepted create's CPU, one call per request) is shared by the requests in flight.
 MAX_CHECKS_PER_CALL = 256
+# A check that has not even gone to Redis after this long is let through, as when Redis is
+# unreachable: a stalled Redis must not queue every request behind it.
+CHECK_QUEUE_SECONDS = 1.0
 
 
 class RateLimiter:
@@ -86,6 +89,7 @@ class RateLimiter:
             max_batch=MAX_CHECKS_PER_CALL,
             max_in_flight=1,
             name="rate-limit-check",
+            queue_seconds=CHECK_QUEUE_SECONDS,
         )
 
     @property

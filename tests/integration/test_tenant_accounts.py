@@ -6,18 +6,23 @@ import asyncio
 import base64
 import contextlib
 import json
+import uuid
 from datetime import timedelta
 from typing import Any
 
 import psycopg
 import pytest
 from redis import Redis
-from sqlalchemy import Engine, text, update
+from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session
 
-from service.models import Account
+from service.credentials import PasswordSeal, new_secret_key
+from service.errors import Internal
+from service.models import Account, Organization
+from service.results import hand_over_password
 from service.roles import Role
 from service.settings import Settings
+from service.web.keys import POOL
 from tests.conftest import Tenant
 from tests.integration.api import (
     Client,
@@ -116,6 +121,32 @@ async def test_concurrent_polls_hand_a_generated_password_to_exactly_one(
     handed = [password for password in passwords if password is not None]
     assert len(handed) == 1
     assert len(handed[0]) >= 20
+
+
+async def test_a_password_another_secret_key_cannot_unseal_stays_for_the_right_one(
+    client: Client, tenant: Tenant, engine: Engine
+) -> None:
+    location = await create_with_generated_password(client, tenant, "other_key")
+    status, _ = await wait_result(client, location, tenant.headers(Role.VIEWER))
+    assert status == 200
+    operation_id = uuid.UUID(location.rsplit("/", 1)[1])
+    with Session(engine) as session:
+        organization_id = session.scalar(
+            select(Organization.id).where(Organization.name == tenant.name)
+        )
+    assert organization_id is not None
+    # An API process started with another SECRET_KEY (say, halfway through a rolling deploy).
+    with pytest.raises(Internal, match="cannot be unsealed with this SECRET_KEY"):
+        await hand_over_password(
+            client.app[POOL],
+            organization_id,
+            operation_id,
+            PasswordSeal(new_secret_key()),
+            wait_seconds=5,
+        )
+    status, handed = await wait_result(client, location, tenant.headers())
+    assert status == 200
+    assert isinstance(handed["credentials"]["password"], str)
 
 
 async def test_one_accounts_login_cannot_enter_another_database(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 
 import pytest
 
@@ -86,3 +87,41 @@ async def test_an_item_submitted_as_the_last_batch_ends_is_not_stranded() -> Non
     coalescer: Coalescer[int, int] = Coalescer(handle, max_batch=10, max_in_flight=1, name="t")
     assert await coalescer.submit(1) == 1
     assert await asyncio.wait_for(later[0], timeout=2) == 2
+
+
+async def test_an_item_still_waiting_for_a_batch_after_its_deadline_is_withdrawn() -> None:
+    doubler = Doubler()
+    coalescer = Coalescer(doubler, max_batch=8, max_in_flight=1, name="test", queue_seconds=0.05)
+    held = asyncio.create_task(coalescer.submit(1))
+    await asyncio.sleep(0.01)  # its batch is in flight, and stalls
+    with pytest.raises(TimeoutError, match=r"waited 0\.05 s for a batch"):
+        await coalescer.submit(2)
+    doubler.release.set()
+    assert await held == 2
+    await asyncio.sleep(0.01)
+    assert doubler.batches == [[1]]  # the withdrawn item was never handled
+
+
+async def test_an_item_whose_batch_has_started_gets_its_result_past_the_deadline() -> None:
+    doubler = Doubler()
+    coalescer = Coalescer(doubler, max_batch=8, max_in_flight=1, name="test", queue_seconds=0.05)
+    slow = asyncio.create_task(coalescer.submit(3))
+    await asyncio.sleep(0.15)  # three deadlines long inside its batch
+    doubler.release.set()
+    assert await slow == 6
+
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="none")
+
+
+async def test_batches_run_outside_the_context_of_the_request_that_started_them() -> None:
+    seen: list[str] = []
+
+    async def record(items: list[int]) -> list[int]:
+        seen.append(request_id.get())
+        return items
+
+    coalescer = Coalescer(record, max_batch=8, max_in_flight=1, name="test")
+    request_id.set("first-request")
+    assert await coalescer.submit(1) == 1
+    assert seen == ["none"]
