@@ -36,7 +36,11 @@ class Coalescer(Generic[T, R]):
         self._max_in_flight = max_in_flight
         self._name = name
         self._on_batch = on_batch
-        self._pending: list[tuple[T, asyncio.Future[R]]] = []
+        # Items waiting for a batch, in arrival order, with the loop time they arrived at.
+        self._pending: list[tuple[T, asyncio.Future[R], float]] = []
+        # One timer for all waiting items, not one each (a timer per item cost a fifth of a
+        # poll's throughput): it fires at the oldest item's deadline.
+        self._watchdog: asyncio.TimerHandle | None = None
         # Counted apart from the tasks: a runner stops counting in the very step in which it
         # finds nothing pending (a finished task leaves the set one loop turn later, and an
         # item submitted in between would wait for the next submitter).
@@ -44,9 +48,11 @@ class Coalescer(Generic[T, R]):
         self._runners: set[asyncio.Task[None]] = set()
 
     async def submit(self, item: T) -> R:
-        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        entry = (item, future)
-        self._pending.append(entry)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[R] = loop.create_future()
+        self._pending.append((item, future, loop.time()))
+        if self._queue_seconds is not None and self._watchdog is None:
+            self._watchdog = loop.call_later(self._queue_seconds, self._expire)
         if self._running < self._max_in_flight:
             self._running += 1
             # A context of its own: the runner serves many requests, and must not log as the
@@ -57,32 +63,35 @@ class Coalescer(Generic[T, R]):
             self._runners.add(runner)  # a reference, so the task is not collected mid-run
             runner.add_done_callback(self._runners.discard)
         # Shielded: a submitter that goes away must not cancel the batch it is part of.
-        if self._queue_seconds is None:
-            return await asyncio.shield(future)
-        try:
-            async with asyncio.timeout(self._queue_seconds):
-                return await asyncio.shield(future)
-        except TimeoutError:
-            if not self._withdraw(entry):
-                # Already part of a batch: its outcome is this item's (the work is bounded by
-                # its own timeouts), so that no item is cut off halfway through being done.
-                return await asyncio.shield(future)
-            raise TimeoutError(
-                f"{self._name}: waited {self._queue_seconds:g} s for a batch"
-            ) from None
+        return await asyncio.shield(future)
 
-    def _withdraw(self, entry: tuple[T, asyncio.Future[R]]) -> bool:
-        """Take a still-waiting item out of the queue; False when a batch has it already."""
-        for position, pending in enumerate(self._pending):
-            if pending is entry:
-                del self._pending[position]
-                return True
-        return False
+    def _expire(self) -> None:
+        """Withdraw the items that waited `queue_seconds` for a batch; an item a batch has
+        taken is never cut off (the batch's own timeouts bound it)."""
+        assert self._queue_seconds is not None  # noqa: S101 - only scheduled with a deadline
+        self._watchdog = None
+        now = asyncio.get_running_loop().time()
+        expired = 0
+        while expired < len(self._pending) and (
+            self._pending[expired][2] + self._queue_seconds <= now
+        ):
+            expired += 1
+        for _, future, _ in self._pending[:expired]:
+            if not future.done():
+                future.set_exception(
+                    TimeoutError(f"{self._name}: waited {self._queue_seconds:g} s for a batch")
+                )
+        del self._pending[:expired]
+        if self._pending:
+            oldest_deadline = self._pending[0][2] + self._queue_seconds
+            self._watchdog = asyncio.get_running_loop().call_later(
+                max(0.0, oldest_deadline - now), self._expire
+            )
 
     async def _run_pending(self) -> None:
         try:
             while self._pending:
-                batch = self._pending[: self._max_batch]
+                batch = [(item, future) for item, future, _ in self._pending[: self._max_batch]]
                 del self._pending[: self._max_batch]
                 await self._run(batch)
         finally:
