@@ -26,15 +26,7 @@ class AccessLogger(AbstractAccessLogger):
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         if not self.logger.isEnabledFor(logging.INFO):
             return
-        # Called after the request-id middleware has reset its context: the id is passed here.
-        self._log.info(
-            EVENT,
-            method=request.method,
-            path=request.path,
-            status=response.status,
-            duration_ms=round(time * 1000, 1),
-            request_id=request.get(REQUEST_ID, "-"),
-        )
+        self._log.info(EVENT, **_fields(request, response, time))
 
 
 class JsonAccessLogger(AbstractAccessLogger):
@@ -44,16 +36,21 @@ class JsonAccessLogger(AbstractAccessLogger):
         if not self.logger.isEnabledFor(logging.INFO):
             return
         write_json_line(
-            sys.stderr,
-            self.logger.name,
-            "info",
-            EVENT,
-            method=request.method,
-            path=request.path,
-            status=response.status,
-            duration_ms=round(time * 1000, 1),
-            request_id=request.get(REQUEST_ID, "-"),
+            sys.stderr, self.logger.name, "info", EVENT, **_fields(request, response, time)
         )
+
+
+def _fields(
+    request: web.BaseRequest, response: web.StreamResponse, time: float
+) -> dict[str, object]:
+    # Called after the request-id middleware has reset its context: the id is passed here.
+    return {
+        "method": request.method,
+        "path": request.path,
+        "status": response.status,
+        "duration_ms": round(time * 1000, 1),
+        "request_id": request.get(REQUEST_ID, "-"),
+    }
 
 
 def access_logger_for(log_format: LogFormat) -> type[AbstractAccessLogger]:
