@@ -233,15 +233,7 @@ class Bench:
 
     def measure_accept_and_poll(self) -> None:
         self.say(f"accept: POST /api/v2/accounts, {self.options.connections} connections")
-        accept = measured(
-            self.load(
-                method="POST",
-                paths=["/api/v2/accounts"],
-                body=create_body("{n}", self.suffix),
-                headers=self.headers,
-                expect=[202],
-            )
-        )
+        accept = self._accept_load("{n}")
         self.figures.service["accept"] = asdict(accept)
         with self.engine.connect() as connection:
             handles = connection.scalars(text("SELECT id FROM operations LIMIT 1000")).all()
@@ -256,6 +248,18 @@ class Bench:
         self.figures.service["poll"] = asdict(poll)
         self.figures.service["accepted_backlog"] = accept.requests
 
+    def _accept_load(self, name_tag: str) -> LoadResult:
+        """Creates at full speed; `name_tag` keeps this load's account names apart."""
+        return measured(
+            self.load(
+                method="POST",
+                paths=["/api/v2/accounts"],
+                body=create_body(name_tag, self.suffix),
+                headers=self.headers,
+                expect=[202],
+            )
+        )
+
     def measure_accept_scaled_out(self, api: Process, processes: int = 2) -> Process:
         """The accept load once more against `serve --workers N` (N processes on one port)."""
         self.say(f"accept: POST /api/v2/accounts, {processes} API processes")
@@ -264,15 +268,7 @@ class Bench:
             f"api-{processes}", ["-m", "service.cli", "serve", f"--workers={processes}"]
         )
         wait_http(scaled, self.base + "/healthz")
-        accept = measured(
-            self.load(
-                method="POST",
-                paths=["/api/v2/accounts"],
-                body=create_body("S{n}", self.suffix),
-                headers=self.headers,
-                expect=[202],
-            )
-        )
+        accept = self._accept_load("S{n}")
         self.figures.service["accept_scaled_out"] = {**asdict(accept), "processes": processes}
         self.figures.service["accepted_backlog"] += accept.requests
         self.stop(scaled)
