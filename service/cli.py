@@ -12,12 +12,12 @@ from typing import Annotated
 
 import typer
 
+from service.adapters.embedded import EmbeddedError, embedded_servers
+from service.adapters.logs import configure_logging
 from service.client.accounts import accounts_app
 from service.client.operations import ops_app
 from service.client.queues import queues_app
-from service.embedded import EmbeddedError, embedded_servers
-from service.logs import configure_logging
-from service.roles import Role
+from service.domain.roles import Role
 from service.settings import Settings
 from service.web.multiprocess import REUSE_PORT_ENV
 
@@ -64,11 +64,11 @@ def up(
     ] = False,
 ) -> None:
     """Run everything: the API, a worker and beat, on embedded PostgreSQL/Redis by default."""
-    from service.credentials import secret_key
-    from service.db import create_sync_engine
-    from service.devtoken import ensure_dev_token
-    from service.migrations import upgrade_to_head
-    from service.supervisor import CHILDREN, WITH_FLOWER, Supervisor, child_environment
+    from service.adapters.dev_token import ensure_dev_token
+    from service.adapters.secret_key import secret_key
+    from service.adapters.supervisor import CHILDREN, WITH_FLOWER, Supervisor, child_environment
+    from service.store.db import create_sync_engine
+    from service.store.migrations import upgrade_to_head
 
     settings = _settings()
     if port is not None:
@@ -126,7 +126,7 @@ def serve(
     if not reuse_port:  # a `--workers` child: its parent checked; its siblings hold the port
         _check_port_free(settings.api_host, settings.api_port)
     if count > 1:
-        from service.credentials import secret_key
+        from service.adapters.secret_key import secret_key
         from service.web.multiprocess import serve_processes
 
         raise typer.Exit(serve_processes(count, secret_key(settings), _say))
@@ -210,7 +210,7 @@ def flower_command(
 @app.command()
 def migrate() -> None:
     """Apply database migrations up to the newest (needs DATABASE_URL)."""
-    from service.migrations import upgrade_to_head
+    from service.store.migrations import upgrade_to_head
 
     settings = _settings()
     if not settings.database_url:
@@ -223,7 +223,7 @@ def migrate() -> None:
 @app.command("secret-key")
 def secret_key_command() -> None:
     """Print a new SECRET_KEY (the key that seals generated passwords)."""
-    from service.credentials import new_secret_key
+    from service.domain.passwords import new_secret_key
 
     typer.echo(new_secret_key())
 
@@ -323,8 +323,8 @@ def token_create(
     """Create an API token and print it (it is shown only this once)."""
     from sqlalchemy.orm import Session
 
-    from service.db import create_sync_engine
-    from service.tokens import ensure_organization, issue_token
+    from service.store.db import create_sync_engine
+    from service.store.tokens import ensure_organization, issue_token
 
     settings = _settings()
     if not settings.database_url:

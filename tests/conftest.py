@@ -17,12 +17,12 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from service.db import create_sync_engine
-from service.logs import configure_structlog
-from service.migrations import upgrade_to_head
-from service.roles import Role
+from service.adapters.logs import configure_structlog
+from service.domain.roles import Role
 from service.settings import Settings
-from service.tokens import ensure_organization, issue_token
+from service.store.db import create_sync_engine
+from service.store.migrations import upgrade_to_head
+from service.store.tokens import ensure_organization, issue_token
 from service.web.app import create_app
 from tests.processes import ServiceProcess, start_service
 from tests.servers import RealServers, real_servers

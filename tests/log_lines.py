@@ -10,7 +10,7 @@ from typing import Any
 
 import structlog
 
-from service.logs import configure_logging
+from service.adapters.logs import configure_logging
 from service.settings import LogFormat
 
 

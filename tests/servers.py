@@ -18,7 +18,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from service.embedded import embedded_servers
+from service.adapters.embedded import embedded_servers
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import structlog
 from celery import Celery
 from celery.signals import setup_logging, worker_process_init, worker_ready, worker_shutdown
 
-from service.broker import (
+from service.adapters.broker import (
     FORGET_EXPIRED_SECRETS,
     REPUBLISH_STRANDED,
     SCAN_DUE_PURGES,

@@ -16,15 +16,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.credentials import PasswordSeal, SealingError, scram_verifier
-from service.lifecycle import (
+from service.domain.lifecycle import (
     GONE_STATES,
     TERMINAL_OPERATION_STATES,
     OperationKind,
     OperationState,
 )
-from service.models import Account, Operation, OperationProgress, Organization
-from service.operations import (
+from service.domain.passwords import PasswordSeal, SealingError, scram_verifier
+from service.store.models import Account, Operation, OperationProgress, Organization
+from service.usecases.operations import (
     DriverOutcome,
     complete_operation,
     done_notification,

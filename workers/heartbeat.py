@@ -17,7 +17,7 @@ from celery.worker import state as worker_state
 from redis import Redis
 from redis.exceptions import RedisError
 
-from service.broker import WORKER_HEARTBEAT_PREFIX
+from service.adapters.broker import WORKER_HEARTBEAT_PREFIX
 
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 5.0

@@ -28,10 +28,10 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.lifecycle import TRANSITIONS, OperationKind, OperationState
-from service.models import Operation
-from service.operations import DONE_CHANNEL
-from service.results import success_body
+from service.domain.lifecycle import TRANSITIONS, OperationKind, OperationState
+from service.domain.results import success_body
+from service.store.models import Operation
+from service.usecases.operations import DONE_CHANNEL
 from workers.drivers.base import AccountSpec, DriverError, ProvisioningDriver, TransientDriverError
 from workers.execute import Finished, Outcome, fail_step, log_finished
 

@@ -8,10 +8,11 @@ from redis import Redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.broker import require_redis_url
-from service.credentials import PasswordSeal, secret_key
-from service.db import create_sync_engine, sync_sessions
+from service.adapters.broker import require_redis_url
+from service.adapters.secret_key import secret_key
+from service.domain.passwords import PasswordSeal
 from service.settings import Settings
+from service.store.db import create_sync_engine, sync_sessions
 from workers.drivers import ProvisioningDriver, create_driver
 
 

@@ -10,8 +10,8 @@ import structlog
 from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.lifecycle import TRANSITIONS, AccountState, OperationKind, OperationState
-from service.models import Operation
+from service.domain.lifecycle import TRANSITIONS, AccountState, OperationKind, OperationState
+from service.store.models import Operation
 
 log = structlog.get_logger(__name__)
 

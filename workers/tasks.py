@@ -13,8 +13,7 @@ import structlog
 from celery import Celery, Task
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from service import idempotency
-from service.broker import (
+from service.adapters.broker import (
     FORGET_EXPIRED_SECRETS,
     PURGE_BATCH_TASK,
     REPUBLISH_STRANDED,
@@ -24,9 +23,10 @@ from service.broker import (
     purge_queue,
     push_tasks,
 )
-from service.lifecycle import OperationKind
-from service.logs import error_text
-from service.ratelimit import Pacer
+from service.adapters.logs import error_text
+from service.adapters.ratelimit import Pacer
+from service.domain.lifecycle import OperationKind
+from service.store import idempotency
 from workers.execute import Outcome, execute_operation
 from workers.purges import PURGE_BATCH, execute_purges
 from workers.resources import WorkerResources

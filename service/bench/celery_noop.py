@@ -16,7 +16,7 @@ import time
 from celery import Celery
 from redis import Redis
 
-from service.broker import create_celery
+from service.adapters.broker import create_celery
 from service.settings import Settings
 
 QUEUE = "bench-noop"

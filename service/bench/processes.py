@@ -11,9 +11,9 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from service.adapters.embedded import die_with_parent
 from service.bench.loadgen import READY_LINE, LoadSpec
 from service.bench.stats import LoadResult
-from service.embedded import die_with_parent
 
 STOP_TIMEOUT_SECONDS = 30.0
 
@@ -104,7 +104,10 @@ def start_load(spec: LoadSpec) -> subprocess.Popen[bytes]:
     assert popen.stderr is not None  # noqa: S101 - stderr=PIPE above
     first_line = popen.stderr.readline()
     if first_line != READY_LINE.encode():
-        _, rest = popen.communicate()
+        # From the buffered stream, not communicate(): readline may have buffered more of the
+        # output than its first line, which communicate's reads of the raw pipe would miss.
+        rest = popen.stderr.read()
+        popen.communicate()  # closes the pipes and reaps it
         raise RuntimeError(f"load generator failed: {(first_line + rest).decode()[-3000:]}")
     return popen
 

@@ -28,17 +28,17 @@ import aiohttp
 from redis import Redis
 from sqlalchemy import Engine, text
 
+from service.adapters.broker import SCAN_DUE_PURGES, WORKER_HEARTBEAT_PREFIX, create_celery
+from service.adapters.embedded import embedded_servers
 from service.bench import celery_noop, processes, seed
 from service.bench.loadgen import LoadSpec
 from service.bench.processes import Process, spawn, wait_http
 from service.bench.stats import LoadResult, summarize
-from service.broker import SCAN_DUE_PURGES, WORKER_HEARTBEAT_PREFIX, create_celery
-from service.credentials import new_secret_key
-from service.db import create_sync_engine
-from service.embedded import embedded_servers
-from service.lifecycle import AccountState, OperationState
-from service.migrations import upgrade_to_head
+from service.domain.lifecycle import AccountState, OperationState
+from service.domain.passwords import new_secret_key
 from service.settings import Settings
+from service.store.db import create_sync_engine
+from service.store.migrations import upgrade_to_head
 
 Say = Callable[[str], None]
 CREATE_BODY = (

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from service.lifecycle import AccountState
-from service.roles import Role
-from service.tokens import ensure_organization, issue_token
+from service.domain.lifecycle import AccountState
+from service.domain.roles import Role
+from service.store.tokens import ensure_organization, issue_token
 
 # The same columns the create use case fills; names are NAME_PREFIX + a zero-padded number.
 _INSERT_ACCOUNTS = text(

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from service.client.render import duration, moment, table
-from service.lifecycle import OperationState
+from service.domain.lifecycle import OperationState
 
 _STATES = [member.value for member in OperationState]
 

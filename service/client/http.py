@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from service.devtoken import DEV_TOKEN_FILE
+from service.domain.tokens import DEV_TOKEN_FILE
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 REQUEST_ID_HEADER = "X-Snowflake-Request-ID"

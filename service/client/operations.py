@@ -19,7 +19,7 @@ from service.client.commands import (
     stderr,
 )
 from service.client.http import DEFAULT_URL, ApiClient, next_link
-from service.lifecycle import OperationKind, OperationState
+from service.domain.lifecycle import OperationKind, OperationState
 
 ops_app = typer.Typer(
     help="Operations (the work behind every 202), through the HTTP API.", no_args_is_help=True

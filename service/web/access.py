@@ -9,7 +9,7 @@ import structlog
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from service.logs import write_json_line
+from service.adapters.logs import write_json_line
 from service.settings import LogFormat
 from service.web.keys import REQUEST_ID
 

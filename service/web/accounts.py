@@ -9,8 +9,18 @@ import structlog
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service import idempotency
-from service.accounts import (
+from service.domain.lifecycle import OperationState
+from service.domain.names import normalize_account_name
+from service.domain.patches import AccountPatch
+from service.domain.results import ResultResponse, accepted, success_body
+from service.domain.roles import Permission
+from service.domain.schemas import AccountCreate
+from service.domain.tokens import Principal
+from service.store import idempotency
+from service.store.db import driver_connection
+from service.store.listing import MAX_SHOW_LIMIT, list_accounts, read_account
+from service.store.models import Operation
+from service.usecases.accounts import (
     AcceptContext,
     Queued,
     create_account,
@@ -19,19 +29,10 @@ from service.accounts import (
     undrop_account,
     update_account,
 )
-from service.create_batches import CreateRequest
-from service.db import driver_connection
-from service.lifecycle import OperationState
-from service.listing import MAX_SHOW_LIMIT, list_accounts, read_account
-from service.models import Operation
-from service.names import normalize_account_name
-from service.patches import AccountPatch
-from service.results import ResultResponse, accepted, success_body
-from service.roles import Permission
-from service.schemas import AccountCreate, render_account
-from service.tokens import Principal
+from service.web.account_view import render_account
 from service.web.auth import authorize
 from service.web.bodies import read_json
+from service.web.create_batches import CreateRequest
 from service.web.keys import (
     CREATES,
     METRICS,

@@ -7,15 +7,15 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from redis.asyncio import Redis
 
-from service.broker import AsyncPublisher, create_celery, require_redis_url
-from service.create_batches import CreateBatcher
-from service.credentials import PasswordSeal, secret_key
-from service.db import async_sessions, create_hot_pool, create_web_engine
-from service.metrics import create_api_metrics
-from service.ratelimit import RateLimiter
-from service.results import ResultPeeks
+from service.adapters.broker import AsyncPublisher, create_celery, require_redis_url
+from service.adapters.metrics import create_api_metrics
+from service.adapters.ratelimit import RateLimiter
+from service.adapters.secret_key import secret_key
+from service.adapters.token_cache import TOKEN_CHANNEL, TokenCache
+from service.domain.passwords import PasswordSeal
 from service.settings import Settings
-from service.token_cache import TOKEN_CHANNEL, TokenCache
+from service.store.db import async_sessions, create_hot_pool, create_web_engine
+from service.web.create_batches import CreateBatcher
 from service.web.keys import (
     CELERY,
     CREATES,
@@ -36,6 +36,7 @@ from service.web.keys import (
 from service.web.listener import NotificationListener
 from service.web.metrics import observe
 from service.web.middlewares import request_id_and_errors
+from service.web.result_peeks import ResultPeeks
 from service.web.routes import add_routes
 from service.web.waiters import OperationWaiters
 

@@ -6,9 +6,12 @@ import re
 
 from aiohttp import web
 
-from service.errors import PermissionDenied, RateLimited, Unauthenticated
-from service.roles import Permission, allows
-from service.tokens import Principal, authenticate
+from service.adapters.token_cache import TokenCache
+from service.domain.errors import PermissionDenied, RateLimited, Unauthenticated
+from service.domain.roles import Permission, allows
+from service.domain.tokens import Principal, hash_token
+from service.store.db import HotPool
+from service.store.tokens import find_principal
 from service.web.keys import POOL, RATE_LIMITER, SETTINGS, TOKEN_CACHE
 
 _BEARER = re.compile(r"Bearer\s+(\S+)\s*", re.IGNORECASE)
@@ -25,6 +28,27 @@ def token_from_header(value: str | None) -> str | None:
         if match:
             return match.group(1)
     return None
+
+
+async def authenticate(
+    pool: HotPool, token: str, *, acquire_seconds: float, cache: TokenCache
+) -> Principal | None:
+    """The principal a token stands for, or None when it is unknown, revoked or expired.
+
+    Every request asks this: from the cache when the token was seen lately (see
+    service/adapters/token_cache.py), else from the database. Unknown tokens are not cached, so
+    a newly issued one works at once.
+    """
+    token_hash = hash_token(token)
+    if (cached := cache.get(token_hash)) is not None:
+        return cached
+    generation = cache.generation
+    found = await find_principal(pool, token_hash, acquire_seconds=acquire_seconds)
+    if found is None:
+        return None
+    principal, expires_at = found
+    cache.put(token_hash, principal, expires_at, generation=generation)
+    return principal
 
 
 async def authorize(request: web.Request, permission: Permission) -> Principal:

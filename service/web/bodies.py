@@ -6,7 +6,7 @@ import json
 
 from aiohttp import web
 
-from service.errors import InvalidArgument
+from service.domain.errors import InvalidArgument
 
 
 def _has_nul(value: object) -> bool:

@@ -9,8 +9,8 @@ from pathlib import Path
 from aiohttp import web
 from swagger_ui_bundle import swagger_ui_path
 
-from service.errors import NotFound
-from service.openapi import spec_bytes
+from service.domain.errors import NotFound
+from service.web.openapi import spec_bytes
 
 # The Swagger UI files the page loads, with their media types; nothing else is served.
 STATIC_FILES: dict[str, str] = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from service.roles import Permission
-from service.schemas import Edition
+from service.domain.roles import Permission
+from service.domain.schemas import Edition
 from service.web.auth import authorize
 from service.web.keys import SETTINGS
 from service.web.responses import json_response

@@ -9,16 +9,16 @@ from celery import Celery
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.broker import AsyncPublisher
-from service.create_batches import CreateBatcher
-from service.credentials import PasswordSeal
-from service.db import HotPool
-from service.metrics import ApiMetrics
-from service.ratelimit import RateLimiter
-from service.results import ResultPeeks
+from service.adapters.broker import AsyncPublisher
+from service.adapters.metrics import ApiMetrics
+from service.adapters.ratelimit import RateLimiter
+from service.adapters.token_cache import TokenCache
+from service.domain.passwords import PasswordSeal
 from service.settings import Settings
-from service.token_cache import TokenCache
+from service.store.db import HotPool
+from service.web.create_batches import CreateBatcher
 from service.web.listener import NotificationListener
+from service.web.result_peeks import ResultPeeks
 from service.web.waiters import OperationWaiters
 
 SETTINGS = web.AppKey("settings", Settings)

@@ -8,7 +8,7 @@ import time
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from service.metrics import take_snapshot
+from service.adapters.metrics import take_snapshot
 from service.web.keys import METRICS, REDIS, SESSIONS, SETTINGS
 from service.web.middlewares import Handler
 

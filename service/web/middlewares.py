@@ -13,8 +13,8 @@ from aiohttp import web
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from service.errors import ServiceError
-from service.logs import error_text
+from service.adapters.logs import error_text
+from service.domain.errors import ServiceError
 from service.web.keys import REQUEST_ID
 from service.web.responses import error_response
 

@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from service.embedded import die_with_parent
+from service.adapters.embedded import die_with_parent
 
 # In a child's environment: bind with SO_REUSEPORT beside its siblings, skip the port check.
 REUSE_PORT_ENV = "PROVISIONER_REUSE_PORT"

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from service.cancellation import cancel_operation
-from service.errors import InvalidArgument
-from service.lifecycle import OperationKind, OperationState
-from service.names import normalize_account_name
-from service.operation_reads import (
+from service.domain.errors import InvalidArgument
+from service.domain.lifecycle import OperationKind, OperationState
+from service.domain.names import normalize_account_name
+from service.domain.roles import Permission
+from service.store.operation_reads import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     OperationFilter,
@@ -19,7 +19,7 @@ from service.operation_reads import (
     list_operations,
     render_operation,
 )
-from service.roles import Permission
+from service.usecases.cancellation import cancel_operation
 from service.web.auth import authorize
 from service.web.keys import REQUEST_ID, SESSIONS
 from service.web.query import parse_int, query_params

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from service.accounts import NewPassword
-from service.credentials import PasswordSeal, generate_password
+from service.domain.passwords import PasswordSeal, generate_password
+from service.usecases.accounts import NewPassword
 
 
 def new_password(given: str | None, seal: PasswordSeal) -> NewPassword:

@@ -7,7 +7,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from service.errors import InvalidArgument
+from service.domain.errors import InvalidArgument
 
 _INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
 

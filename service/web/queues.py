@@ -9,9 +9,9 @@ from typing import Any
 
 from aiohttp import web
 
-from service.errors import Unavailable
-from service.queues import queue_report
-from service.roles import Permission
+from service.adapters.queue_report import queue_report
+from service.domain.errors import Unavailable
+from service.domain.roles import Permission
 from service.web.auth import authorize
 from service.web.keys import QUEUE_REPORTS, REDIS, SESSIONS, SETTINGS
 from service.web.responses import json_response

@@ -7,8 +7,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from service.errors import error_body
-from service.results import ResultResponse
+from service.domain.errors import error_body
+from service.domain.results import ResultResponse
 from service.web.keys import REQUEST_ID
 
 

@@ -6,9 +6,10 @@ import uuid
 
 from aiohttp import web
 
-from service.errors import Internal
-from service.results import ResultResponse, hand_over_password
-from service.roles import Permission, allows
+from service.domain.errors import Internal
+from service.domain.results import ResultResponse
+from service.domain.roles import Permission, allows
+from service.store.results import hand_over_password
 from service.web.auth import authorize
 from service.web.keys import PEEKS, POOL, SEAL, SETTINGS
 from service.web.query import query_params

@@ -35,11 +35,11 @@ from schemathesis.checks import (
 )
 from sqlalchemy import Engine
 
-from service.openapi import SPEC_FILE, load_spec
-from service.roles import Role
+from service.domain.roles import Role
+from service.web.openapi import SPEC_FILE, load_spec
 from tests.conftest import Tenant, make_tenant
 
-SPEC_PATH = Path(str(resources.files("service.openapi").joinpath(SPEC_FILE)))
+SPEC_PATH = Path(str(resources.files("service.web.openapi").joinpath(SPEC_FILE)))
 SPEC = schemathesis.openapi.from_path(SPEC_PATH)
 # The token is ours to send on every request, not a parameter to fuzz.
 SPEC.config.generation.update(with_security_parameters=False)

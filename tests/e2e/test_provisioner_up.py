@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from service.embedded import RUNTIME_ROOT
+from service.adapters.embedded import RUNTIME_ROOT
 from tests.processes import wait_until_ready
 
 START_TIMEOUT_SECONDS = 60.0

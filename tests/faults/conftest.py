@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from service.db import create_sync_engine
-from service.embedded import embedded_servers
-from service.migrations import upgrade_to_head
-from service.roles import Role
+from service.adapters.embedded import embedded_servers
+from service.domain.roles import Role
 from service.settings import Settings
-from service.tokens import ensure_organization, issue_token
+from service.store.db import create_sync_engine
+from service.store.migrations import upgrade_to_head
+from service.store.tokens import ensure_organization, issue_token
 from tests.conftest import service_env
 from tests.faults.stack import Report, Stack, free_port
 from tests.processes import ServiceProcess, start_service, wait_until_ready

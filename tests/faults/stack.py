@@ -15,14 +15,14 @@ import psycopg
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from service.embedded import EmbeddedServers
-from service.lifecycle import (
+from service.adapters.embedded import EmbeddedServers
+from service.domain.lifecycle import (
     TERMINAL_OPERATION_STATES,
     AccountState,
     OperationKind,
     OperationState,
 )
-from service.models import Account, Operation
+from service.store.models import Account, Operation
 from tests.processes import ServiceProcess
 
 SETTLE_SECONDS = 60.0

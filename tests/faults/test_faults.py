@@ -10,7 +10,7 @@ from pathlib import Path
 
 import aiohttp
 
-from service.lifecycle import OperationState
+from service.domain.lifecycle import OperationState
 from tests.faults.stack import Report, Stack, free_port
 from tests.processes import start_service
 

@@ -7,12 +7,12 @@ import secrets
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from service.credentials import scram_verifier
-from service.lifecycle import AccountState, OperationKind
-from service.models import Account, Operation
-from service.operations import begin_operation
-from service.tenants import tenant_names
-from service.tokens import ensure_organization
+from service.domain.lifecycle import AccountState, OperationKind
+from service.domain.passwords import scram_verifier
+from service.domain.tenants import tenant_names
+from service.store.models import Account, Operation
+from service.store.tokens import ensure_organization
+from service.usecases.operations import begin_operation
 from workers.drivers.base import AccountSpec
 
 PASSWORD = "Driver-Test-Pw-1"

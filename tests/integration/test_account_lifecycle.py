@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from service.lifecycle import OperationKind, OperationState
-from service.models import Account, Operation, Organization
+from service.domain.lifecycle import OperationKind, OperationState
+from service.store.models import Account, Operation, Organization
 from tests.conftest import PURGE_INTERVAL_SECONDS, SLOW_SECONDS, Tenant
 from tests.integration.api import (
     Client,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, text
 
-from service.listing import _READ_ACCOUNT
+from service.store.listing import _READ_ACCOUNT
 
 NAME_INDEX = "uq_accounts_org_name_in_use"
 

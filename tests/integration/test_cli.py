@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from service.roles import Role
+from service.domain.roles import Role
 from service.settings import Settings
 from service.web.app import create_app
 from tests.conftest import ClientFactory, Tenant

@@ -13,17 +13,18 @@ from redis.asyncio import Redis
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from service.accounts import AcceptContext, NewPassword, Queued
-from service.broker import AsyncPublisher, create_celery
-from service.create_batches import CreateBatcher, CreateRequest
-from service.credentials import PasswordSeal, secret_key
-from service.db import create_hot_pool
-from service.lifecycle import OperationState
-from service.models import Account, Operation, Organization
-from service.roles import Role
-from service.schemas import AccountCreate
+from service.adapters.broker import AsyncPublisher, create_celery
+from service.adapters.secret_key import secret_key
+from service.domain.lifecycle import OperationState
+from service.domain.passwords import PasswordSeal
+from service.domain.roles import Role
+from service.domain.schemas import AccountCreate
+from service.domain.tokens import Principal
 from service.settings import Settings
-from service.tokens import Principal
+from service.store.db import create_hot_pool
+from service.store.models import Account, Operation, Organization
+from service.usecases.accounts import AcceptContext, NewPassword, Queued
+from service.web.create_batches import CreateBatcher, CreateRequest
 from service.web.keys import METRICS
 from tests.conftest import Tenant
 from tests.integration.api import Client, account_body

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.roles import Role
+from service.domain.roles import Role
 from service.settings import Settings
 from tests.conftest import Tenant
 from tests.integration.api import Client

@@ -7,7 +7,7 @@ import asyncio
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from service.models import Account, Operation
+from service.store.models import Account, Operation
 from tests.conftest import Tenant
 from tests.integration.api import Client, accepted_location, account_body, create, wait_result
 

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import Engine, event, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from service.db import async_sessions, create_web_engine
-from service.listing import list_accounts
-from service.models import Organization
 from service.settings import Settings
+from service.store.db import async_sessions, create_web_engine
+from service.store.listing import list_accounts
+from service.store.models import Organization
 from tests.conftest import Tenant
 
 ACCOUNTS = 10_000  # enough that a sequential scan costs well over the index lookup

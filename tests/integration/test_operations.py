@@ -6,7 +6,7 @@ import asyncio
 import time
 from typing import Any
 
-from service.roles import Role
+from service.domain.roles import Role
 from service.settings import Settings
 from service.web.app import create_app
 from tests.conftest import SLOW_SECONDS, ClientFactory, Tenant

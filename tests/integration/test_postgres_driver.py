@@ -11,10 +11,10 @@ from psycopg import sql
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.lifecycle import AccountState, OperationKind, OperationState
-from service.models import Account, Operation
-from service.operations import DriverOutcome, begin_operation
+from service.domain.lifecycle import AccountState, OperationKind, OperationState
 from service.settings import Settings
+from service.store.models import Account, Operation
+from service.usecases.operations import DriverOutcome, begin_operation
 from tests.integration.rows import PASSWORD, new_spec, queued_create
 from tests.integration.tenant import database_exists, login, role_exists, superuser
 from workers.drivers.base import AccountSpec, DriverError, TransientDriverError

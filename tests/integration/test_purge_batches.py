@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.db import sync_sessions
-from service.lifecycle import AccountState, OperationKind, OperationState
-from service.models import Account, Operation, OperationProgress
-from service.operations import DONE_CHANNEL, DriverOutcome, begin_operation
+from service.domain.lifecycle import AccountState, OperationKind, OperationState
 from service.settings import Settings
-from service.tokens import ensure_organization
+from service.store.db import sync_sessions
+from service.store.models import Account, Operation, OperationProgress
+from service.store.tokens import ensure_organization
+from service.usecases.operations import DONE_CHANNEL, DriverOutcome, begin_operation
 from workers import purges
 from workers.drivers.base import AccountSpec, TransientDriverError
 from workers.drivers.faults import FaultInjectingDriver

@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from service.roles import Role
+from service.domain.roles import Role
 from service.settings import Settings
 from service.web.app import create_app
 from service.web.queues import CACHE_SECONDS

@@ -8,7 +8,7 @@ import uuid
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
-from service.ratelimit import Pacer, RateLimiter
+from service.adapters.ratelimit import Pacer, RateLimiter
 from service.settings import Settings
 from service.web.app import create_app
 from tests.conftest import ClientFactory, Tenant

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from service.lifecycle import AccountState, OperationKind, OperationState
-from service.models import Account, Operation, Organization
-from service.operations import begin_operation
+from service.domain.lifecycle import AccountState, OperationKind, OperationState
 from service.settings import Settings
+from service.store.models import Account, Operation, Organization
+from service.usecases.operations import begin_operation
 from tests.conftest import Tenant, service_env
 from tests.integration.api import Client, account_body, create, drop
 from tests.integration.rows import new_spec, queued_create

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from service.embedded import die_with_parent
+from service.adapters.embedded import die_with_parent
 from service.settings import Settings
 from tests.conftest import service_env
 from tests.faults.stack import free_port

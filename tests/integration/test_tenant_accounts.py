@@ -16,12 +16,12 @@ from redis import Redis
 from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session
 
-from service.credentials import PasswordSeal, new_secret_key
-from service.errors import Internal
-from service.models import Account, Organization
-from service.results import hand_over_password
-from service.roles import Role
+from service.domain.errors import Internal
+from service.domain.passwords import PasswordSeal, new_secret_key
+from service.domain.roles import Role
 from service.settings import Settings
+from service.store.models import Account, Organization
+from service.store.results import hand_over_password
 from service.web.keys import POOL
 from tests.conftest import Tenant
 from tests.integration.api import (

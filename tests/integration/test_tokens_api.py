@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import Engine, func, update
 from sqlalchemy.orm import Session
 
-from service.models import ApiToken
-from service.roles import Role
-from service.tokens import hash_token
+from service.domain.roles import Role
+from service.domain.tokens import hash_token
+from service.store.models import ApiToken
 from service.web.keys import LISTENER, TOKEN_CACHE
 from tests.conftest import Tenant
 from tests.integration.api import Client

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from service.models import Account, Organization
+from service.store.models import Account, Organization
 from tests.conftest import Tenant
 from tests.integration.api import Client, account_body, create, drop, get_account
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from service.errors import InvalidArgument
-from service.schemas import AccountCreate, Edition
+from service.domain.errors import InvalidArgument
+from service.domain.schemas import AccountCreate, Edition
 
 REGIONS = ("AWS_US_WEST_2", "AWS_US_EAST_1")
 PASSWORD = "Sup3r-Secret-Passw0rd"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from service.lifecycle import AccountState
-from service.models import Account
-from service.schemas import NULLABLE_FIELDS, render_account
+from service.domain.lifecycle import AccountState
+from service.domain.schemas import NULLABLE_FIELDS
+from service.store.models import Account
+from service.web.account_view import render_account
 
 CREATED = datetime(2026, 11, 23, 10, 21, 43, 296114, tzinfo=UTC)
 

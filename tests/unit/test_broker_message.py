@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from celery import Celery
 
-from service.broker import TASK_FOR_KIND, AsyncPublisher, create_celery
-from service.lifecycle import OperationKind
+from service.adapters.broker import TASK_FOR_KIND, AsyncPublisher, create_celery
+from service.domain.lifecycle import OperationKind
 from service.settings import Settings
 
 QUEUE = "provisioner-unit"

@@ -7,7 +7,7 @@ import contextvars
 
 import pytest
 
-from service.coalesce import Coalescer
+from service.adapters.coalesce import Coalescer
 
 
 class Doubler:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.errors import (
+from service.domain.errors import (
     AlreadyExists,
     Conflict,
     Internal,

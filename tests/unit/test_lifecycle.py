@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.lifecycle import (
+from service.domain.lifecycle import (
     GONE_STATES,
     HISTORY_STATES,
     IN_FLIGHT_STATES,

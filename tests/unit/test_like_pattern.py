@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.errors import InvalidArgument
-from service.listing import validate_like
+from service.domain.errors import InvalidArgument
+from service.store.listing import validate_like
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import structlog
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
-from service.logs import error_text
+from service.adapters.logs import error_text
 from service.settings import Settings
 from tests.log_lines import configured_logging, json_lines
 

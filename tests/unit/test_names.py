@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.errors import InvalidArgument
-from service.names import normalize_account_name
+from service.domain.errors import InvalidArgument
+from service.domain.names import normalize_account_name
 
 
 @pytest.mark.parametrize(

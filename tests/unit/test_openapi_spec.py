@@ -10,9 +10,9 @@ import pytest
 import schemathesis
 from cryptography.fernet import Fernet
 
-from service.openapi import load_spec
 from service.settings import Settings
 from service.web.app import create_app
+from service.web.openapi import load_spec
 
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 REQUEST_ID_HEADER = "X-Snowflake-Request-ID"

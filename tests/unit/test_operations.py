@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from service.lifecycle import GONE_STATES, AccountState, OperationKind, OperationState
-from service.models import Account, Operation
-from service.operations import (
+from service.domain.lifecycle import GONE_STATES, AccountState, OperationKind, OperationState
+from service.store.models import Account, Operation
+from service.usecases.operations import (
     DriverOutcome,
     begin_operation,
     complete_operation,

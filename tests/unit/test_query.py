@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.errors import InvalidArgument
+from service.domain.errors import InvalidArgument
 from service.web.query import parse_bool, parse_int, parse_query
 
 

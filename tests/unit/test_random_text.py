@@ -5,9 +5,9 @@ from __future__ import annotations
 import string
 from collections import Counter
 
-from service.accounts import new_locator
-from service.credentials import GENERATED_PASSWORD_LENGTH, generate_password, password_problem
-from service.identifiers import random_text
+from service.domain.identifiers import random_text
+from service.domain.passwords import GENERATED_PASSWORD_LENGTH, generate_password, password_problem
+from service.usecases.accounts import new_locator
 
 
 def test_random_text_has_the_length_and_only_the_alphabet() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.roles import Permission, Role, allows
+from service.domain.roles import Permission, Role, allows
 
 P = Permission
 

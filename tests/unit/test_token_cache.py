@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from service.roles import Role
-from service.token_cache import MAX_ENTRIES, TokenCache
-from service.tokens import Principal
+from service.adapters.token_cache import MAX_ENTRIES, TokenCache
+from service.domain.roles import Role
+from service.domain.tokens import Principal
 
 ALICE = Principal("token-1", 7, "ACME", Role.ADMIN)
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from service.operations import DriverOutcome
+from service.usecases.operations import DriverOutcome
 
 
 class DriverError(Exception):

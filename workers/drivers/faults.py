@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 
-from service.operations import DriverOutcome
+from service.usecases.operations import DriverOutcome
 from workers.drivers.base import AccountSpec, DriverError, ProvisioningDriver
 
 

@@ -13,8 +13,8 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from service.operations import DriverOutcome
-from service.tenants import connection_url
+from service.domain.tenants import connection_url
+from service.usecases.operations import DriverOutcome
 from workers.drivers.base import AccountSpec, DriverError, TransientDriverError
 
 CONNECT_TIMEOUT_SECONDS = 5

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from service.operations import DriverOutcome
-from service.tenants import connection_url
+from service.domain.tenants import connection_url
+from service.usecases.operations import DriverOutcome
 from workers.drivers.base import AccountSpec
 
 SIMULATED_PORT = 5432

@@ -13,9 +13,9 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.broker import UNACKED_KEY, WORKER_HEARTBEAT_PREFIX, purge_queue
-from service.lifecycle import AccountState, OperationKind, OperationState
-from service.models import Account, Operation
+from service.adapters.broker import UNACKED_KEY, WORKER_HEARTBEAT_PREFIX, purge_queue
+from service.domain.lifecycle import AccountState, OperationKind, OperationState
+from service.store.models import Account, Operation
 
 NEXT_PURGES = 10
 STUCK_LIMIT = 50

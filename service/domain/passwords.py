@@ -11,13 +11,11 @@ import base64
 import hashlib
 import hmac
 import string
-from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 from scramp import ScramMechanism
 
-from service.identifiers import random_text
-from service.settings import Settings
+from service.domain.identifiers import random_text
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128
@@ -27,7 +25,6 @@ PASSWORD_RULE = (
     f"must be {MIN_PASSWORD_LENGTH}-{MAX_PASSWORD_LENGTH} printable ASCII characters without "
     "spaces, with at least one lower-case letter, one upper-case letter and one digit"
 )
-SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
 _PRINTABLE = frozenset(string.ascii_letters + string.digits + string.punctuation)
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -101,20 +98,3 @@ class PasswordSeal:
 
 def new_secret_key() -> str:
     return Fernet.generate_key().decode()
-
-
-def secret_key_from_file(data_dir: Path) -> str:
-    """The key kept in the data folder (0600), created on first use."""
-    path = data_dir / SECRET_KEY_FILE
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(new_secret_key())
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-def secret_key(settings: Settings) -> str:
-    """SECRET_KEY, or the key kept in the data folder (created on first use)."""
-    if settings.secret_key is not None:
-        return settings.secret_key.get_secret_value()
-    return secret_key_from_file(settings.data_dir)

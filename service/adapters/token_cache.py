@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from service.tokens import Principal
+from service.domain.tokens import Principal
 
 # The trigger of migration 0008 sends the token's hash on this channel when its row changes.
 TOKEN_CHANNEL = "provisioner_token_changed"  # noqa: S105 - a channel name, not a secret

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from service.errors import InvalidArgument
+from service.domain.errors import InvalidArgument
 
 MAX_NAME_LENGTH = 255
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")

@@ -26,13 +26,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from service.lifecycle import (
+from service.domain.lifecycle import (
     TERMINAL_OPERATION_STATES,
     AccountState,
     OperationKind,
     OperationState,
 )
-from service.roles import Role
+from service.domain.roles import Role
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -14,7 +14,7 @@ from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from service.coalesce import Coalescer
+from service.adapters.coalesce import Coalescer
 
 log = logging.getLogger(__name__)
 KEY_PREFIX = "provisioner:ratelimit:"

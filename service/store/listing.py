@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import UnaryExpression, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db import HotPool
-from service.errors import InvalidArgument, NotFound
-from service.lifecycle import GONE_STATES, HISTORY_STATES, LIVE_STATES, AccountState
-from service.models import Account
+from service.domain.errors import InvalidArgument, NotFound
+from service.domain.lifecycle import GONE_STATES, HISTORY_STATES, LIVE_STATES, AccountState
+from service.store.db import HotPool
+from service.store.models import Account
 
 MAX_SHOW_LIMIT = 10_000
 ORDERINGS: dict[str, UnaryExpression[Any]] = {

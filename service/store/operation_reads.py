@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.errors import InvalidArgument, NotFound
-from service.identifiers import parse_uuid
-from service.lifecycle import TERMINAL_OPERATION_STATES, OperationKind, OperationState
-from service.models import Account, Operation, OperationProgress
-from service.results import result_location
+from service.domain.errors import InvalidArgument, NotFound
+from service.domain.identifiers import parse_uuid
+from service.domain.lifecycle import TERMINAL_OPERATION_STATES, OperationKind, OperationState
+from service.domain.results import result_location
+from service.store.models import Account, Operation, OperationProgress
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500

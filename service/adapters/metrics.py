@@ -22,10 +22,10 @@ from redis.asyncio import Redis
 from sqlalchemy import extract, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.broker import purge_queue
-from service.lifecycle import TERMINAL_OPERATION_STATES, AccountState
-from service.models import Account, Operation
-from service.queues import broker_numbers, oldest_queued_age, workers_online
+from service.adapters.broker import purge_queue
+from service.adapters.queue_report import broker_numbers, oldest_queued_age, workers_online
+from service.domain.lifecycle import TERMINAL_OPERATION_STATES, AccountState
+from service.store.models import Account, Operation
 
 BATCH_SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128)
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 
-from service.accounts import AcceptContext, NewPassword, Queued, insert_creates
-from service.broker import AsyncPublisher
-from service.coalesce import Coalescer
-from service.db import HotPool
-from service.lifecycle import OperationKind
-from service.logs import error_text
-from service.schemas import AccountCreate
+from service.adapters.broker import AsyncPublisher
+from service.adapters.coalesce import Coalescer
+from service.adapters.logs import error_text
+from service.domain.lifecycle import OperationKind
+from service.domain.schemas import AccountCreate
+from service.store.db import HotPool
+from service.usecases.accounts import AcceptContext, NewPassword, Queued, insert_creates
 
 log = structlog.get_logger(__name__)
 MAX_BATCH = 128

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from service.embedded import die_with_parent
+from service.adapters.embedded import die_with_parent
 
 STOP_TIMEOUT_SECONDS = 30.0
 # Stopped in this order: first nothing new is accepted, then nothing new is scheduled, then

@@ -14,9 +14,9 @@ from pydantic import (
     field_validator,
 )
 
-from service.errors import InvalidArgument
-from service.names import IDENTIFIER_RULE, is_identifier
-from service.schemas import MAX_COMMENT, READ_ONLY_FIELDS, Edition, describe_error
+from service.domain.errors import InvalidArgument
+from service.domain.names import IDENTIFIER_RULE, is_identifier
+from service.domain.schemas import MAX_COMMENT, READ_ONLY_FIELDS, Edition, describe_error
 
 WRITE_ONLY_FIELDS: frozenset[str] = frozenset(
     {

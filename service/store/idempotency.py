@@ -16,10 +16,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from service.credentials import PasswordSeal
-from service.errors import Conflict, InvalidArgument
-from service.models import IdempotencyKey
-from service.results import ResultResponse
+from service.domain.errors import Conflict, InvalidArgument
+from service.domain.passwords import PasswordSeal
+from service.domain.results import ResultResponse
+from service.store.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 WINDOW = timedelta(hours=24)

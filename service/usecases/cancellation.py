@@ -9,12 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.errors import Conflict, NotFound
-from service.identifiers import parse_uuid
-from service.lifecycle import OperationState
-from service.models import Account, Operation
-from service.operations import NOTIFY_DONE, cancel_queued_operation, done_notification
-from service.tokens import Principal
+from service.domain.errors import Conflict, NotFound
+from service.domain.identifiers import parse_uuid
+from service.domain.lifecycle import OperationState
+from service.domain.tokens import Principal
+from service.store.models import Account, Operation
+from service.usecases.operations import NOTIFY_DONE, cancel_queued_operation, done_notification
 
 log = structlog.get_logger(__name__)
 

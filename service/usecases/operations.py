@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy import text
 
-from service.errors import Conflict, Internal, ServiceError, error_body
-from service.lifecycle import TRANSITIONS, OperationKind, OperationState
-from service.models import Account, Operation
-from service.results import success_body
+from service.domain.errors import Conflict, Internal, ServiceError, error_body
+from service.domain.lifecycle import TRANSITIONS, OperationKind, OperationState
+from service.domain.results import success_body
+from service.store.models import Account, Operation
 
 # Sent (with the operation id) in the transaction that makes an operation terminal; waiters
 # (`wait=N`) LISTEN on it.

@@ -16,7 +16,7 @@ from celery import Celery
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
-from service.lifecycle import OperationKind
+from service.domain.lifecycle import OperationKind
 from service.settings import Settings
 
 TASK_FOR_KIND: dict[OperationKind, str] = {

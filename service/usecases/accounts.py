@@ -14,10 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.constraints import violated_constraint
-from service.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
-from service.identifiers import random_text
-from service.lifecycle import (
+from service.domain.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
+from service.domain.identifiers import random_text
+from service.domain.lifecycle import (
     GONE_STATES,
     PENDING_OPERATION_STATES,
     TRANSITIONS,
@@ -26,11 +25,12 @@ from service.lifecycle import (
     OperationState,
     can_start,
 )
-from service.models import Account, Operation
-from service.operations import begin_operation
-from service.schemas import AccountCreate
-from service.tenants import tenant_names
-from service.tokens import Principal
+from service.domain.schemas import AccountCreate
+from service.domain.tenants import tenant_names
+from service.domain.tokens import Principal
+from service.store.constraints import violated_constraint
+from service.store.models import Account, Operation
+from service.usecases.operations import begin_operation
 
 MIN_GRACE_DAYS = 3
 MAX_GRACE_DAYS = 90

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from service.models import ApiToken
-from service.roles import Role
-from service.tokens import ensure_organization, hash_token, issue_token
+from service.domain.roles import Role
+from service.domain.tokens import DEV_TOKEN_FILE
+from service.store.tokens import ensure_organization, issue_token, token_is_valid
 
 DEV_ORGANIZATION = "DEV_ORG"
-DEV_TOKEN_FILE = "dev-admin.token"  # noqa: S105 - a file name, not a secret
 
 
 def ensure_dev_token(engine: Engine, data_dir: Path) -> str:
@@ -21,12 +20,7 @@ def ensure_dev_token(engine: Engine, data_dir: Path) -> str:
     with Session(engine) as session, session.begin():
         if path.exists():
             token = path.read_text().strip()
-            known = session.scalar(
-                select(ApiToken.id).where(
-                    ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None)
-                )
-            )
-            if known is not None:
+            if token_is_valid(session, token):
                 return token
         organization = ensure_organization(session, DEV_ORGANIZATION)
         token = issue_token(session, organization, Role.ADMIN, "development admin (provisioner up)")

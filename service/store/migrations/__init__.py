@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from service.db import SYNC_DRIVER, with_driver
+from service.store.db import SYNC_DRIVER, with_driver
 
 MIGRATIONS_DIR = Path(__file__).parent
 

@@ -1,0 +1,55 @@
+"""Polls in flight read together: one query and one pooled connection for all of them instead
+of one each (under load most of a poll's database cost was per query)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from service.adapters.coalesce import Coalescer
+from service.domain.errors import NotFound
+from service.domain.identifiers import parse_uuid
+from service.domain.lifecycle import TERMINAL_OPERATION_STATES
+from service.domain.results import ResultResponse, render_answer
+from service.store.db import HotPool
+from service.store.results import PeekedResult, peek_results
+
+MAX_PEEKS_PER_QUERY = 256
+
+
+class ResultPeeks:
+    def __init__(self, pool: HotPool, *, wait_seconds: float) -> None:
+        self._pool = pool
+        self._wait_seconds = wait_seconds
+        self._reads: Coalescer[tuple[uuid.UUID, int], PeekedResult | None] = Coalescer(
+            self._read_many,
+            max_batch=MAX_PEEKS_PER_QUERY,
+            max_in_flight=2,
+            name="result-peeks",
+            queue_seconds=wait_seconds,
+        )
+
+    async def peek(
+        self,
+        organization_id: int,
+        handle: str,
+        *,
+        may_receive_password: bool,
+    ) -> ResultResponse | None:
+        """The result from a plain read — what every poll before the end gets — or None when a
+        generated password waits for this caller: `hand_over_password` gives it, once."""
+        missing = NotFound(f"result {handle} does not exist")
+        operation_id = parse_uuid(handle)
+        if operation_id is None:
+            raise missing
+        peeked = await self._reads.submit((operation_id, organization_id))
+        if peeked is None:
+            raise missing
+        terminal = peeked.state in TERMINAL_OPERATION_STATES
+        if peeked.password_waiting and may_receive_password and terminal:
+            return None
+        body = json.loads(peeked.response_body) if peeked.response_body is not None else None
+        return render_answer(operation_id, peeked.state, peeked.response_status, body, None)
+
+    async def _read_many(self, wanted: list[tuple[uuid.UUID, int]]) -> list[PeekedResult | None]:
+        return await peek_results(self._pool, wanted, wait_seconds=self._wait_seconds)
