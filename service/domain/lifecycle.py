@@ -52,6 +52,14 @@ HISTORY_STATES: frozenset[AccountState] = frozenset(
     {AccountState.DROPPED, AccountState.UNDROPPING, AccountState.PURGING}
 )
 
+# An account in these states counts as "no active account" for a drop with `ifExists=true`.
+NOT_ACTIVE_STATES: frozenset[AccountState] = frozenset(
+    {AccountState.DROPPING, AccountState.DROPPED, AccountState.PURGING}
+)
+# A drop keeps the account this many days (`gracePeriodInDays`) before the purge.
+MIN_GRACE_DAYS = 3
+MAX_GRACE_DAYS = 90
+
 
 @dataclass(frozen=True)
 class Transition:

@@ -1,6 +1,8 @@
-"""Which database constraint an IntegrityError violated, whatever the driver."""
+"""Which database constraint a write violated, whatever the driver."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.exc import IntegrityError
 
@@ -14,3 +16,15 @@ def violated_constraint(error: IntegrityError) -> str | None:
     cause = getattr(original, "__cause__", None)
     name = getattr(cause, "constraint_name", None)
     return str(name) if name else None
+
+
+async def unique_index_met(write: Callable[[], Awaitable[object]]) -> str | None:
+    """Run `write`: None when it wrote, else the name of the constraint it violated."""
+    try:
+        await write()
+    except IntegrityError as exc:
+        constraint = violated_constraint(exc)
+        if constraint is None:
+            raise
+        return constraint
+    return None

@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from typing import cast
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, literal, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -20,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session, sessionmaker
 
 ASYNC_DRIVER = "postgresql+asyncpg"
+# A connection of the hot pool, as `HotPool.acquire` hands it out.
+PoolConnection = asyncpg.Connection | PoolConnectionProxy
 SYNC_DRIVER = "postgresql+psycopg"
 
 
@@ -137,12 +138,6 @@ def sync_sessions(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection under a session, inside the session's open transaction."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver = cast(asyncpg.Connection, raw.driver_connection)
-    if not driver.is_in_transaction():
-        # SQLAlchemy begins lazily; make it begin now so our statements join its transaction.
-        await connection.exec_driver_sql("SELECT 1")
-    return driver
+async def ping(session: AsyncSession) -> None:
+    """One round trip to the database (readiness)."""
+    await session.execute(select(literal(1)))

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import UnaryExpression, select, text
+from sqlalchemy import UnaryExpression, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain.errors import InvalidArgument, NotFound
 from service.domain.lifecycle import GONE_STATES, HISTORY_STATES, LIVE_STATES, AccountState
+from service.store.compiled import compile_hot
 from service.store.db import HotPool
 from service.store.models import Account
 
@@ -34,18 +35,17 @@ def validate_like(pattern: str) -> str:
 
 
 # Every column of an account, read by one plain query on the hot pool (the read every client
-# repeats, e.g. while waiting for a drop; an ORM session cost four round trips).
-_COLUMNS = [
-    (attribute.key, attribute.columns[0].name) for attribute in Account.__mapper__.column_attrs
-]
-# The gone states are written into the statement, not bound: only then can the plan PostgreSQL
-# caches for a prepared statement (a generic plan) use the partial unique index on the name,
-# whose predicate they are; with them bound it scanned the trigram index instead (~15x slower).
-_LIVE = "state NOT IN (" + ", ".join(f"'{state.value}'" for state in sorted(GONE_STATES)) + ")"
-_READ_ACCOUNT = (
-    "SELECT "  # noqa: S608 - column names from the model, states from the enum; values bound
-    + ", ".join(f'"{column}"' for _, column in _COLUMNS)
-    + f" FROM accounts WHERE organization_id = $1 AND name = $2 AND {_LIVE}"
+# repeats, e.g. while waiting for a drop; an ORM session cost four round trips). The gone states
+# are written into the statement, not bound: only then can the plan PostgreSQL caches for a
+# prepared statement (a generic plan) use the partial unique index on the name, whose predicate
+# they are; with them bound it scanned the trigram index instead (~15x slower).
+_COLUMNS = [attribute.key for attribute in Account.__mapper__.column_attrs]
+_READ_ACCOUNT = compile_hot(
+    select(*(getattr(Account, key) for key in _COLUMNS)).where(
+        Account.organization_id == bindparam("organization_id"),
+        Account.name == bindparam("name"),
+        Account.state.not_in(bindparam("gone", sorted(GONE_STATES), literal_execute=True)),
+    )
 )
 
 
@@ -54,10 +54,13 @@ async def read_account(
 ) -> Account:
     """The organization's live account `name` (not attached to any session: read only)."""
     async with pool.acquire(wait_seconds=wait_seconds) as connection:
-        row = await connection.fetchrow(_READ_ACCOUNT, organization_id, name)
+        row = await connection.fetchrow(
+            _READ_ACCOUNT.sql,
+            *_READ_ACCOUNT.arguments({"organization_id": organization_id, "name": name}),
+        )
     if row is None:
         raise NotFound(f"account {name} does not exist")
-    values = {key: row[column] for key, column in _COLUMNS}
+    values = dict(zip(_COLUMNS, row, strict=True))
     values["state"] = AccountState(values["state"])
     return Account(**values)
 
@@ -95,7 +98,7 @@ async def list_accounts(
         query = query.where(Account.name.ilike(validate_like(like), escape=LIKE_ESCAPE))
         # One prepared statement serves every pattern; once PostgreSQL caches a generic plan for
         # it, `%` walks the whole trigram index too. Plan each pattern on its own value instead.
-        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        await session.execute(select(func.set_config("plan_cache_mode", "force_custom_plan", True)))
     if from_name is not None:
         query = query.where(Account.name >= from_name)
     rows = list((await session.scalars(query.limit(show_limit + 1))).all())

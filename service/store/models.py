@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     Uuid,
     func,
@@ -255,3 +256,9 @@ class Operation(Base):
     @property
     def done(self) -> bool:
         return self.state in TERMINAL_OPERATION_STATES
+
+
+# The tables, for Core statements run through a session: a statement on the mapped class would
+# be taken for an ORM bulk write of objects.
+accounts_table = cast(Table, Account.__table__)
+operations_table = cast(Table, Operation.__table__)

@@ -6,19 +6,42 @@ import json
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy import BigInteger, Uuid, and_, bindparam, column, func, null, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
+
 from service.domain.errors import Internal
 from service.domain.lifecycle import TERMINAL_OPERATION_STATES, OperationState
 from service.domain.passwords import PasswordSeal, SealingError
 from service.domain.results import ResultResponse, render_answer
+from service.store.compiled import compile_hot
 from service.store.db import HotPool
+from service.store.models import Operation, operations_table
 
 # The operations many concurrent polls ask for, in one query (each poll is one of `wanted`).
-_PEEK = """
-SELECT wanted.position, o.state, o.response_status, o.response_body,
-       o.sealed_password IS NOT NULL AND NOT o.password_given AS password_waiting
-FROM unnest($1::uuid[], $2::bigint[]) WITH ORDINALITY AS wanted(id, organization_id, position)
-JOIN operations o ON o.id = wanted.id AND o.organization_id = wanted.organization_id
-"""
+_WANTED = (
+    func.unnest(
+        bindparam("ids", type_=ARRAY(Uuid)), bindparam("organization_ids", type_=ARRAY(BigInteger))
+    )
+    .table_valued(
+        column("id", Uuid), column("organization_id", BigInteger), with_ordinality="position"
+    )
+    .render_derived(name="wanted")
+)
+_PEEK = compile_hot(
+    select(
+        _WANTED.c.position,
+        Operation.state,
+        Operation.response_status,
+        Operation.response_body,
+        and_(Operation.sealed_password.is_not(None), ~Operation.password_given).label(
+            "password_waiting"
+        ),
+    ).join_from(
+        _WANTED,
+        Operation,
+        and_(Operation.id == _WANTED.c.id, Operation.organization_id == _WANTED.c.organization_id),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -35,7 +58,12 @@ async def peek_results(
     """For each (operation id, organization id), its result as it stands, or None when the
     organization has no such operation; one query for all."""
     async with pool.acquire(wait_seconds=wait_seconds) as connection:
-        rows = await connection.fetch(_PEEK, [ids for ids, _ in wanted], [org for _, org in wanted])
+        rows = await connection.fetch(
+            _PEEK.sql,
+            *_PEEK.arguments(
+                {"ids": [ids for ids, _ in wanted], "organization_ids": [o for _, o in wanted]}
+            ),
+        )
     found: list[PeekedResult | None] = [None] * len(wanted)
     for row in rows:
         found[row["position"] - 1] = PeekedResult(
@@ -51,24 +79,42 @@ async def peek_results(
 # cleared in one statement that commits on its own before the answer leaves (one round trip: an
 # explicit transaction of four made the end-to-end create ~4 ms slower). A second caller waits
 # for the lock, then finds it cleared (no row) and reads the result without it.
-_HAND_OVER = """
-WITH taken AS (
-    SELECT id, sealed_password FROM operations
-    WHERE id = $1 AND organization_id = $2 AND state = ANY($3::text[])
-      AND sealed_password IS NOT NULL AND NOT password_given
-    FOR UPDATE
+_TAKEN = (
+    select(Operation.id, Operation.sealed_password)
+    .where(
+        Operation.id == bindparam("operation_id"),
+        Operation.organization_id == bindparam("organization_id"),
+        Operation.state.in_(
+            bindparam("terminal", sorted(TERMINAL_OPERATION_STATES), literal_execute=True)
+        ),
+        Operation.sealed_password.is_not(None),
+        ~Operation.password_given,
+    )
+    .with_for_update()
+    .cte("taken")
 )
-UPDATE operations o SET sealed_password = NULL
-FROM taken WHERE o.id = taken.id
-RETURNING taken.sealed_password, o.state, o.response_status, o.response_body
-"""
+_HAND_OVER = compile_hot(
+    update(operations_table)
+    .where(operations_table.c.id == _TAKEN.c.id)
+    .values(sealed_password=null())
+    .returning(
+        _TAKEN.c.sealed_password,
+        operations_table.c.state,
+        operations_table.c.response_status,
+        operations_table.c.response_body,
+    )
+)
 # Puts back a password this process could not unseal (another SECRET_KEY, say halfway through
 # a rolling deploy), for a process that can.
-_PUT_BACK = """
-UPDATE operations SET sealed_password = $2
-WHERE id = $1 AND sealed_password IS NULL AND NOT password_given
-"""
-_TERMINAL_STATES = sorted(state.value for state in TERMINAL_OPERATION_STATES)
+_PUT_BACK = compile_hot(
+    update(operations_table)
+    .where(
+        operations_table.c.id == bindparam("operation_id"),
+        operations_table.c.sealed_password.is_(None),
+        ~operations_table.c.password_given,
+    )
+    .values(sealed_password=bindparam("sealed"))
+)
 
 
 async def hand_over_password(
@@ -82,13 +128,23 @@ async def hand_over_password(
     """The finished result with its generated password, taken from the row for good; None when
     another caller took it first (the plain read then shows it as null)."""
     async with pool.acquire(wait_seconds=wait_seconds) as connection:
-        row = await connection.fetchrow(_HAND_OVER, operation_id, organization_id, _TERMINAL_STATES)
+        row = await connection.fetchrow(
+            _HAND_OVER.sql,
+            *_HAND_OVER.arguments(
+                {"operation_id": operation_id, "organization_id": organization_id}
+            ),
+        )
         if row is None:
             return None
         try:
             password = seal.open(row["sealed_password"])
         except SealingError as exc:
-            await connection.execute(_PUT_BACK, operation_id, row["sealed_password"])
+            await connection.execute(
+                _PUT_BACK.sql,
+                *_PUT_BACK.arguments(
+                    {"operation_id": operation_id, "sealed": row["sealed_password"]}
+                ),
+            )
             raise Internal(
                 "the generated password cannot be unsealed with this SECRET_KEY; "
                 "rotate the credentials (POST /api/v2/accounts/{name}:rotateCredentials)"

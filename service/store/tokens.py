@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.domain.roles import Role
 from service.domain.tokens import Principal, generate_token, hash_token
+from service.store.compiled import compile_hot
 from service.store.db import HotPool
 from service.store.models import ApiToken, Organization
 
@@ -47,11 +48,15 @@ def token_is_valid(session: Session, token: str) -> bool:
     return found is not None
 
 
-_PRINCIPAL = """
-SELECT t.id, t.role, o.id, o.name, t.expires_at
-FROM api_tokens t JOIN organizations o ON o.id = t.organization_id
-WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
-"""
+_PRINCIPAL = compile_hot(
+    select(ApiToken.id, ApiToken.role, Organization.id, Organization.name, ApiToken.expires_at)
+    .join(Organization, Organization.id == ApiToken.organization_id)
+    .where(
+        ApiToken.token_hash == bindparam("token_hash"),
+        ApiToken.revoked_at.is_(None),
+        or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > func.now()),
+    )
+)
 
 
 async def find_principal(
@@ -61,7 +66,9 @@ async def find_principal(
     asyncpg round trip (a fifth of the CPU of an ORM session); None when unknown, revoked or
     expired."""
     async with pool.acquire(wait_seconds=acquire_seconds) as connection:
-        row = await connection.fetchrow(_PRINCIPAL, token_hash)
+        row = await connection.fetchrow(
+            _PRINCIPAL.sql, *_PRINCIPAL.arguments({"token_hash": token_hash})
+        )
     if row is None:
         return None
     token_id, role, organization_id, organization_name, expires_at = row

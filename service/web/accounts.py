@@ -9,7 +9,7 @@ import structlog
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.domain.lifecycle import OperationState
+from service.domain.lifecycle import MAX_GRACE_DAYS, MIN_GRACE_DAYS, OperationState
 from service.domain.names import normalize_account_name
 from service.domain.patches import AccountPatch
 from service.domain.results import ResultResponse, accepted, success_body
@@ -17,7 +17,6 @@ from service.domain.roles import Permission
 from service.domain.schemas import AccountCreate
 from service.domain.tokens import Principal
 from service.store import idempotency
-from service.store.db import driver_connection
 from service.store.listing import MAX_SHOW_LIMIT, list_accounts, read_account
 from service.store.models import Operation
 from service.usecases.accounts import (
@@ -103,16 +102,14 @@ async def create_account_handler(request: web.Request) -> web.Response:
             _count_and_log(request, queued, body.name)
         else:
             # Its row met a unique index: written alone, it says which (or gets a new locator).
-            async with request.app[POOL].acquire(
-                wait_seconds=settings.db_timeout_seconds
-            ) as connection:
-                queued = await create_account(connection, ctx, body, password)
+            async with request.app[SESSIONS].begin() as session:
+                queued = await create_account(session, ctx, body, password)
             await _hand_over(request, queued, body.name)
         return result_response(accepted(queued.id))
 
     async def run(session: AsyncSession, ctx: AcceptContext) -> Queued:
-        # The same statement inside the transaction that records the Idempotency-Key.
-        return await create_account(await driver_connection(session), ctx, body, password)
+        # In the transaction that records the Idempotency-Key.
+        return await create_account(session, ctx, body, password)
 
     return await _accept(request, principal, {"create": raw}, run, account=body.name)
 
@@ -121,7 +118,7 @@ async def drop_account_handler(request: web.Request) -> web.Response:
     principal = await authorize(request, Permission.MUTATE_ACCOUNTS)
     name = normalize_account_name(request.match_info["name"])
     params = query_params(request)
-    grace_days = parse_int(params, "gracePeriodInDays", low=3, high=90)
+    grace_days = parse_int(params, "gracePeriodInDays", low=MIN_GRACE_DAYS, high=MAX_GRACE_DAYS)
     if_exists = parse_bool(params, "ifExists", default=False)
 
     async def run(session: AsyncSession, ctx: AcceptContext) -> Operation | None:

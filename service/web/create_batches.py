@@ -20,7 +20,7 @@ from service.adapters.logs import error_text
 from service.domain.lifecycle import OperationKind
 from service.domain.schemas import AccountCreate
 from service.store.db import HotPool
-from service.usecases.accounts import AcceptContext, NewPassword, Queued, insert_creates
+from service.usecases.accounts import AcceptContext, NewPassword, Queued, write_creates
 
 log = structlog.get_logger(__name__)
 MAX_BATCH = 128
@@ -65,7 +65,7 @@ class CreateBatcher:
     async def _write(self, requests: list[CreateRequest]) -> list[Queued | None]:
         try:
             async with self._pool.acquire(wait_seconds=self._wait_seconds) as connection:
-                written = await insert_creates(
+                written = await write_creates(
                     connection, [(r.ctx, r.body, r.password) for r in requests]
                 )
         except asyncpg.PostgresError as exc:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp import web
-from sqlalchemy import text
 
+from service.store.db import ping
 from service.web.keys import REDIS, SESSIONS
 from service.web.responses import error_response, json_response
 
@@ -19,7 +19,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def _database_answers(request: web.Request) -> bool:
     async with request.app[SESSIONS]() as session:
-        await session.execute(text("SELECT 1"))
+        await ping(session)
     return True
 
 

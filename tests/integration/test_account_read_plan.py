@@ -13,7 +13,7 @@ NAME_INDEX = "uq_accounts_org_name_in_use"
 def test_the_cached_generic_plan_of_the_account_read_uses_the_name_index(engine: Engine) -> None:
     with engine.connect() as connection:
         connection.execute(text("SET plan_cache_mode = force_generic_plan"))
-        connection.exec_driver_sql(f"PREPARE read_one_account(bigint, text) AS {_READ_ACCOUNT}")
+        connection.exec_driver_sql(f"PREPARE read_one_account(bigint, text) AS {_READ_ACCOUNT.sql}")
         plan = "\n".join(
             row[0]
             for row in connection.exec_driver_sql(

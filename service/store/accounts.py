@@ -1,0 +1,229 @@
+"""Account rows written and locked at accept time: creates (one or many per statement), lookups
+under lock, the operation that starts on an account."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, fields
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Text,
+    Uuid,
+    bindparam,
+    cast,
+    column,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.type_api import TypeEngine
+
+from service.domain.lifecycle import (
+    GONE_STATES,
+    PENDING_OPERATION_STATES,
+    TRANSITIONS,
+    OperationKind,
+    OperationState,
+)
+from service.store.compiled import compile_hot
+from service.store.constraints import unique_index_met
+from service.store.db import PoolConnection
+from service.store.models import Account, Operation, accounts_table, operations_table
+
+NAME_IN_USE = "uq_accounts_org_name_in_use"
+LOCATOR_TAKEN = "uq_accounts_account_locator"
+EXTERNAL_ID_IN_USE = "uq_accounts_org_external_id"
+IN_FLIGHT = "uq_operations_account_in_flight"
+
+
+@dataclass(frozen=True)
+class CreateRow:
+    """What an accepted create writes: the account (CREATING) and its queued operation."""
+
+    organization_id: int
+    name: str
+    account_locator: str
+    tenant_database: str
+    tenant_role: str
+    edition: str
+    region: str | None
+    region_group: str | None
+    comment: str | None
+    deletion_protection: bool
+    external_id: str | None
+    operation_id: uuid.UUID
+    request: str  # JSON text of the request, secrets removed
+    request_id: str
+    sealed_password: str
+    password_given: bool
+
+
+# CreateRow's annotations (strings: postponed evaluation), without `| None`, as SQL types.
+_SQL_TYPES: dict[str, type[TypeEngine[Any]]] = {
+    "int": BigInteger,
+    "str": Text,
+    "bool": Boolean,
+    "uuid.UUID": Uuid,
+}
+
+
+# The rows come in as one array per column and are unnested, so one statement writes any number
+# of creates (group commit: service/web/create_batches.py).
+_COLUMNS = [
+    (field.name, _SQL_TYPES[str(field.type).removesuffix(" | None")]) for field in fields(CreateRow)
+]
+_INPUT = select(
+    func.unnest(*(bindparam(name, type_=ARRAY(sql_type)) for name, sql_type in _COLUMNS))
+    .table_valued(*(column(name, sql_type) for name, sql_type in _COLUMNS))
+    .render_derived(name="item")
+).cte("input")
+_ACCOUNT_COLUMNS = (
+    "organization_id",
+    "name",
+    "account_locator",
+    "tenant_database",
+    "tenant_role",
+    "edition",
+    "region",
+    "region_group",
+    "comment",
+    "deletion_protection",
+    "external_id",
+)
+
+
+def _constant(value: object) -> Any:
+    return literal(value, literal_execute=True)
+
+
+def _creates_statement(*, skip_conflicts: bool) -> Any:
+    """The accounts and their queued create operations in one statement. Conflicts are the
+    unique indexes' to find (no pre-read): with `skip_conflicts` a row that meets one is left
+    out (and out of RETURNING), else the statement fails naming the index."""
+    new_accounts = insert(accounts_table).from_select(
+        [
+            *_ACCOUNT_COLUMNS,
+            *("state", "enabled", "managed_accounts", "is_org_admin", "retention_time"),
+            "is_events_account",
+        ],
+        select(
+            *(_INPUT.c[name] for name in _ACCOUNT_COLUMNS),
+            _constant(TRANSITIONS[OperationKind.CREATE].pending.value),
+            _constant(True),
+            _constant(0),
+            _constant(False),
+            _constant(1),
+            _constant(False),
+        ),
+        include_defaults=False,
+    )
+    if skip_conflicts:
+        new_accounts = new_accounts.on_conflict_do_nothing()
+    written = new_accounts.returning(accounts_table.c.id, accounts_table.c.account_locator).cte(
+        "account"
+    )
+    return (
+        insert(operations_table)
+        .from_select(
+            [
+                *("id", "organization_id", "account_id", "kind", "state", "request"),
+                *("request_id", "attempts", "sealed_password", "password_given"),
+            ],
+            select(
+                _INPUT.c.operation_id,
+                _INPUT.c.organization_id,
+                written.c.id,
+                _constant(OperationKind.CREATE.value),
+                _constant(OperationState.QUEUED.value),
+                cast(_INPUT.c.request, JSONB),
+                _INPUT.c.request_id,
+                _constant(0),
+                _INPUT.c.sealed_password,
+                _INPUT.c.password_given,
+            ).select_from(
+                _INPUT.join(written, written.c.account_locator == _INPUT.c.account_locator)
+            ),
+            include_defaults=False,
+        )
+        .returning(operations_table.c.id)
+    )
+
+
+_INSERT_CREATES = compile_hot(_creates_statement(skip_conflicts=True))
+_INSERT_CREATE = _creates_statement(skip_conflicts=False)
+
+
+def _columns(rows: list[CreateRow]) -> dict[str, list[Any]]:
+    return {name: [getattr(row, name) for row in rows] for name, _ in _COLUMNS}
+
+
+async def insert_creates(connection: PoolConnection, rows: list[CreateRow]) -> set[uuid.UUID]:
+    """Write many creates in one statement that commits on its own; the operation ids written
+    (a row that met a unique index is left out). Locators must be distinct within `rows`."""
+    records = await connection.fetch(
+        _INSERT_CREATES.sql, *_INSERT_CREATES.arguments(_columns(rows))
+    )
+    return {record[0] for record in records}
+
+
+async def insert_create(session: AsyncSession, row: CreateRow) -> str | None:
+    """Write one create in the session's transaction (in a savepoint of its own): None when
+    written, else the unique index it met, with nothing written."""
+
+    async def write() -> None:
+        async with session.begin_nested():
+            await session.execute(_INSERT_CREATE, _columns([row]))
+
+    return await unique_index_met(write)
+
+
+async def find_account(
+    session: AsyncSession, organization_id: int, name: str, *, lock: bool = False
+) -> Account | None:
+    """The organization's account `name` that still holds its name (locked with `lock`)."""
+    query = select(Account).where(
+        Account.organization_id == organization_id,
+        Account.name == name,
+        Account.state.not_in(GONE_STATES),
+    )
+    if lock:
+        query = query.with_for_update()
+    found: Account | None = await session.scalar(query)
+    return found
+
+
+async def external_id_holder(
+    session: AsyncSession, organization_id: int, external_id: str
+) -> str | None:
+    """The name of the organization's live account with `external_id`, if any."""
+    holder: str | None = await session.scalar(
+        select(Account.name).where(
+            Account.organization_id == organization_id,
+            Account.external_id == external_id,
+            Account.state.not_in(GONE_STATES),
+        )
+    )
+    return holder
+
+
+async def in_flight_handle(session: AsyncSession, account_id: int) -> str | None:
+    """The handle of the account's queued or running operation, if any."""
+    handle = await session.scalar(
+        select(Operation.id).where(
+            Operation.account_id == account_id, Operation.state.in_(PENDING_OPERATION_STATES)
+        )
+    )
+    return str(handle) if handle is not None else None
+
+
+async def add_operation(session: AsyncSession, operation: Operation) -> str | None:
+    """Write a new operation in the session's transaction: None when written, else the unique
+    index it met (IN_FLIGHT: another operation of its account is queued or running), and the
+    transaction can only be rolled back."""
+    session.add(operation)
+    return await unique_index_met(session.flush)
