@@ -1,6 +1,6 @@
 """Worker heartbeats in Redis: who is online, how busy, how much done — without Celery inspect.
 
-The worker's main process writes `provisioner:worker:<name>` every few seconds with a short
+The worker's main process writes `provisioner:worker:<name>:<pid>` every few seconds with a short
 expiry, so a dead worker disappears by itself; the API reads these keys for `/api/v2/queues`.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import threading
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +26,9 @@ EXPIRES_SECONDS = 20
 
 
 def heartbeat_key(name: str) -> str:
-    return WORKER_HEARTBEAT_PREFIX + name
+    """This process's key: two workers started on one host share a name (`provisioner@host`)
+    but not a key, so one stopping does not take the other's heartbeat with it."""
+    return f"{WORKER_HEARTBEAT_PREFIX}{name}:{os.getpid()}"
 
 
 class Heartbeat:
