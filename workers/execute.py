@@ -11,25 +11,25 @@ from enum import StrEnum
 from typing import Any
 
 import structlog
-from sqlalchemy import func, select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.domain.lifecycle import (
-    GONE_STATES,
     TERMINAL_OPERATION_STATES,
     OperationKind,
     OperationState,
 )
 from service.domain.passwords import PasswordSeal, SealingError, scram_verifier
-from service.store.models import Account, Operation, OperationProgress, Organization
-from service.usecases.operations import (
-    DriverOutcome,
-    complete_operation,
-    done_notification,
-    fail_operation,
+from service.store.models import Account, Operation
+from service.store.notifications import ANNOUNCE_DONE, announced
+from service.store.steps import (
+    claim_operation,
+    commit_without_waiting_for_disk,
+    lock_for_step,
+    note_progress,
+    taken_by_another,
 )
+from service.usecases.operations import DriverOutcome, complete_operation, fail_operation
 from workers.drivers.base import AccountSpec, DriverError, ProvisioningDriver, TransientDriverError
 
 log = structlog.get_logger(__name__)
@@ -73,61 +73,18 @@ def _step_for(
     return steps[kind]
 
 
-# One statement: lock the row unless another delivery holds it (SKIP LOCKED: no row at all),
-# and mark it running unless it is finished (a row with its state and no claim).
-_CLAIM = text(
-    """
-    WITH target AS (
-        SELECT id, state FROM operations WHERE id = :id FOR UPDATE SKIP LOCKED
-    ), claimed AS (
-        UPDATE operations o
-        SET state = :running, attempts = o.attempts + 1,
-            started_at = coalesce(o.started_at, now()), claimed_at = now()
-        FROM target
-        WHERE o.id = target.id AND target.state IN (:queued, :running)
-        RETURNING o.kind, o.attempts, o.account_id
-    )
-    SELECT target.state, claimed.kind, claimed.attempts,
-           (SELECT name FROM accounts WHERE accounts.id = claimed.account_id),
-           set_config('synchronous_commit', 'off', true)
-    FROM target LEFT JOIN claimed ON true
-    """
-)
-
-
 def _claim(sessions: sessionmaker[Session], operation_id: uuid.UUID) -> Claimed | None:
     """Mark the operation running (one more attempt); None when there is nothing to do."""
-    # The claim's commit does not wait for the disk (its set_config; see
-    # _commit_without_waiting_for_disk).
     with sessions.begin() as session:
-        row = session.execute(
-            _CLAIM,
-            {
-                "id": operation_id,
-                "queued": OperationState.QUEUED.value,
-                "running": OperationState.RUNNING.value,
-            },
-        ).one_or_none()
-    if row is None:
+        claim = claim_operation(session, operation_id)
+    if claim is None:
         # A locked row is being executed by another delivery of the same message right now.
         log.info("operation.skipped", reason="missing or being executed elsewhere")
         return None
-    state, kind, attempts, account, _ = row
-    if kind is None:
-        log.info("operation.skipped", reason=f"already {state}")
+    if claim.kind is None:
+        log.info("operation.skipped", reason=f"already {claim.state.value}")
         return None
-    return Claimed(OperationKind(kind), account or "", attempts)
-
-
-def _commit_without_waiting_for_disk(session: Session) -> None:
-    """This transaction's commit returns before its WAL reaches the disk (~1 fsync saved).
-
-    Only a PostgreSQL crash in the next fraction of a second can undo such a commit — never a
-    worker's — and for a claim or a progress note that is harmless: the operation is still
-    queued or running, the republish sweep hands it out again and every step is idempotent.
-    The step's own outcome is committed durably as before.
-    """
-    session.execute(text("SET LOCAL synchronous_commit = off"))
+    return Claimed(claim.kind, claim.account, claim.attempt)
 
 
 def execute_operation(
@@ -169,13 +126,7 @@ def _execute_claimed(
     with sessions.begin() as session:
         # The operation's row is held for the whole step: a duplicate delivery running
         # concurrently skips instead. The account's is taken only to record the outcome.
-        row = session.execute(
-            select(Operation, Account, Organization.name)
-            .join(Account, Account.id == Operation.account_id)
-            .join(Organization, Organization.id == Operation.organization_id)
-            .where(Operation.id == operation_id)
-            .with_for_update(of=Operation, skip_locked=True)
-        ).one_or_none()
+        row = lock_for_step(session, operation_id)
         if row is None or row[0].state in TERMINAL_OPERATION_STATES:
             return Finished(Outcome.SKIPPED, "finished or taken by another delivery meanwhile")
         operation, account, organization_name = row
@@ -246,15 +197,10 @@ def _progress(sessions: sessionmaker[Session], operation_id: uuid.UUID) -> Calla
     operation's row, and its writes would stay invisible until the step ends."""
 
     def report(step: str) -> None:
-        statement = insert(OperationProgress).values(operation_id=operation_id, step=step)
-        statement = statement.on_conflict_do_update(
-            index_elements=[OperationProgress.operation_id],
-            set_={"step": step, "updated_at": func.now()},
-        )
         try:
             with sessions.begin() as progress_session:
-                _commit_without_waiting_for_disk(progress_session)
-                progress_session.execute(statement)
+                commit_without_waiting_for_disk(progress_session)
+                note_progress(progress_session, operation_id, step)
         except SQLAlchemyError:
             log.warning("operation.step_not_recorded", step=step)
 
@@ -297,15 +243,7 @@ def _patch_collision(session: Session, account: Account, patch: dict[str, Any]) 
     for column, value in (("name", patch.get("name")), ("external_id", patch.get("external_id"))):
         if value is None or value == getattr(account, column):
             continue
-        holder = session.scalar(
-            select(Account.id).where(
-                Account.organization_id == account.organization_id,
-                getattr(Account, column) == value,
-                Account.state.not_in(GONE_STATES),
-                Account.id != account.id,
-            )
-        )
-        if holder is not None:
+        if taken_by_another(session, account, column, value):
             return f"{column} {value!r} was taken by another account meanwhile"
     return None
 
@@ -348,16 +286,6 @@ def _compensate(driver: ProvisioningDriver, spec: AccountSpec, kind: OperationKi
         log.exception("operation.undo_failed")
 
 
-_ANNOUNCE = text(
-    """
-    WITH progress AS (
-        DELETE FROM operation_progress WHERE operation_id = :progress_of
-    )
-    SELECT pg_notify(:channel, :operation_id)
-    """
-)
-
-
 def _announce(session: Session, operation: Operation) -> None:
     """Tell waiters (NOTIFY is delivered at commit) and drop the progress row."""
-    session.execute(_ANNOUNCE, {**done_notification(operation), "progress_of": operation.id})
+    session.execute(ANNOUNCE_DONE, announced(operation.id))

@@ -16,7 +16,6 @@ retried one at a time with backoff.
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 import uuid
 from collections import Counter
@@ -24,14 +23,12 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import structlog
-from sqlalchemy import bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.domain.lifecycle import TRANSITIONS, OperationKind, OperationState
-from service.domain.results import success_body
+from service.domain.lifecycle import OperationKind
 from service.store.models import Operation
-from service.usecases.operations import DONE_CHANNEL
+from service.store.purges import claim_purges, lock_running, record_purged
+from service.store.steps import commit_without_waiting_for_disk
 from workers.drivers.base import AccountSpec, DriverError, ProvisioningDriver, TransientDriverError
 from workers.execute import Finished, Outcome, fail_step, log_finished
 
@@ -42,50 +39,6 @@ PURGE_BATCH = 100
 # A step transaction commits after this long even when the batch is not done: it bounds how
 # long the batch's rows stay locked (a real driver's purge takes ~0.1 s per account).
 STEP_TRANSACTION_SECONDS = 1.0
-
-_IDS = bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
-
-_CLAIM = text(
-    """
-    WITH claimable AS (
-        SELECT id FROM operations
-        WHERE id = ANY(:ids) AND kind = :purge AND state = :queued
-        FOR UPDATE SKIP LOCKED
-    )
-    UPDATE operations o
-    SET state = :running, attempts = o.attempts + 1,
-        started_at = coalesce(o.started_at, now()), claimed_at = now()
-    FROM claimable, accounts a, organizations g
-    WHERE o.id = claimable.id AND a.id = o.account_id AND g.id = o.organization_id
-    RETURNING o.id, g.name, a.name, a.account_locator, a.edition, a.region,
-              a.tenant_database, a.tenant_role, a.enabled
-    """
-).bindparams(_IDS)
-
-_LOCK = text(
-    "SELECT id FROM operations WHERE id = ANY(:ids) AND state = :running FOR UPDATE SKIP LOCKED"
-).bindparams(_IDS)
-
-# What `complete_operation` does to a purge and its account, for a whole batch at once.
-_SUCCEED = text(
-    """
-    WITH done AS (
-        UPDATE operations
-        SET state = :succeeded, response_status = 200, response_body = CAST(:body AS jsonb),
-            finished_at = :now, password_verifier = NULL, sealed_password = NULL
-        WHERE id = ANY(:ids)
-        RETURNING id, account_id
-    ), purged AS (
-        UPDATE accounts SET state = :purged, purged_on = :now, updated_on = now()
-        FROM done WHERE accounts.id = done.account_id
-        RETURNING accounts.id
-    ), progress AS (
-        DELETE FROM operation_progress WHERE operation_id = ANY(:ids)
-    )
-    SELECT (SELECT count(*) FROM (SELECT pg_notify(:channel, id::text) FROM done) AS sent),
-           (SELECT count(*) FROM purged)
-    """
-).bindparams(_IDS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,16 +97,8 @@ def _claim(
     """Mark the batch's queued purges running (one more attempt each), with their accounts."""
     with sessions.begin() as session:
         # As in execute_operation: a lost claim only means the sweep hands the purge out again.
-        session.execute(text("SET LOCAL synchronous_commit = off"))
-        rows = session.execute(
-            _CLAIM,
-            {
-                "ids": list(operation_ids),
-                "purge": OperationKind.PURGE.value,
-                "queued": OperationState.QUEUED.value,
-                "running": OperationState.RUNNING.value,
-            },
-        ).all()
+        commit_without_waiting_for_disk(session)
+        rows = claim_purges(session, operation_ids)
     return {
         row[0]: AccountSpec(
             organization_name=row[1],
@@ -184,9 +129,7 @@ def _step(
     rest: list[uuid.UUID] = []
     with sessions.begin() as session:
         # Held until the commit; rows taken by another delivery meanwhile are left to it.
-        locked = set(
-            session.scalars(_LOCK, {"ids": pending, "running": OperationState.RUNNING.value})
-        )
+        locked = lock_running(session, pending)
         for operation_id in (i for i in pending if i in locked):
             if stepped and time.monotonic() >= deadline:
                 rest.append(operation_id)
@@ -196,7 +139,7 @@ def _step(
             stepped.append((operation_id, finished, time.monotonic() - step_started))
         done = [i for i, finished, _ in stepped if finished.outcome is Outcome.SUCCEEDED]
         if done:
-            _record_successes(session, done, datetime.now(UTC))
+            record_purged(session, done, datetime.now(UTC))
         for operation_id, finished, _ in stepped:
             if finished.outcome is Outcome.FAILED:
                 operation = session.get(Operation, operation_id)
@@ -220,19 +163,3 @@ def _purge(driver: ProvisioningDriver, spec: AccountSpec) -> Finished:
     except DriverError as exc:
         return Finished(Outcome.FAILED, str(exc))
     return Finished(Outcome.SUCCEEDED)
-
-
-def _record_successes(session: Session, done: list[uuid.UUID], now: datetime) -> None:
-    notified, purged = session.execute(
-        _SUCCEED,
-        {
-            "ids": done,
-            "succeeded": OperationState.SUCCEEDED.value,
-            "purged": TRANSITIONS[OperationKind.PURGE].succeeded.value,
-            "body": json.dumps(success_body()),
-            "now": now,
-            "channel": DONE_CHANNEL,
-        },
-    ).one()
-    if notified != len(done) or purged != len(done):  # pragma: no cover - rows are locked
-        raise RuntimeError(f"purge batch recorded {notified}/{purged} of {len(done)} operations")

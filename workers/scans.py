@@ -7,11 +7,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.domain.lifecycle import TRANSITIONS, AccountState, OperationKind, OperationState
-from service.store.models import Operation
+from service.domain.lifecycle import OperationKind, OperationState
+from service.store.purges import start_purges
+from service.store.sweeps import mark_republished
 
 log = structlog.get_logger(__name__)
 
@@ -21,40 +21,6 @@ Publish = Callable[[list[tuple[OperationKind, uuid.UUID]]], None]
 PublishPurges = Callable[[list[uuid.UUID]], None]
 SCAN_BATCH = 500
 PURGE_RETRY_AFTER = timedelta(hours=1)
-UNCLAIMED_PASSWORD_DAYS = 7
-
-
-# One statement per batch: pick due accounts (SKIP LOCKED, so concurrent scans split the work),
-# move them to PURGING and give each a queued purge operation. A purge that failed for good is
-# tried again an hour later, not at every scan.
-_START_PURGES = text(
-    """
-    WITH due AS (
-        SELECT a.id FROM accounts a
-        WHERE a.state = :dropped AND a.scheduled_deletion_time <= now()
-          AND NOT EXISTS (
-              SELECT 1 FROM operations o
-              WHERE o.account_id = a.id AND o.kind = :purge AND o.state = :failed
-                AND o.finished_at > now() - make_interval(secs => :retry_after_seconds)
-          )
-        ORDER BY a.scheduled_deletion_time
-        LIMIT :batch
-        FOR UPDATE SKIP LOCKED
-    ), purging AS (
-        UPDATE accounts SET state = :purging, updated_on = now()
-        FROM due WHERE accounts.id = due.id
-        RETURNING accounts.id, accounts.organization_id, accounts.name
-    ), queued AS (
-        INSERT INTO operations (
-            id, organization_id, account_id, kind, state, request, request_id, attempts
-        )
-        SELECT gen_random_uuid(), organization_id, id, :purge, :queued, '{}'::jsonb, :scan_id, 0
-        FROM purging
-        RETURNING id, account_id
-    )
-    SELECT queued.id, purging.name FROM queued JOIN purging ON purging.id = queued.account_id
-    """
-)
 
 
 def start_due_purges(
@@ -64,19 +30,12 @@ def start_due_purges(
     started = 0
     while True:
         with sessions.begin() as session:
-            rows = session.execute(
-                _START_PURGES,
-                {
-                    "dropped": AccountState.DROPPED.value,
-                    "purging": TRANSITIONS[OperationKind.PURGE].pending.value,
-                    "purge": OperationKind.PURGE.value,
-                    "failed": OperationState.FAILED.value,
-                    "queued": OperationState.QUEUED.value,
-                    "retry_after_seconds": PURGE_RETRY_AFTER.total_seconds(),
-                    "batch": batch,
-                    "scan_id": f"purge-scan-{uuid.uuid4()}",
-                },
-            ).all()
+            rows = start_purges(
+                session,
+                batch=batch,
+                retry_after=PURGE_RETRY_AFTER,
+                scan_id=f"purge-scan-{uuid.uuid4()}",
+            )
         for operation_id, name in rows:
             log.info(
                 "operation.queued",
@@ -110,37 +69,14 @@ def republish_stranded(
     A duplicate message is harmless: executing a finished or running operation is a no-op.
     """
     now = datetime.now(UTC)
-    queued_cutoff, running_cutoff = now - queued_after, now - running_after
     with sessions.begin() as session:
-        operations = session.scalars(
-            select(Operation)
-            .where(
-                or_(
-                    and_(
-                        Operation.state == OperationState.QUEUED,
-                        Operation.created_at <= queued_cutoff,
-                        or_(
-                            Operation.last_published_at.is_(None),
-                            Operation.last_published_at <= queued_cutoff,
-                        ),
-                    ),
-                    and_(
-                        Operation.state == OperationState.RUNNING,
-                        Operation.claimed_at <= running_cutoff,
-                        or_(
-                            Operation.last_published_at.is_(None),
-                            Operation.last_published_at <= running_cutoff,
-                        ),
-                    ),
-                )
-            )
-            .order_by(Operation.created_at)
-            .limit(batch)
-            .with_for_update(skip_locked=True)
-        ).all()
-        for operation in operations:
-            operation.last_published_at = now
-        handed = [(operation.kind, operation.id, operation.state) for operation in operations]
+        handed = mark_republished(
+            session,
+            now,
+            queued_cutoff=now - queued_after,
+            running_cutoff=now - running_after,
+            batch=batch,
+        )
     publish([(kind, operation_id) for kind, operation_id, _ in handed])
     if handed:
         stranded = sum(1 for *_, state in handed if state == OperationState.RUNNING)
@@ -151,16 +87,3 @@ def republish_stranded(
             stranded=stranded,
         )
     return len(handed)
-
-
-def forget_unclaimed_passwords(session: Session) -> int:
-    """Delete sealed passwords nobody fetched within a week (results are kept that long)."""
-    result = session.execute(
-        update(Operation)
-        .where(
-            Operation.sealed_password.is_not(None),
-            Operation.finished_at < datetime.now(UTC) - timedelta(days=UNCLAIMED_PASSWORD_DAYS),
-        )
-        .values(sealed_password=None)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)

@@ -27,10 +27,11 @@ from service.adapters.logs import error_text
 from service.adapters.ratelimit import Pacer
 from service.domain.lifecycle import OperationKind
 from service.store import idempotency
+from service.store.sweeps import forget_unclaimed_passwords
 from workers.execute import Outcome, execute_operation
 from workers.purges import PURGE_BATCH, execute_purges
 from workers.resources import WorkerResources
-from workers.scans import forget_unclaimed_passwords, republish_stranded, start_due_purges
+from workers.scans import republish_stranded, start_due_purges
 
 MAX_BACKOFF_SECONDS = 60.0
 DATABASE_OUTAGES = (OperationalError, InterfaceError)

@@ -19,13 +19,16 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 from redis.asyncio import Redis
-from sqlalchemy import extract, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.adapters.broker import purge_queue
-from service.adapters.queue_report import broker_numbers, oldest_queued_age, workers_online
-from service.domain.lifecycle import TERMINAL_OPERATION_STATES, AccountState
-from service.store.models import Account, Operation
+from service.adapters.queue_report import broker_numbers, workers_online
+from service.store.queue_stats import (
+    due_purges,
+    finished_counts,
+    finished_durations,
+    oldest_queued_age,
+)
 
 BATCH_SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128)
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
@@ -49,35 +52,14 @@ class Snapshot:
 async def take_snapshot(session: AsyncSession, redis: Redis, queue: str) -> Snapshot:
     now = datetime.now(UTC)
     snapshot = Snapshot()
-    rows = await session.execute(
-        select(Operation.kind, Operation.state, func.count())
-        .where(Operation.state.in_(TERMINAL_OPERATION_STATES))
-        .group_by(Operation.kind, Operation.state)
-    )
-    snapshot.finished = {(kind.value, state.value): int(n) for kind, state, n in rows}
-    elapsed = extract("epoch", Operation.finished_at - Operation.created_at)
-    bucket_columns = [func.count().filter(elapsed <= literal(bound)) for bound in DURATION_BUCKETS]
-    rows = await session.execute(
-        select(Operation.kind, func.count(), func.coalesce(func.sum(elapsed), 0), *bucket_columns)
-        .where(Operation.finished_at.is_not(None))
-        .group_by(Operation.kind)
-    )
-    for row in rows:
-        kind, count, total = row[0], row[1], row[2]
-        buckets = [int(row[3 + index]) for index in range(len(DURATION_BUCKETS))]
-        snapshot.durations[kind.value] = (buckets, float(total), int(count))
+    snapshot.finished = await finished_counts(session)
+    snapshot.durations = await finished_durations(session, DURATION_BUCKETS)
     numbers = await broker_numbers(redis, queue)
     snapshot.ready, snapshot.unacked = numbers["ready"], numbers["unacked"]
     snapshot.purge_batches_ready = (await broker_numbers(redis, purge_queue(queue)))["ready"]
     snapshot.oldest_waiting_seconds = await oldest_queued_age(session, now) or 0.0
-    due, oldest = (
-        await session.execute(
-            select(func.count(), func.min(Account.scheduled_deletion_time)).where(
-                Account.state == AccountState.DROPPED, Account.scheduled_deletion_time <= now
-            )
-        )
-    ).one()
-    snapshot.purge_backlog = int(due)
+    due, oldest = await due_purges(session, now)
+    snapshot.purge_backlog = due
     snapshot.purge_lag_seconds = (now - oldest).total_seconds() if oldest else 0.0
     snapshot.workers_online = len(await workers_online(redis))
     return snapshot

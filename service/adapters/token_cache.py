@@ -15,8 +15,6 @@ from datetime import UTC, datetime
 
 from service.domain.tokens import Principal
 
-# The trigger of migration 0008 sends the token's hash on this channel when its row changes.
-TOKEN_CHANNEL = "provisioner_token_changed"  # noqa: S105 - a channel name, not a secret
 MAX_ENTRIES = 10_000
 
 
@@ -65,7 +63,7 @@ class TokenCache:
         self._entries[token_hash] = _Entry(principal, token_expires_at, self._clock() + self._ttl)
 
     def changed(self, token_hash: str) -> None:
-        """A token's row changed (a NOTIFY on TOKEN_CHANNEL)."""
+        """A token's row changed (a NOTIFY on store.notifications.TOKEN_CHANNEL)."""
         self.generation += 1
         self._entries.pop(token_hash, None)
 

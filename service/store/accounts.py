@@ -16,7 +16,6 @@ from sqlalchemy import (
     cast,
     column,
     func,
-    literal,
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
@@ -30,7 +29,7 @@ from service.domain.lifecycle import (
     OperationKind,
     OperationState,
 )
-from service.store.compiled import compile_hot
+from service.store.compiled import compile_hot, constant
 from service.store.constraints import unique_index_met
 from service.store.db import PoolConnection
 from service.store.models import Account, Operation, accounts_table, operations_table
@@ -97,10 +96,6 @@ _ACCOUNT_COLUMNS = (
 )
 
 
-def _constant(value: object) -> Any:
-    return literal(value, literal_execute=True)
-
-
 def _creates_statement(*, skip_conflicts: bool) -> Any:
     """The accounts and their queued create operations in one statement. Conflicts are the
     unique indexes' to find (no pre-read): with `skip_conflicts` a row that meets one is left
@@ -113,12 +108,12 @@ def _creates_statement(*, skip_conflicts: bool) -> Any:
         ],
         select(
             *(_INPUT.c[name] for name in _ACCOUNT_COLUMNS),
-            _constant(TRANSITIONS[OperationKind.CREATE].pending.value),
-            _constant(True),
-            _constant(0),
-            _constant(False),
-            _constant(1),
-            _constant(False),
+            constant(TRANSITIONS[OperationKind.CREATE].pending.value),
+            constant(True),
+            constant(0),
+            constant(False),
+            constant(1),
+            constant(False),
         ),
         include_defaults=False,
     )
@@ -138,11 +133,11 @@ def _creates_statement(*, skip_conflicts: bool) -> Any:
                 _INPUT.c.operation_id,
                 _INPUT.c.organization_id,
                 written.c.id,
-                _constant(OperationKind.CREATE.value),
-                _constant(OperationState.QUEUED.value),
+                constant(OperationKind.CREATE.value),
+                constant(OperationState.QUEUED.value),
                 cast(_INPUT.c.request, JSONB),
                 _INPUT.c.request_id,
-                _constant(0),
+                constant(0),
                 _INPUT.c.sealed_password,
                 _INPUT.c.password_given,
             ).select_from(

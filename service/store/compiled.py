@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import literal
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.sql.expression import Executable
 
@@ -39,3 +40,9 @@ def compile_hot(statement: Executable) -> HotStatement:
     unbound = {name: None for name, bind in compiled.binds.items() if not bind.literal_execute}
     expanded = compiled.construct_expanded_state(unbound, escape_names=False)
     return HotStatement(expanded.statement, tuple(expanded.positiontup or ()))
+
+
+def constant(value: object) -> Any:
+    """`value` written into the statement's SQL rather than bound (a state, a kind, a number
+    that never changes): one plan for every execution, and partial indexes stay usable."""
+    return literal(value, literal_execute=True)

@@ -262,3 +262,5 @@ class Operation(Base):
 # be taken for an ORM bulk write of objects.
 accounts_table = cast(Table, Account.__table__)
 operations_table = cast(Table, Operation.__table__)
+organizations_table = cast(Table, Organization.__table__)
+progress_table = cast(Table, OperationProgress.__table__)

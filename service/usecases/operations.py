@@ -11,22 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
-
 from service.domain.errors import Conflict, Internal, ServiceError, error_body
 from service.domain.lifecycle import TRANSITIONS, OperationKind, OperationState
 from service.domain.results import success_body
 from service.store.models import Account, Operation
-
-# Sent (with the operation id) in the transaction that makes an operation terminal; waiters
-# (`wait=N`) LISTEN on it.
-DONE_CHANNEL = "provisioner_operation_done"
-NOTIFY_DONE = text("SELECT pg_notify(:channel, :operation_id)")
-
-
-def done_notification(operation: Operation) -> dict[str, str]:
-    """Bind parameters for NOTIFY_DONE."""
-    return {"channel": DONE_CHANNEL, "operation_id": str(operation.id)}
 
 
 @dataclass(frozen=True)

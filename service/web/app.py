@@ -11,10 +11,11 @@ from service.adapters.broker import AsyncPublisher, create_celery, require_redis
 from service.adapters.metrics import create_api_metrics
 from service.adapters.ratelimit import RateLimiter
 from service.adapters.secret_key import secret_key
-from service.adapters.token_cache import TOKEN_CHANNEL, TokenCache
+from service.adapters.token_cache import TokenCache
 from service.domain.passwords import PasswordSeal
 from service.settings import Settings
 from service.store.db import async_sessions, create_hot_pool, create_web_engine
+from service.store.notifications import TOKEN_CHANNEL
 from service.web.create_batches import CreateBatcher
 from service.web.keys import (
     CELERY,

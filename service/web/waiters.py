@@ -13,7 +13,7 @@ import contextlib
 from collections import defaultdict
 from collections.abc import Iterator
 
-from service.usecases.operations import DONE_CHANNEL
+from service.store.notifications import DONE_CHANNEL
 from service.web.listener import NotificationListener
 
 MAX_WAIT_SECONDS = 60

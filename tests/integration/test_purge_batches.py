@@ -18,8 +18,9 @@ from service.domain.lifecycle import AccountState, OperationKind, OperationState
 from service.settings import Settings
 from service.store.db import sync_sessions
 from service.store.models import Account, Operation, OperationProgress
+from service.store.notifications import DONE_CHANNEL
 from service.store.tokens import ensure_organization
-from service.usecases.operations import DONE_CHANNEL, DriverOutcome, begin_operation
+from service.usecases.operations import DriverOutcome, begin_operation
 from workers import purges
 from workers.drivers.base import AccountSpec, TransientDriverError
 from workers.drivers.faults import FaultInjectingDriver

@@ -17,7 +17,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # Whatever changes a token's row — a revocation through the API, an UPDATE by an operator, a
-# deleted organization — NOTIFYs its hash (service/token_cache.py: TOKEN_CHANNEL) at commit.
+# deleted organization — NOTIFYs its hash (service/store/notifications.py: TOKEN_CHANNEL) at commit.
 
 
 def upgrade() -> None:

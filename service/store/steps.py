@@ -1,0 +1,141 @@
+"""What a worker reads and writes around one operation's step: the claim, the locked rows, the
+progress note, a patch's collisions."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, func, select, true, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from service.domain.lifecycle import (
+    GONE_STATES,
+    PENDING_OPERATION_STATES,
+    OperationKind,
+    OperationState,
+)
+from service.store.compiled import constant
+from service.store.models import (
+    Account,
+    Operation,
+    OperationProgress,
+    Organization,
+    accounts_table,
+    operations_table,
+)
+
+# One statement: lock the row unless another delivery holds it (SKIP LOCKED: no row at all),
+# and mark it running unless it is finished (a row with its state and no claim). Its commit
+# does not wait for the disk (set_config; see commit_without_waiting_for_disk).
+_TARGET = (
+    select(operations_table.c.id, operations_table.c.state)
+    .where(operations_table.c.id == bindparam("operation_id"))
+    .with_for_update(skip_locked=True)
+    .cte("target")
+)
+# What claiming does to an operation's row (one more attempt), in every claim.
+CLAIM_VALUES = {
+    "state": constant(OperationState.RUNNING.value),
+    "attempts": operations_table.c.attempts + 1,
+    "started_at": func.coalesce(operations_table.c.started_at, func.now()),
+    "claimed_at": func.now(),
+}
+_CLAIMED = (
+    update(operations_table)
+    .where(
+        operations_table.c.id == _TARGET.c.id,
+        _TARGET.c.state.in_(
+            bindparam("pending", sorted(PENDING_OPERATION_STATES), literal_execute=True)
+        ),
+    )
+    .values(CLAIM_VALUES)
+    .returning(operations_table.c.kind, operations_table.c.attempts, operations_table.c.account_id)
+    .cte("claimed")
+)
+_CLAIM = select(
+    _TARGET.c.state,
+    _CLAIMED.c.kind,
+    _CLAIMED.c.attempts,
+    select(accounts_table.c.name)
+    .where(accounts_table.c.id == _CLAIMED.c.account_id)
+    .scalar_subquery(),
+    func.set_config("synchronous_commit", "off", True),
+).select_from(_TARGET.outerjoin(_CLAIMED, true()))
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a claim found: the operation's state, and when it was claimed now, its kind,
+    attempt and account (else None: it was finished already)."""
+
+    state: OperationState
+    kind: OperationKind | None
+    attempt: int
+    account: str
+
+
+def claim_operation(session: Session, operation_id: uuid.UUID) -> Claim | None:
+    """Mark the operation running (one more attempt) unless it is finished; None when another
+    delivery holds its row right now."""
+    row = session.execute(_CLAIM, {"operation_id": operation_id}).one_or_none()
+    if row is None:
+        return None
+    state, kind, attempts, account, _ = row
+    return Claim(
+        OperationState(state),
+        OperationKind(kind) if kind is not None else None,
+        attempts or 0,
+        account or "",
+    )
+
+
+def commit_without_waiting_for_disk(session: Session) -> None:
+    """This transaction's commit returns before its WAL reaches the disk (~1 fsync saved).
+
+    Only a PostgreSQL crash in the next fraction of a second can undo such a commit — never a
+    worker's — and for a claim or a progress note that is harmless: the operation is still
+    queued or running, the republish sweep hands it out again and every step is idempotent.
+    """
+    session.execute(select(func.set_config("synchronous_commit", "off", True)))
+
+
+def lock_for_step(
+    session: Session, operation_id: uuid.UUID
+) -> tuple[Operation, Account, str] | None:
+    """The operation (its row held until the transaction ends; None when another delivery
+    holds it), its account and its organization's name."""
+    row = session.execute(
+        select(Operation, Account, Organization.name)
+        .join(Account, Account.id == Operation.account_id)
+        .join(Organization, Organization.id == Operation.organization_id)
+        .where(Operation.id == operation_id)
+        .with_for_update(of=Operation, skip_locked=True)
+    ).one_or_none()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+def note_progress(session: Session, operation_id: uuid.UUID, step: str) -> None:
+    """Record the step an operation is on (upsert of its progress row)."""
+    statement = insert(OperationProgress).values(operation_id=operation_id, step=step)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[OperationProgress.operation_id],
+            set_={"step": step, "updated_at": func.now()},
+        )
+    )
+
+
+def taken_by_another(session: Session, account: Account, column: str, value: object) -> bool:
+    """Whether another live account of the organization has `value` in `column` (name or
+    external_id)."""
+    holder = session.scalar(
+        select(Account.id).where(
+            Account.organization_id == account.organization_id,
+            getattr(Account, column) == value,
+            Account.state.not_in(GONE_STATES),
+            Account.id != account.id,
+        )
+    )
+    return holder is not None

@@ -1,0 +1,66 @@
+"""The beat's sweeps over operations: hand-offs to repeat, sealed passwords to forget."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from service.domain.lifecycle import OperationKind, OperationState
+from service.store.models import Operation
+
+UNCLAIMED_PASSWORD_DAYS = 7
+
+
+def _waiting_since(
+    state: OperationState, since: InstrumentedAttribute[datetime | None], cutoff: datetime
+) -> ColumnElement[bool]:
+    """In `state` since before `cutoff`, and not published again since then."""
+    return and_(
+        Operation.state == state,
+        since <= cutoff,
+        or_(Operation.last_published_at.is_(None), Operation.last_published_at <= cutoff),
+    )
+
+
+def mark_republished(
+    session: Session,
+    now: datetime,
+    *,
+    queued_cutoff: datetime,
+    running_cutoff: datetime,
+    batch: int,
+) -> list[tuple[OperationKind, uuid.UUID, OperationState]]:
+    """Operations queued since before `queued_cutoff` or claimed before `running_cutoff`
+    whose rows nobody holds (SKIP LOCKED: a live worker holds its operation's row), oldest
+    first, marked as published `now`: (kind, id, state) of each."""
+    operations = session.scalars(
+        select(Operation)
+        .where(
+            or_(
+                _waiting_since(OperationState.QUEUED, Operation.created_at, queued_cutoff),
+                _waiting_since(OperationState.RUNNING, Operation.claimed_at, running_cutoff),
+            )
+        )
+        .order_by(Operation.created_at)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for operation in operations:
+        operation.last_published_at = now
+    return [(operation.kind, operation.id, operation.state) for operation in operations]
+
+
+def forget_unclaimed_passwords(session: Session) -> int:
+    """Delete sealed passwords nobody fetched within a week (results are kept that long)."""
+    result = session.execute(
+        update(Operation)
+        .where(
+            Operation.sealed_password.is_not(None),
+            Operation.finished_at < datetime.now(UTC) - timedelta(days=UNCLAIMED_PASSWORD_DAYS),
+        )
+        .values(sealed_password=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
