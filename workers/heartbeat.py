@@ -18,17 +18,11 @@ from celery.worker import state as worker_state
 from redis import Redis
 from redis.exceptions import RedisError
 
-from service.adapters.broker import WORKER_HEARTBEAT_PREFIX
+from service.adapters.broker import heartbeat_key
 
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 5.0
 EXPIRES_SECONDS = 20
-
-
-def heartbeat_key(name: str) -> str:
-    """This process's key: two workers started on one host share a name (`provisioner@host`)
-    but not a key, so one stopping does not take the other's heartbeat with it."""
-    return f"{WORKER_HEARTBEAT_PREFIX}{name}:{os.getpid()}"
 
 
 class Heartbeat:
@@ -45,7 +39,7 @@ class Heartbeat:
         self._stop.set()
         self._thread.join(timeout=INTERVAL_SECONDS)
         with contextlib.suppress(RedisError):
-            self._redis.delete(heartbeat_key(self._name))
+            self._redis.delete(heartbeat_key(self._name, os.getpid()))
         self._redis.close()
 
     def snapshot(self) -> dict[str, Any]:
@@ -60,7 +54,9 @@ class Heartbeat:
         while not self._stop.is_set():
             try:
                 self._redis.set(
-                    heartbeat_key(self._name), json.dumps(self.snapshot()), ex=EXPIRES_SECONDS
+                    heartbeat_key(self._name, os.getpid()),
+                    json.dumps(self.snapshot()),
+                    ex=EXPIRES_SECONDS,
                 )
             except RedisError as exc:
                 log.warning("heartbeat not written: %s", exc)

@@ -34,6 +34,14 @@ REPUBLISH_STRANDED = "provisioner.republish_stranded"
 FORGET_EXPIRED_SECRETS = "provisioner.forget_expired_secrets"
 # Redis keys the workers refresh while alive (see workers/heartbeat.py).
 WORKER_HEARTBEAT_PREFIX = "provisioner:worker:"
+
+
+def heartbeat_key(name: str, pid: int) -> str:
+    """The heartbeat key of worker process `pid`: two workers started on one host share a name
+    (`provisioner@host`) but not a key, so one stopping does not take the other's with it."""
+    return f"{WORKER_HEARTBEAT_PREFIX}{name}:{pid}"
+
+
 # kombu's Redis transport keeps delivered, not yet acknowledged messages in this hash.
 UNACKED_KEY = "unacked"
 

@@ -28,7 +28,7 @@ import aiohttp
 from redis import Redis
 from sqlalchemy import Engine, text
 
-from service.adapters.broker import SCAN_DUE_PURGES, WORKER_HEARTBEAT_PREFIX, create_celery
+from service.adapters.broker import SCAN_DUE_PURGES, create_celery, heartbeat_key
 from service.adapters.embedded import embedded_servers
 from service.bench import celery_noop, processes, seed
 from service.bench.loadgen import LoadSpec
@@ -225,7 +225,7 @@ class Bench:
             env,
         )
         deadline = time.monotonic() + 60
-        while not self.redis.exists(WORKER_HEARTBEAT_PREFIX + hostname):
+        while not self.redis.exists(heartbeat_key(hostname, worker.popen.pid)):
             if not worker.alive() or time.monotonic() > deadline:
                 raise RuntimeError(f"worker did not start: {worker.log_tail()}")
             time.sleep(0.05)
