@@ -192,3 +192,18 @@ def test_every_link_between_the_docs_leads_somewhere() -> None:
             if not linked.exists() or (anchor and anchor not in map(_anchor, headings)):
                 broken.append(f"{path.relative_to(ROOT)}: {target}")
     assert not broken, "links to no file or heading:\n" + "\n".join(broken)
+
+
+_REPOSITORY_FILE = re.compile(r"(?<![\w/.-])((?:service|workers|tests|docs)/[\w./-]*[\w/])")
+
+
+def test_every_file_of_the_repository_the_docs_name_exists() -> None:
+    """Modules move (service/domain, store, ...): a page naming the old place fails here."""
+    missing = sorted(
+        f"{path.relative_to(ROOT)}: {named}"
+        for path in DOCS
+        for code in _code(path.read_text())
+        for named in _REPOSITORY_FILE.findall(code)
+        if not (ROOT / named).exists()
+    )
+    assert not missing, "files that do not exist:\n" + "\n".join(missing)
