@@ -47,7 +47,7 @@ class Cli:
             **os.environ,
             "PROVISIONER_URL": str(client.make_url("")),
             "PROVISIONER_TOKEN": token,
-            "COLUMNS": "200",  # rich folds long cells at the default 80 columns
+            "COLUMNS": "80",  # a usual terminal: tables drop or cut columns to fit it
         }
 
     async def __call__(self, *args: str, env: dict[str, str | None] | None = None) -> Result:
