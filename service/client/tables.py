@@ -48,8 +48,9 @@ class FittedTable:
         ]
         kept = self._kept(naturals, width)
         headings = [self.headings[i] for i in kept]
-        made = Table(title=self.title, title_justify="left", title_style="bold")
-        made.header_style = "bold"
+        made = Table(
+            title=self.title, title_justify="left", title_style="bold", header_style="bold"
+        )
         for heading, given in zip(headings, _widths(headings, naturals, kept, width), strict=True):
             made.add_column(heading.title, width=given, no_wrap=True, overflow="ellipsis")
         for row in self.rows:
