@@ -9,7 +9,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
-LogFormat = Literal["json", "console"]
+LogFormat = Literal["auto", "json", "console"]
 
 
 class Settings(BaseSettings):
@@ -35,8 +35,9 @@ class Settings(BaseSettings):
     )
     log_level: LogLevel = "INFO"
     log_format: LogFormat = Field(
-        default="json",
-        description="`json`: one JSON object per line; `console`: aligned, readable lines",
+        default="auto",
+        description="`json`: one JSON object per line; `console`: aligned, readable lines; "
+        "`auto`: console lines when stderr is a terminal, else JSON",
     )
     flower_address: str = Field(
         default="127.0.0.1",

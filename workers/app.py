@@ -17,6 +17,7 @@ from service.adapters.broker import (
     purge_queue,
     require_redis_url,
 )
+from service.adapters.logs import rendering
 from service.settings import Settings
 from workers.heartbeat import Heartbeat
 from workers.resources import WorkerResources
@@ -31,7 +32,7 @@ def _keep_our_logging(**_: object) -> None:
 
 def _celery_options(settings: Settings) -> list[str]:
     # The start-up banners are printed, not logged: a JSON log stream goes without them.
-    return ["--quiet"] if settings.log_format == "json" else []
+    return ["--quiet"] if rendering(settings.log_format) == "json" else []
 
 
 def create_worker_app(settings: Settings) -> tuple[Celery, WorkerResources]:

@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import threading
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
 from celery.worker import state as worker_state
 from redis import Redis
 from redis.exceptions import RedisError
 
 from service.adapters.broker import heartbeat_key
+from service.adapters.logs import error_text
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 INTERVAL_SECONDS = 5.0
 EXPIRES_SECONDS = 20
 
@@ -59,5 +60,5 @@ class Heartbeat:
                     ex=EXPIRES_SECONDS,
                 )
             except RedisError as exc:
-                log.warning("heartbeat not written: %s", exc)
+                log.warning("heartbeat.not_written", error=error_text(exc))
             self._stop.wait(INTERVAL_SECONDS)

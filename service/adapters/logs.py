@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 import orjson
 import structlog
@@ -24,6 +24,16 @@ _STAMPS: list[Processor] = [
 ]
 
 _FIRST = ("timestamp", "level", "logger", "event")
+
+Rendering = Literal["json", "console"]
+
+
+def rendering(log_format: LogFormat, stream: TextIO | None = None) -> Rendering:
+    """What `auto` means for this process: console lines when its stderr (inherited by the
+    children `provisioner up` starts) is a terminal, JSON otherwise."""
+    if log_format != "auto":
+        return log_format
+    return "console" if (stream or sys.stderr).isatty() else "json"
 
 
 def configure_structlog() -> None:
@@ -103,10 +113,18 @@ def _reading_order(_: object, __: str, event: EventDict) -> EventDict:
     return {**first, **event}
 
 
-def log_formatter(log_format: LogFormat = "json") -> logging.Formatter:
+def console_renderer(*, colors: bool) -> structlog.dev.ConsoleRenderer:
+    """Readable lines. Tracebacks as Python prints them: structlog's default (rich) shows each
+    frame's local variables, and those can hold passwords and tokens."""
+    return structlog.dev.ConsoleRenderer(
+        colors=colors, exception_formatter=structlog.dev.plain_traceback
+    )
+
+
+def log_formatter(log_format: Rendering = "json") -> logging.Formatter:
     renderer: list[Processor]
     if log_format == "console":
-        renderer = [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
+        renderer = [console_renderer(colors=sys.stderr.isatty())]
     else:
         # default=str: UUIDs, datetimes and the like become their plain text.
         renderer = [
@@ -120,17 +138,18 @@ def log_formatter(log_format: LogFormat = "json") -> logging.Formatter:
     )
 
 
-def configure_logging(level: str, log_format: LogFormat = "json") -> None:
+def configure_logging(level: str, log_format: LogFormat = "auto") -> None:
     """Every line on stderr, from our code and from aiohttp, Celery, kombu, alembic, ...
 
     JSON lines of our own go straight to stderr; the libraries' lines (standard logging) are
     rendered by the root handler into the same shape."""
-    if log_format == "json":
+    chosen = rendering(log_format)
+    if chosen == "json":
         configure_direct_json(level, sys.stderr)
     else:
         configure_structlog()
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(log_formatter(log_format))
+    handler.setFormatter(log_formatter(chosen))
     root = logging.getLogger()
     for old in root.handlers[:]:
         root.removeHandler(old)

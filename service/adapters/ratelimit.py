@@ -7,16 +7,17 @@ different machines agree) and takes tokens; the API checks the requests in fligh
 
 from __future__ import annotations
 
-import logging
 import math
 
+import structlog
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from service.adapters.coalesce import Coalescer
+from service.adapters.logs import error_text
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 KEY_PREFIX = "provisioner:ratelimit:"
 
 # A bucket's tokens, refilled from Redis's own clock (so processes on different machines
@@ -104,7 +105,7 @@ class RateLimiter:
             wait = await self._checks.submit(KEY_PREFIX + key)
         except (RedisError, OSError) as exc:
             # Fail open: an unreachable Redis must not take the API down with it.
-            log.warning("rate limit not checked (Redis unavailable): %s", exc)
+            log.warning("rate_limit.unchecked", reason="Redis unavailable", error=error_text(exc))
             return 0
         return math.ceil(wait) if wait > 0 else 0
 
@@ -133,5 +134,5 @@ class Pacer:
         try:
             return float(self._reserve(keys=[self._key], args=[self._rate, self._burst, units]))
         except (RedisError, OSError) as exc:
-            log.warning("pace not kept (Redis unavailable): %s", exc)
+            log.warning("pace.unkept", reason="Redis unavailable", error=error_text(exc))
             return 0.0

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from service.client import follow, render
-from service.client.commands import (
-    DEFAULT_DATA_DIR,
-    DataDirOption,
-    JsonOption,
-    TokenOption,
-    UrlOption,
-    WaitOption,
-    connect,
-    print_body,
-    reporting_errors,
-)
-from service.client.http import DEFAULT_URL
+from service.client.commands import Call, WaitOption, api_command
 
 accounts_app = typer.Typer(help="Accounts, through the HTTP API.", no_args_is_help=True)
 
@@ -31,7 +19,9 @@ def _path(name: str) -> str:
 
 
 @accounts_app.command("create")
+@api_command
 def create(
+    call: Call,
     name: NameArgument,
     *,
     admin_name: Annotated[str, typer.Option(help="The account's administrator login")],
@@ -42,10 +32,6 @@ def create(
         str | None, typer.Option(help="The administrator's password (default: generated)")
     ] = None,
     wait: WaitOption = False,
-    as_json: JsonOption = False,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-    data_dir: DataDirOption = DEFAULT_DATA_DIR,
 ) -> None:
     """Create an account; with --wait, print its credentials (a generated password only once)."""
     body: dict[str, Any] = {
@@ -58,106 +44,70 @@ def create(
         body["comment"] = comment
     if admin_password is not None:
         body["admin_password"] = admin_password
-    target = (url, token, data_dir)
-    _mutate(target, "POST", "/api/v2/accounts", body=body, wait=wait, as_json=as_json)
+    _mutate(call, "POST", "/api/v2/accounts", body=body, wait=wait)
 
 
 @accounts_app.command("list")
+@api_command
 def list_accounts(
+    call: Call,
     *,
     like: Annotated[
         str | None, typer.Option(help="Case-insensitive SQL pattern, e.g. 'my%'")
     ] = None,
     history: Annotated[bool, typer.Option(help="Include dropped accounts")] = False,
     show_limit: Annotated[int | None, typer.Option(help="At most this many accounts")] = None,
-    as_json: JsonOption = False,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-    data_dir: DataDirOption = DEFAULT_DATA_DIR,
 ) -> None:
     """List the organization's accounts."""
     params = {"like": like, "history": history or None, "showLimit": show_limit}
-    with reporting_errors():
-        accounts = connect(url, token, data_dir).get("/api/v2/accounts", params)
-    print_body(accounts, as_json=as_json, view=render.accounts_table)
+    call.show(call.api.get("/api/v2/accounts", params), render.accounts_table)
 
 
 @accounts_app.command("get")
-def get(
-    name: NameArgument,
-    *,
-    as_json: JsonOption = False,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-    data_dir: DataDirOption = DEFAULT_DATA_DIR,
-) -> None:
+@api_command
+def get(call: Call, name: NameArgument) -> None:
     """Show one account."""
-    with reporting_errors():
-        account = connect(url, token, data_dir).get(_path(name))
-    print_body(account, as_json=as_json, view=render.account_details)
+    call.show(call.api.get(_path(name)), render.account_details)
 
 
 @accounts_app.command("drop")
+@api_command
 def drop(
+    call: Call,
     name: NameArgument,
     *,
     grace_days: Annotated[int, typer.Option(help="Days before it is purged (3-90)")],
     if_exists: Annotated[bool, typer.Option(help="No error when it does not exist")] = False,
     wait: WaitOption = False,
-    as_json: JsonOption = False,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-    data_dir: DataDirOption = DEFAULT_DATA_DIR,
 ) -> None:
     """Drop an account: its login is locked out; it is purged once the grace period ends."""
     params = {"gracePeriodInDays": grace_days, "ifExists": if_exists or None}
-    target = (url, token, data_dir)
-    _mutate(target, "DELETE", _path(name), params=params, wait=wait, as_json=as_json)
+    _mutate(call, "DELETE", _path(name), params=params, wait=wait)
 
 
 @accounts_app.command("undrop")
-def undrop(
-    name: NameArgument,
-    *,
-    wait: WaitOption = False,
-    as_json: JsonOption = False,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-    data_dir: DataDirOption = DEFAULT_DATA_DIR,
-) -> None:
+@api_command
+def undrop(call: Call, name: NameArgument, *, wait: WaitOption = False) -> None:
     """Bring a dropped account back before its grace period ends."""
-    path = _path(name) + ":undrop"
-    _mutate((url, token, data_dir), "POST", path, wait=wait, as_json=as_json)
+    _mutate(call, "POST", _path(name) + ":undrop", wait=wait)
 
 
 @accounts_app.command("rotate")
-def rotate(
-    name: NameArgument,
-    *,
-    wait: WaitOption = False,
-    as_json: JsonOption = False,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-    data_dir: DataDirOption = DEFAULT_DATA_DIR,
-) -> None:
+@api_command
+def rotate(call: Call, name: NameArgument, *, wait: WaitOption = False) -> None:
     """Give the administrator a new generated password (printed once with --wait)."""
-    path = _path(name) + ":rotateCredentials"
-    _mutate((url, token, data_dir), "POST", path, wait=wait, as_json=as_json)
+    _mutate(call, "POST", _path(name) + ":rotateCredentials", wait=wait)
 
 
 def _mutate(
-    target: tuple[str, str | None, Path],
+    call: Call,
     method: str,
     path: str,
     *,
     params: dict[str, Any] | None = None,
     body: dict[str, Any] | None = None,
     wait: bool,
-    as_json: bool,
 ) -> None:
     """Send one mutation; print the 202, or with `wait` how it ended; exit with its status."""
-    with reporting_errors():
-        api = connect(*target)
-        reply = api.request(method, path, params=params, body=body)
-        code = follow.accepted(api, reply, wait=wait, as_json=as_json)
-    raise typer.Exit(code)
+    reply = call.api.request(method, path, params=params, body=body)
+    raise typer.Exit(follow.accepted(call.api, reply, wait=wait, as_json=call.as_json))

@@ -1,17 +1,20 @@
-"""What every client command shares: connection options, consoles, errors turned into exit 2."""
+"""What every client command shares: its common options, consoles, errors turned into exit 2."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console, RenderableType
 
-from service.client.http import ApiClient, ClientError, read_dev_token
+from service.client.http import DEFAULT_URL, ApiClient, ClientError, read_dev_token
 
 EXIT_OK = 0
 EXIT_OPERATION_FAILED = 1
@@ -42,10 +45,14 @@ WaitOption = Annotated[
     typer.Option("--wait", help="Follow the operation until it ends; exit 1 if it fails"),
 ]
 DEFAULT_DATA_DIR = Path(".provisioner")
-
-
-def connect(url: str, token: str | None, data_dir: Path) -> ApiClient:
-    return ApiClient(url, token or read_dev_token(data_dir))
+_KEYWORD = inspect.Parameter.KEYWORD_ONLY
+# The options of every command that talks to the API, after its own (as `--help` lists them).
+_SHARED_OPTIONS = (
+    inspect.Parameter("as_json", _KEYWORD, default=False, annotation=JsonOption),
+    inspect.Parameter("url", _KEYWORD, default=DEFAULT_URL, annotation=UrlOption),
+    inspect.Parameter("token", _KEYWORD, default=None, annotation=TokenOption),
+    inspect.Parameter("data_dir", _KEYWORD, default=DEFAULT_DATA_DIR, annotation=DataDirOption),
+)
 
 
 def stdout() -> Console:
@@ -62,12 +69,41 @@ def print_json(body: Any) -> None:
     typer.echo(json.dumps(body, indent=2))
 
 
-def print_body(body: Any, *, as_json: bool, view: Callable[[Any], RenderableType]) -> None:
-    """The API's body as JSON (`--json`), else rendered for people."""
-    if as_json:
-        print_json(body)
-    else:
-        stdout().print(view(body))
+@dataclass(frozen=True)
+class Call:
+    """One run of a client command: the API it talks to, and whether it prints JSON."""
+
+    api: ApiClient
+    as_json: bool
+
+    def show(self, body: Any, view: Callable[[Any], RenderableType]) -> None:
+        """The API's body as JSON (`--json`), else rendered for people."""
+        if self.as_json:
+            print_json(body)
+        else:
+            stdout().print(view(body))
+
+
+def api_command(command: Callable[..., None]) -> Callable[..., None]:
+    """`command` with the shared options (--json, --url, --token, --data-dir) added for typer
+    to parse; it is called with a `Call` made of them as its first argument, and a client
+    error (an HTTP error, the API unreachable, no token) ends it with exit status 2."""
+
+    @functools.wraps(command)
+    def run(
+        *args: Any, as_json: bool, url: str, token: str | None, data_dir: Path, **kwargs: Any
+    ) -> None:
+        with reporting_errors():
+            call = Call(ApiClient(url, token or read_dev_token(data_dir)), as_json)
+            command(call, *args, **kwargs)
+
+    own = list(inspect.signature(command, eval_str=True).parameters.values())[1:]
+    options = [*own, *_SHARED_OPTIONS]
+    # typer reads a command's options from its signature (typeshed does not declare
+    # `__signature__` on functions, which inspect honours) and its annotations.
+    run.__signature__ = inspect.Signature(options)  # type: ignore[attr-defined]
+    run.__annotations__ = {option.name: option.annotation for option in options}
+    return run
 
 
 @contextlib.contextmanager

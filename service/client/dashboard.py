@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
-from service.client.render import duration, moment, table
+from service.client.render import duration, moment
+from service.client.tables import FittedTable, Heading
 from service.domain.lifecycle import OperationState
 
 _STATES = [member.value for member in OperationState]
@@ -25,8 +25,8 @@ def _seconds_between(earlier: str | None, later: str | None) -> float | None:
         return None
 
 
-def queues_table(report: dict[str, Any]) -> Table:
-    rows = table("NAME", "READY", "UNACKED", "OLDEST WAITING", title="Queues")
+def queues_table(report: dict[str, Any]) -> FittedTable:
+    rows = FittedTable("NAME", "READY", "UNACKED", "OLDEST WAITING", title="Queues")
     for queue in report.get("queues", []):
         rows.add_row(
             queue["name"],
@@ -37,11 +37,17 @@ def queues_table(report: dict[str, Any]) -> Table:
     return rows
 
 
-def workers_table(report: dict[str, Any]) -> Table | Text:
+def workers_table(report: dict[str, Any]) -> FittedTable | Text:
     workers = report.get("workers", [])
     if not workers:
         return Text("No worker online.", style="bold red")
-    rows = table("NAME", "ACTIVE", "PROCESSED", "LAST HEARTBEAT", title="Workers")
+    rows = FittedTable(
+        "NAME",
+        Heading("ACTIVE", drop=1),
+        Heading("PROCESSED", drop=2),
+        "LAST HEARTBEAT",
+        title="Workers",
+    )
     now = report.get("generated_on")
     for worker in workers:
         age = _seconds_between(worker.get("last_heartbeat"), now)
@@ -54,10 +60,10 @@ def workers_table(report: dict[str, Any]) -> Table | Text:
     return rows
 
 
-def counts_table(report: dict[str, Any]) -> Table:
+def counts_table(report: dict[str, Any]) -> FittedTable:
     counts: dict[str, dict[str, int]] = report.get("operations_last_hour", {})
     extra = sorted({name for row in counts.values() for name in row} - set(_STATES))
-    rows = table("KIND", *_STATES, *extra, title="Operations, last hour")
+    rows = FittedTable("KIND", *_STATES, *extra, title="Operations, last hour")
     for kind in sorted(counts):
         row = counts[kind]
         rows.add_row(kind, *(str(row.get(name, 0)) for name in (*_STATES, *extra)))
@@ -72,7 +78,7 @@ def purges_table(report: dict[str, Any]) -> RenderableType:
         summary += f", the oldest since {moment(oldest)}"
     if not report.get("next_purges"):
         return Text(f"{summary}; none scheduled.", style="bold")
-    rows = table("NEXT PURGE OF", "SCHEDULED FOR", "IN")
+    rows = FittedTable("NEXT PURGE OF", "SCHEDULED FOR", "IN")
     now = report.get("generated_on")
     for purge in report.get("next_purges", []):
         left = _seconds_between(now, purge["scheduled_deletion_time"])
@@ -84,11 +90,17 @@ def purges_table(report: dict[str, Any]) -> RenderableType:
     return Group(Text(summary, style="bold"), rows)
 
 
-def stuck_table(report: dict[str, Any]) -> Table | Text:
+def stuck_table(report: dict[str, Any]) -> FittedTable | Text:
     stuck = report.get("stuck", [])
     if not stuck:
         return Text("No stuck operations.", style="green")
-    rows = table("ID", "KIND", "ACCOUNT", "CLAIMED", title="Stuck operations")
+    rows = FittedTable(
+        "ID",
+        Heading("KIND", drop=1),
+        Heading("ACCOUNT", shorten=True),
+        "CLAIMED",
+        title="Stuck operations",
+    )
     now = report.get("generated_on")
     for operation in stuck:
         age = _seconds_between(operation.get("claimed_on"), now)

@@ -7,18 +7,8 @@ from typing import Annotated, Any
 import typer
 
 from service.client import follow, render
-from service.client.commands import (
-    DEFAULT_DATA_DIR,
-    DataDirOption,
-    JsonOption,
-    TokenOption,
-    UrlOption,
-    connect,
-    print_body,
-    reporting_errors,
-    stderr,
-)
-from service.client.http import DEFAULT_URL, ApiClient, next_link
+from service.client.commands import Call, api_command, stderr
+from service.client.http import ApiClient, next_link
 from service.domain.lifecycle import OperationKind, OperationState
 
 ops_app = typer.Typer(
@@ -40,7 +30,9 @@ def _pages(api: ApiClient, params: dict[str, Any], every_page: bool) -> list[dic
 
 
 @ops_app.command("list")
+@api_command
 def list_operations(
+    call: Call,
     *,
     state: Annotated[OperationState | None, typer.Option(help="Only in this state")] = None,
     kind: Annotated[OperationKind | None, typer.Option(help="Only of this kind")] = None,
@@ -52,10 +44,6 @@ def list_operations(
     every_page: Annotated[
         bool, typer.Option("--all", help="Follow the Link header through every page")
     ] = False,
-    as_json: JsonOption = False,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-    data_dir: DataDirOption = DEFAULT_DATA_DIR,
 ) -> None:
     """List operations, newest first (one page unless --all)."""
     params = {
@@ -65,59 +53,32 @@ def list_operations(
         "since": since,
         "limit": limit,
     }
-    with reporting_errors():
-        operations = _pages(connect(url, token, data_dir), params, every_page)
-    print_body(operations, as_json=as_json, view=render.operations_table)
+    call.show(_pages(call.api, params, every_page), render.operations_table)
 
 
 @ops_app.command("show")
-def show(
-    handle: HandleArgument,
-    *,
-    as_json: JsonOption = False,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-    data_dir: DataDirOption = DEFAULT_DATA_DIR,
-) -> None:
+@api_command
+def show(call: Call, handle: HandleArgument) -> None:
     """Show one operation: its state, current step, attempts, times, error or result."""
-    with reporting_errors():
-        operation = connect(url, token, data_dir).get(follow.operation_path(handle))
-    print_body(operation, as_json=as_json, view=render.operation_details)
+    call.show(call.api.get(follow.operation_path(handle)), render.operation_details)
 
 
 @ops_app.command("cancel")
-def cancel(
-    handle: HandleArgument,
-    *,
-    as_json: JsonOption = False,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-    data_dir: DataDirOption = DEFAULT_DATA_DIR,
-) -> None:
+@api_command
+def cancel(call: Call, handle: HandleArgument) -> None:
     """Cancel a queued operation (a running or finished one cannot be: exit status 2)."""
-    with reporting_errors():
-        reply = connect(url, token, data_dir).request(
-            "POST", follow.operation_path(handle) + ":cancel"
-        )
-    print_body(reply.body, as_json=as_json, view=render.outcome)
+    reply = call.api.request("POST", follow.operation_path(handle) + ":cancel")
+    call.show(reply.body, render.outcome)
 
 
 @ops_app.command("watch")
-def watch(
-    handle: HandleArgument,
-    *,
-    as_json: JsonOption = False,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-    data_dir: DataDirOption = DEFAULT_DATA_DIR,
-) -> None:
+@api_command
+def watch(call: Call, handle: HandleArgument) -> None:
     """Follow an operation live until it ends; exit 1 if it failed or was canceled.
 
     Credentials it made are printed, with a generated password if nobody fetched it yet
     (the API hands it over once).
     """
-    with reporting_errors():
-        api = connect(url, token, data_dir)
-        operation = follow.until_done(api, handle, stderr())
-        code = follow.report(follow.claim_credentials(api, operation), as_json=as_json)
+    operation = follow.until_done(call.api, handle, stderr())
+    code = follow.report(follow.claim_credentials(call.api, operation), as_json=call.as_json)
     raise typer.Exit(code)

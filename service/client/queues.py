@@ -11,18 +11,8 @@ from rich.console import Console
 from rich.live import Live
 
 from service.client import dashboard
-from service.client.commands import (
-    DEFAULT_DATA_DIR,
-    DataDirOption,
-    JsonOption,
-    TokenOption,
-    UrlOption,
-    connect,
-    print_json,
-    reporting_errors,
-    stdout,
-)
-from service.client.http import DEFAULT_URL, ApiClient, ApiError, ClientError
+from service.client.commands import Call, api_command, print_json, stdout
+from service.client.http import ApiClient, ApiError, ClientError
 
 queues_app = typer.Typer()
 QUEUES_PATH = "/api/v2/queues"
@@ -30,34 +20,31 @@ SERVER_ERROR = 500  # at and above: the API or its servers are down for now; kee
 
 
 @queues_app.callback(invoke_without_command=True)
+@api_command
 def queues(
+    call: Call,
     *,
     once: Annotated[bool, typer.Option(help="Print one snapshot and exit")] = False,
     interval: Annotated[float, typer.Option(min=0.5, help="Seconds between refreshes")] = 2.0,
-    as_json: JsonOption = False,
-    url: UrlOption = DEFAULT_URL,
-    token: TokenOption = None,
-    data_dir: DataDirOption = DEFAULT_DATA_DIR,
 ) -> None:
     """Queue depth, unacked messages, workers, recent operations, purges and stuck work, live
     (Ctrl-C quits). With --json, one JSON report per line at each refresh; when the output is
     not a terminal, one screen after another."""
-    with reporting_errors():
-        api = connect(url, token, data_dir)
-        report = api.get(QUEUES_PATH)
-        if once:
-            _print_once(api, report, as_json=as_json)
-            return
-        console = stdout()
-        try:
-            if as_json:
-                _stream_json(api, report, interval)
-            elif console.is_terminal:
-                _live(api, report, interval, console)
-            else:
-                _batch(api, report, interval, console)
-        except KeyboardInterrupt:
-            return
+    api = call.api
+    report = api.get(QUEUES_PATH)
+    if once:
+        _print_once(api, report, as_json=call.as_json)
+        return
+    console = stdout()
+    try:
+        if call.as_json:
+            _stream_json(api, report, interval)
+        elif console.is_terminal:
+            _live(api, report, interval, console)
+        else:
+            _batch(api, report, interval, console)
+    except KeyboardInterrupt:
+        return
 
 
 def _print_once(api: ApiClient, report: dict[str, Any], *, as_json: bool) -> None:

@@ -8,6 +8,8 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
+from service.client.tables import FittedTable, Heading
+
 SUCCEEDED = "succeeded"
 _STATE_STYLES = {
     "queued": "yellow",
@@ -50,18 +52,6 @@ def state(value: str) -> Text:
     return Text(value, style=_STATE_STYLES.get(value, ""))
 
 
-# Columns never wrapped: handles are copied from here, and times read better on one line.
-WHOLE_COLUMNS = frozenset({"ID", "CREATED", "SCHEDULED FOR"})
-
-
-def table(*columns: str, title: str | None = None) -> Table:
-    """Long cells fold (nothing is cut off), except in WHOLE_COLUMNS."""
-    made = Table(title=title, title_justify="left", title_style="bold", header_style="bold")
-    for column in columns:
-        made.add_column(column, overflow="fold", no_wrap=column in WHOLE_COLUMNS)
-    return made
-
-
 def details(fields: dict[str, Any]) -> Table:
     """A two-column table of fields; unset ones are left out."""
     table = Table(show_header=False, box=None, pad_edge=False)
@@ -73,8 +63,16 @@ def details(fields: dict[str, Any]) -> Table:
     return table
 
 
-def accounts_table(accounts: list[dict[str, Any]]) -> Table:
-    rows = table("NAME", "STATE", "EDITION", "REGION", "LOCATOR", "CREATED", "DELETION")
+def accounts_table(accounts: list[dict[str, Any]]) -> FittedTable:
+    rows = FittedTable(
+        "NAME",
+        "STATE",
+        Heading("EDITION", drop=1),
+        Heading("REGION", drop=4),
+        Heading("LOCATOR", drop=5),
+        Heading("CREATED", drop=3),
+        Heading("DELETION", drop=2),
+    )
     for account in accounts:
         rows.add_row(
             account["name"],
@@ -101,8 +99,17 @@ def error_message(operation: dict[str, Any]) -> str:
     return str(error.get("message", "")) if isinstance(error, dict) else str(error)
 
 
-def operations_table(operations: list[dict[str, Any]]) -> Table:
-    rows = table("ID", "KIND", "ACCOUNT", "STATE", "STEP / ERROR", "TRIES", "CREATED")
+def operations_table(operations: list[dict[str, Any]]) -> FittedTable:
+    # The id stays whole: it is what `ops show | watch | cancel` take.
+    rows = FittedTable(
+        "ID",
+        "KIND",
+        Heading("ACCOUNT", shorten=True),
+        "STATE",
+        Heading("STEP / ERROR", drop=2, shorten=True),
+        Heading("TRIES", drop=4),
+        Heading("CREATED", drop=3),
+    )
     for operation in operations:
         rows.add_row(
             operation["id"],

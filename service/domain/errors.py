@@ -35,11 +35,6 @@ class NotFound(ServiceError):
     code = "not_found"
 
 
-class MethodNotAllowed(ServiceError):
-    status = 405
-    code = "method_not_allowed"
-
-
 class AlreadyExists(ServiceError):
     status = 409
     code = "already_exists"
@@ -48,11 +43,6 @@ class AlreadyExists(ServiceError):
 class Conflict(ServiceError):
     status = 409
     code = "conflict"
-
-
-class PayloadTooLarge(ServiceError):
-    status = 413
-    code = "invalid_argument"
 
 
 class RateLimited(ServiceError):

@@ -126,18 +126,7 @@ TRANSITIONS: dict[OperationKind, Transition] = {
     )
 }
 
-# States an account is in only while an operation is in flight. Whether one is in flight is
-# decided by the operations table (at most one queued/running per account), not by these.
-IN_FLIGHT_STATES: frozenset[AccountState] = frozenset(
-    t.pending for t in TRANSITIONS.values() if t.pending != t.source
-)
-
 
 def can_start(kind: OperationKind, state: AccountState | None) -> bool:
     """Whether an operation of `kind` may be accepted for an account in `state`."""
     return TRANSITIONS[kind].source == state
-
-
-def is_visible(state: AccountState, *, history: bool) -> bool:
-    """Whether an account in `state` appears in a listing."""
-    return state in LIVE_STATES or (history and state in HISTORY_STATES)

@@ -9,7 +9,7 @@ import structlog
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from service.adapters.logs import write_json_line
+from service.adapters.logs import rendering, write_json_line
 from service.settings import LogFormat
 from service.web.keys import REQUEST_ID
 
@@ -30,7 +30,7 @@ class AccessLogger(AbstractAccessLogger):
 
 
 class JsonAccessLogger(AbstractAccessLogger):
-    """The same line, written as JSON straight to stderr (`LOG_FORMAT=json`, the default)."""
+    """The same line, written as JSON straight to stderr (when the process logs JSON)."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         if not self.logger.isEnabledFor(logging.INFO):
@@ -54,4 +54,4 @@ def _fields(
 
 
 def access_logger_for(log_format: LogFormat) -> type[AbstractAccessLogger]:
-    return JsonAccessLogger if log_format == "json" else AccessLogger
+    return JsonAccessLogger if rendering(log_format) == "json" else AccessLogger

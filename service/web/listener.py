@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Callable
 
 import asyncpg
+import structlog
 from sqlalchemy.engine import make_url
 
-log = logging.getLogger(__name__)
+from service.adapters.logs import error_text
+
+log = structlog.get_logger(__name__)
 RECONNECT_SECONDS = 1.0
 # A quiet LISTEN connection sends nothing, so one that died silently (a NAT's idle timeout, a
 # partition: no reset ever arrives) would look alive forever; it is asked a query this often,
@@ -66,7 +68,7 @@ class NotificationListener:
             try:
                 await self._listen_once()
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
-                log.warning("LISTEN connection unavailable: %s", exc or type(exc).__name__)
+                log.warning("listener.unavailable", error=error_text(exc))
             finally:
                 self._set_state(False)
             await asyncio.sleep(RECONNECT_SECONDS)

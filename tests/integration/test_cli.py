@@ -47,7 +47,7 @@ class Cli:
             **os.environ,
             "PROVISIONER_URL": str(client.make_url("")),
             "PROVISIONER_TOKEN": token,
-            "COLUMNS": "200",  # rich folds long cells at the default 80 columns
+            "COLUMNS": "80",  # a usual terminal: tables drop or cut columns to fit it
         }
 
     async def __call__(self, *args: str, env: dict[str, str | None] | None = None) -> Result:
@@ -293,3 +293,17 @@ async def test_queues_refreshes_until_ctrl_c(cli: Cli) -> None:
         process.send_signal(signal.SIGINT)
         await process.communicate()
     assert process.returncode == 0
+
+
+async def test_url_and_token_given_as_options(cli: Cli, tenant: Tenant) -> None:
+    env: dict[str, str | None] = {"PROVISIONER_URL": None, "PROVISIONER_TOKEN": None}
+    url = ["--url", cli.env["PROVISIONER_URL"]]
+    admin = [*url, "--token", tenant.tokens[Role.ADMIN]]
+    listed = await cli("accounts", "list", "--json", *admin, env=env)
+    assert (listed.exit_code, json.loads(listed.stdout)) == (0, []), listed.output
+    report = await cli("queues", "--once", "--json", *admin, env=env)
+    assert report.exit_code == 0, report.output
+    assert "queues" in json.loads(report.stdout)
+    refused = await cli("ops", "list", *url, "--token", "not-a-token", env=env)
+    assert refused.exit_code == 2, refused.output
+    assert "HTTP 401" in refused.stderr

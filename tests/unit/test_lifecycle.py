@@ -7,7 +7,6 @@ import pytest
 from service.domain.lifecycle import (
     GONE_STATES,
     HISTORY_STATES,
-    IN_FLIGHT_STATES,
     LIVE_STATES,
     PENDING_OPERATION_STATES,
     TERMINAL_OPERATION_STATES,
@@ -16,7 +15,6 @@ from service.domain.lifecycle import (
     OperationKind,
     OperationState,
     can_start,
-    is_visible,
 )
 
 S = AccountState
@@ -78,30 +76,6 @@ def test_live_history_and_gone_states_split_every_account_state_exactly_once() -
     assert not LIVE_STATES & HISTORY_STATES
     assert not LIVE_STATES & GONE_STATES
     assert not HISTORY_STATES & GONE_STATES
-
-
-@pytest.mark.parametrize("state", sorted(LIVE_STATES))
-def test_a_live_account_is_listed_with_and_without_history(state: AccountState) -> None:
-    assert is_visible(state, history=False) is True
-    assert is_visible(state, history=True) is True
-
-
-@pytest.mark.parametrize("state", sorted(HISTORY_STATES))
-def test_a_dropped_account_is_listed_only_with_history(state: AccountState) -> None:
-    assert is_visible(state, history=False) is False
-    assert is_visible(state, history=True) is True
-
-
-@pytest.mark.parametrize("state", sorted(GONE_STATES))
-def test_a_gone_account_is_never_listed(state: AccountState) -> None:
-    assert is_visible(state, history=False) is False
-    assert is_visible(state, history=True) is False
-
-
-def test_the_in_flight_states_are_the_pending_states_that_differ_from_the_source() -> None:
-    changing = {t.pending for t in TRANSITIONS.values() if t.pending != t.source}
-    assert changing == IN_FLIGHT_STATES
-    assert {S.CREATING, S.DROPPING, S.UNDROPPING, S.PURGING} == IN_FLIGHT_STATES
 
 
 def test_a_rotation_leaves_the_account_active_whatever_happens() -> None:
