@@ -9,17 +9,18 @@ from rich.table import Table
 from rich.text import Text
 
 from service.client.tables import FittedTable, Heading
+from service.domain.lifecycle import AccountState, OperationState
 
-SUCCEEDED = "succeeded"
-_STATE_STYLES = {
-    "queued": "yellow",
-    "running": "cyan",
-    "succeeded": "green",
-    "failed": "red",
-    "canceled": "magenta",
-    "ACTIVE": "green",
-    "DROPPED": "yellow",
-    "FAILED": "red",
+SUCCEEDED = OperationState.SUCCEEDED.value
+_STATE_STYLES: dict[str, str] = {
+    OperationState.QUEUED: "yellow",
+    OperationState.RUNNING: "cyan",
+    OperationState.SUCCEEDED: "green",
+    OperationState.FAILED: "red",
+    OperationState.CANCELED: "magenta",
+    AccountState.ACTIVE: "green",
+    AccountState.DROPPED: "yellow",
+    AccountState.FAILED: "red",
 }
 
 
