@@ -182,10 +182,12 @@ class Child:
             return self.popen.wait()
 
     def close(self) -> None:
-        """Let go of a captured output (`stop` does; after `reap`, read `output()` first)."""
+        """Let go of its captured output and pipe (`stop` does; after `reap`, read first)."""
         if self._captured is not None:
             self._captured.close()
             self._captured = None
+        if self.popen.stdout is not None:
+            self.popen.stdout.close()
 
 
 def _readiness(

@@ -15,7 +15,6 @@ import pstats
 import secrets
 import shutil
 import signal
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -30,9 +29,15 @@ from sqlalchemy import Engine, text
 
 from service.adapters.broker import SCAN_DUE_PURGES, create_celery, heartbeat_key
 from service.adapters.embedded import embedded_servers
+from service.adapters.processes import Child
 from service.bench import celery_noop, processes, seed
 from service.bench.loadgen import LoadSpec
-from service.bench.processes import Process, spawn, wait_http
+from service.bench.processes import (
+    children_peak_rss_mib,
+    peak_rss_mib,
+    start_python,
+    wait_http,
+)
 from service.bench.stats import LoadResult, summarize
 from service.domain.lifecycle import AccountState, OperationState
 from service.domain.passwords import new_secret_key
@@ -91,7 +96,7 @@ class Bench:
         self.work_dir = work_dir
         self.say = say
         self.figures = Figures(options=asdict(options))
-        self.processes: list[Process] = []
+        self.processes: list[Child] = []
         self.suffix = secrets.token_hex(3).upper()
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -128,12 +133,12 @@ class Bench:
         self.engine.dispose()
         self.redis.close()
 
-    def start(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Process:
-        process = spawn(name, argv, env or self.env, self.work_dir)
+    def start(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Child:
+        process = start_python(name, argv, env or self.env, self.work_dir)
         self.processes.append(process)
         return process
 
-    def stop(self, process: Process) -> None:
+    def stop(self, process: Child) -> None:
         process.stop()
         self.processes.remove(process)
 
@@ -194,7 +199,7 @@ class Bench:
         self.figures.baselines["celery_round_trip"] = {"p50_ms": trip.p50_ms, "p99_ms": trip.p99_ms}
         self.figures.baselines["celery_noop_per_second"] = _rate(finished)
 
-    def start_noop_worker(self) -> Process:
+    def start_noop_worker(self) -> Child:
         return self.start(
             "baseline-celery", ["-m", "service.bench.celery_noop", self.redis_url, "2"]
         )
@@ -207,12 +212,12 @@ class Bench:
         self.organization_id, token = seed.organization_token(self.engine, f"BENCH_{self.suffix}")
         self.headers = {"Authorization": f"Bearer {token}"}
 
-    def start_api(self) -> Process:
+    def start_api(self) -> Child:
         api = self.start("api", ["-m", "service.cli", "serve"])
         wait_http(api, self.base + "/healthz")
         return api
 
-    def start_worker(self, concurrency: int) -> Process:
+    def start_worker(self, concurrency: int) -> Child:
         env = {**self.env, "WORKER_CONCURRENCY": str(concurrency)}
         hostname = f"bench-{concurrency}-{secrets.token_hex(2)}"
         worker = self.start(
@@ -224,11 +229,8 @@ class Bench:
             ],
             env,
         )
-        deadline = time.monotonic() + 60
-        while not self.redis.exists(heartbeat_key(hostname, worker.popen.pid)):
-            if not worker.alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"worker did not start: {worker.log_tail()}")
-            time.sleep(0.05)
+        key = heartbeat_key(hostname, worker.pid)
+        worker.wait_ready(check=lambda: bool(self.redis.exists(key)))
         return worker
 
     def measure_accept_and_poll(self) -> None:
@@ -260,7 +262,7 @@ class Bench:
             )
         )
 
-    def measure_accept_scaled_out(self, api: Process, processes: int = 2) -> Process:
+    def measure_accept_scaled_out(self, api: Child, processes: int = 2) -> Child:
         """The accept load once more against `serve --workers N` (N processes on one port)."""
         self.say(f"accept: POST /api/v2/accounts, {processes} API processes")
         self.stop(api)
@@ -274,7 +276,7 @@ class Bench:
         self.stop(scaled)
         return self.start_api()
 
-    def profile_accept(self, api: Process) -> Process:
+    def profile_accept(self, api: Child) -> Child:
         """The accept load once more with the API under cProfile; its busiest functions go in
         the figures. cProfile slows the API down: this run's speed is not reported."""
         self.say("profiling the accept path (cProfile; not a measured run)")
@@ -505,7 +507,7 @@ def measured(spec: LoadSpec) -> LoadResult:
     return finished(processes.start_load(spec))
 
 
-def finished(load: subprocess.Popen[bytes]) -> LoadResult:
+def finished(load: Child) -> LoadResult:
     """The load's result; answers other than the expected ones make the figure worthless."""
     result = processes.finish_load(load)
     if result.unexpected or result.errors:
@@ -587,9 +589,9 @@ def run_bench(options: BenchOptions, settings: Settings, say: Say) -> Figures:
             bench.drain(timeout=600)
             bench.measure_listing_and_purge()
             bench.figures.service["peak_rss_mib"] = {
-                "api": api.peak_rss_mib(),
-                "worker_main": worker.peak_rss_mib(),
-                "worker_pool_max": max(worker.children_peak_rss_mib(), default=0.0),
+                "api": peak_rss_mib(api.pid),
+                "worker_main": peak_rss_mib(worker.pid),
+                "worker_pool_max": max(children_peak_rss_mib(worker.pid), default=0.0),
             }
         finally:
             bench.close()
