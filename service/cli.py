@@ -273,8 +273,9 @@ def bench(  # noqa: PLR0917 - one parameter per command-line option
     import json
     from dataclasses import asdict
 
+    from service.bench.figures import BenchOptions
     from service.bench.report import add_ratios_and_targets, render_table
-    from service.bench.runner import BenchOptions, run_bench
+    from service.bench.runner import run_bench
 
     settings = _settings()
     options = BenchOptions(

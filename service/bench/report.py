@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.bench.runner import Figures
+from service.bench.figures import Figures
 
 
 def _ratio(ours: float, baseline: float) -> float:
