@@ -66,7 +66,7 @@ def up(
     """Run everything: the API, a worker and beat, on embedded PostgreSQL/Redis by default."""
     from service.adapters.dev_token import ensure_dev_token
     from service.adapters.secret_key import secret_key
-    from service.adapters.supervisor import CHILDREN, WITH_FLOWER, Supervisor, child_environment
+    from service.adapters.supervisor import CHILDREN, WITH_FLOWER, child_environment, supervise
     from service.store.db import create_sync_engine
     from service.store.migrations import upgrade_to_head
 
@@ -85,10 +85,12 @@ def up(
             env = child_environment(database_url, redis_url)
             env["API_PORT"] = str(settings.api_port)
             env["SECRET_KEY"] = secret_key(settings)
-            supervisor = Supervisor(env, _say, WITH_FLOWER if flower else CHILDREN)
-            supervisor.start()
-            _print_welcome(settings, token, flower=flower)
-            code = supervisor.wait()
+            code = supervise(
+                env,
+                _say,
+                WITH_FLOWER if flower else CHILDREN,
+                started=lambda: _print_welcome(settings, token, flower=flower),
+            )
     except EmbeddedError as exc:
         _say(str(exc))
         raise typer.Exit(2) from None
@@ -271,8 +273,9 @@ def bench(  # noqa: PLR0917 - one parameter per command-line option
     import json
     from dataclasses import asdict
 
+    from service.bench.figures import BenchOptions
     from service.bench.report import add_ratios_and_targets, render_table
-    from service.bench.runner import BenchOptions, run_bench
+    from service.bench.runner import run_bench
 
     settings = _settings()
     options = BenchOptions(

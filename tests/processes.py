@@ -1,17 +1,14 @@
-"""Real `provisioner worker` / `provisioner beat` processes for the test session."""
+"""Real `provisioner worker` / `beat` / `serve` processes for the tests, on the process module."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import Popen
 
-from service.adapters.embedded import die_with_parent
+from service.adapters.processes import Child, http_answers, poll_until, spawn
 
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 20.0
@@ -19,46 +16,38 @@ STOP_TIMEOUT_SECONDS = 20.0
 
 @dataclass
 class ServiceProcess:
-    role: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
+    child: Child
     env: dict[str, str]
 
+    @property
+    def role(self) -> str:
+        return self.child.name
+
+    @property
+    def process(self) -> Popen[bytes]:
+        """For tests that signal or wait for the process themselves."""
+        return self.child.popen
+
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+        return self.child.output()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        self.child.stop(STOP_TIMEOUT_SECONDS)
+
+
+def spawn_service(role: str, args: list[str], env: dict[str, str], log_dir: Path) -> Child:
+    """`provisioner <role> <args>` with its output in `log_dir/<role>.log`; it dies with us."""
+    argv = [sys.executable, "-m", "service.cli", role, *args]
+    return spawn(role, argv, env=env, output=log_dir / f"{role}.log")
 
 
 def start_service(
     role: str, env: dict[str, str], log_dir: Path, ready_marker: str
 ) -> ServiceProcess:
     """Start `provisioner <role>` and wait until its log shows `ready_marker`."""
-    log_path = log_dir / f"{role}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", role],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            # If the test run itself is killed, its services must not linger.
-            preexec_fn=die_with_parent(signal.SIGTERM),  # noqa: PLW1509 - main thread only
-        )
-    service = ServiceProcess(role, process, log_path, env)
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while ready_marker not in service.log():
-        if process.poll() is not None or time.monotonic() > deadline:
-            service.stop()
-            raise RuntimeError(f"{role} did not start; its log:\n{service.log()[-3000:]}")
-        time.sleep(0.05)
-    return service
+    child = spawn_service(role, [], env, log_dir)
+    child.wait_ready(printed=ready_marker, timeout=START_TIMEOUT_SECONDS)
+    return ServiceProcess(child, env)
 
 
 def wait_until_ready(
@@ -68,13 +57,5 @@ def wait_until_ready(
     alive: Callable[[], bool] = lambda: True,
 ) -> bool:
     """Poll `/readyz` until it answers 200 (True), `alive()` turns false or time runs out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and alive():
-        try:
-            with urllib.request.urlopen(f"{base_url}/readyz", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return True
-        except OSError:
-            pass
-        time.sleep(0.1)
-    return False
+    ready = http_answers(f"{base_url}/readyz", status=200)
+    return poll_until(ready, timeout=timeout, interval=0.1, give_up=lambda: not alive())

@@ -7,7 +7,6 @@ parent-death signal, so nothing outlives the launcher (their Python wrappers dae
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import fcntl
 import hashlib
 import os
@@ -22,10 +21,11 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 from urllib.parse import quote
 
 import psycopg
+
+from service.adapters.processes import Child, ProcessError, port_accepts, spawn
 
 PG_USER = "provisioner-pg"
 # Root only: where PostgreSQL's binaries and data go when the venv or DATA_DIR is private.
@@ -34,21 +34,12 @@ PG_SUPERUSER = "postgres"
 CONTROL_DATABASE = "provisioner"
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 30.0
-_PR_SET_PDEATHSIG = 1
 
 Progress = Callable[[str], None]
 
 
 class EmbeddedError(RuntimeError):
     """The embedded servers could not be started; the message says what to do."""
-
-
-def die_with_parent(signum: int) -> Callable[[], None]:
-    def preexec() -> None:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signum)
-
-    return preexec
 
 
 def _pg_bin(name: str, install: Path | None = None) -> Path:
@@ -155,30 +146,12 @@ def _pgdata_for(account: pwd.struct_passwd | None, data_dir: Path) -> Path:
 
 
 @dataclass
-class _Child:
-    name: str
-    process: subprocess.Popen[bytes]
-    stop_signal: int
-    log: IO[bytes]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(self.stop_signal)
-            try:
-                self.process.wait(STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-
-
-@dataclass
 class EmbeddedServers:
     database_url: str
     redis_url: str
     data_dir: Path
     fast: bool = False
-    _children: dict[str, _Child] = field(default_factory=dict)
+    _children: dict[str, Child] = field(default_factory=dict)
 
     def start(self, server: str) -> None:
         """(Re)start `postgresql` or `redis` on its stored port, with its data kept."""
@@ -196,46 +169,36 @@ class EmbeddedServers:
         """Stop one server (fault injection: the other keeps running)."""
         child = self._children.pop(server, None)
         if child is not None:
-            child.stop()
+            child.stop(STOP_TIMEOUT_SECONDS)
 
     def stop(self) -> None:
         for server in reversed(list(self._children)):
             self.stop_server(server)
 
 
-def _spawn(
+def _start(
     name: str,
     argv: list[str],
     log_path: Path,
     stop_signal: int,
+    *,
+    ready: Callable[[], bool],
     account: pwd.struct_passwd | None = None,
-) -> _Child:
-    log = log_path.open("ab")
-    user_args: dict[str, object] = {}
-    if account is not None:
-        user_args = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
-    process = subprocess.Popen(  # type: ignore[call-overload]
+) -> Child:
+    """Run a server as our child, logging to `log_path`; return once `ready()` holds."""
+    child = spawn(
+        f"embedded {name}",
         argv,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        preexec_fn=die_with_parent(stop_signal),  # noqa: PLW1509 - spawned from the main thread
-        start_new_session=True,  # a Ctrl-C in the terminal must not stop it before our children
-        **user_args,
+        output=log_path,
+        stop_signal=stop_signal,
+        new_session=True,  # a Ctrl-C in the terminal must not stop it before our children
+        user=account,
     )
-    return _Child(name, process, stop_signal, log)
-
-
-def _wait_until(ready: Callable[[], bool], child: _Child, log_path: Path) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if child.process.poll() is not None:
-            tail = log_path.read_text(errors="replace")[-2000:]
-            raise EmbeddedError(f"embedded {child.name} exited at start-up; its log:\n{tail}")
-        if ready():
-            return
-        time.sleep(0.05)
-    raise EmbeddedError(f"embedded {child.name} was not ready after {READY_TIMEOUT_SECONDS:.0f} s")
+    try:
+        child.wait_ready(check=ready, timeout=READY_TIMEOUT_SECONDS)
+    except ProcessError as exc:
+        raise EmbeddedError(str(exc)) from exc
+    return child
 
 
 def _init_postgres(
@@ -281,7 +244,7 @@ def _init_postgres(
         pwfile.unlink(missing_ok=True)
 
 
-def _start_postgres(data_dir: Path, *, fast: bool, progress: Progress) -> tuple[_Child, str]:
+def _start_postgres(data_dir: Path, *, fast: bool, progress: Progress) -> tuple[Child, str]:
     account = _pg_account()
     install = _staged_pginstall(account, progress) if account is not None else None
     pgdata = _pgdata_for(account, data_dir)
@@ -311,14 +274,6 @@ def _start_postgres(data_dir: Path, *, fast: bool, progress: Progress) -> tuple[
             "-c",
             "full_page_writes=off",
         ]
-    log_path = data_dir / "logs" / "postgresql.log"
-    child = _spawn(
-        "PostgreSQL",
-        [str(postgres), "-D", str(pgdata), "-p", str(port), *settings],
-        log_path,
-        signal.SIGINT,
-        account,
-    )
     admin_url = f"postgresql://{PG_SUPERUSER}:{quote(password, safe='')}@127.0.0.1:{port}"
 
     def answers() -> bool:
@@ -328,7 +283,14 @@ def _start_postgres(data_dir: Path, *, fast: bool, progress: Progress) -> tuple[
         except psycopg.OperationalError:
             return False
 
-    _wait_until(answers, child, log_path)
+    child = _start(
+        "PostgreSQL",
+        [str(postgres), "-D", str(pgdata), "-p", str(port), *settings],
+        data_dir / "logs" / "postgresql.log",
+        signal.SIGINT,
+        ready=answers,
+        account=account,
+    )
     with psycopg.connect(admin_url + "/postgres", autocommit=True) as connection:
         exists = connection.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", (CONTROL_DATABASE,)
@@ -342,7 +304,7 @@ def _start_postgres(data_dir: Path, *, fast: bool, progress: Progress) -> tuple[
     return child, f"{admin_url}/{CONTROL_DATABASE}"
 
 
-def _start_redis(data_dir: Path) -> tuple[_Child, str]:
+def _start_redis(data_dir: Path) -> tuple[Child, str]:
     redis_dir = data_dir / "redis"
     redis_dir.mkdir(exist_ok=True)
     password = _secret_file(data_dir / "redis.password")
@@ -355,16 +317,14 @@ def _start_redis(data_dir: Path) -> tuple[_Child, str]:
         'appendonly yes\nappendfsync everysec\nsave ""\ndaemonize no\n'
     )
     config.chmod(0o600)
-    log_path = data_dir / "logs" / "redis.log"
-    child = _spawn("Redis", [str(_redis_bin()), str(config)], log_path, signal.SIGTERM)
-    url = f"redis://:{quote(password, safe='')}@127.0.0.1:{port}/0"
-
-    def answers() -> bool:
-        with socket.socket() as probe:
-            return probe.connect_ex(("127.0.0.1", port)) == 0
-
-    _wait_until(answers, child, log_path)
-    return child, url
+    child = _start(
+        "Redis",
+        [str(_redis_bin()), str(config)],
+        data_dir / "logs" / "redis.log",
+        signal.SIGTERM,
+        ready=port_accepts(port),
+    )
+    return child, f"redis://:{quote(password, safe='')}@127.0.0.1:{port}/0"
 
 
 @contextlib.contextmanager

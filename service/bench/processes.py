@@ -3,57 +3,21 @@
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
 import sys
-import time
-import urllib.request
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
-from service.adapters.embedded import die_with_parent
+from service.adapters.processes import Child, ProcessError, http_answers, spawn
 from service.bench.loadgen import READY_LINE, LoadSpec
 from service.bench.stats import LoadResult
 
-STOP_TIMEOUT_SECONDS = 30.0
+START_TIMEOUT_SECONDS = 60.0
+# The load generator is ready once connected: the measurement waits on this, so look often.
+LOAD_READY_POLL_SECONDS = 0.005
 
 
-@dataclass
-class Process:
-    name: str
-    popen: subprocess.Popen[bytes]
-    log_path: Path
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def peak_rss_mib(self) -> float:
-        """The process's own peak resident set (VmHWM), read before it is stopped."""
-        return _peak_rss_mib(self.popen.pid)
-
-    def children_peak_rss_mib(self) -> list[float]:
-        """Peak RSS of each direct child (a Celery worker's pool processes)."""
-        children = Path(f"/proc/{self.popen.pid}/task/{self.popen.pid}/children")
-        try:
-            pids = [int(pid) for pid in children.read_text().split()]
-        except OSError:
-            return []
-        return [_peak_rss_mib(pid) for pid in pids]
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
-
-    def log_tail(self, characters: int = 3000) -> str:
-        return self.log_path.read_text(errors="replace")[-characters:]
-
-
-def _peak_rss_mib(pid: int) -> float:
+def peak_rss_mib(pid: int) -> float:
+    """A process's own peak resident set (VmHWM), read before it is stopped."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
@@ -63,59 +27,47 @@ def _peak_rss_mib(pid: int) -> float:
     return 0.0
 
 
-def spawn(name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> Process:
+def children_peak_rss_mib(pid: int) -> list[float]:
+    """Peak RSS of each direct child (a Celery worker's pool processes)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    try:
+        pids = [int(child) for child in children.read_text().split()]
+    except OSError:
+        return []
+    return [peak_rss_mib(child) for child in pids]
+
+
+def start_python(name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> Child:
     """Start `python <argv>` with its output in `log_dir/<name>.log`; it dies with us."""
-    log_path = log_dir / f"{name}.log"
-    with log_path.open("ab") as log:
-        popen = subprocess.Popen(
-            [sys.executable, *argv],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=die_with_parent(signal.SIGTERM),  # noqa: PLW1509 - main thread only
-        )
-    return Process(name, popen, log_path)
+    return spawn(name, [sys.executable, *argv], env=env, output=log_dir / f"{name}.log")
 
 
-def wait_http(process: Process, url: str, timeout: float = 60.0) -> None:
-    """Wait until `url` answers at all (any status) or fail with the process's log."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and process.alive():
-        try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own loopback URL
-                return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.1)
-    process.stop()
-    raise RuntimeError(f"{process.name} did not start; its log:\n{process.log_tail()}")
+def wait_http(process: Child, url: str, timeout: float = START_TIMEOUT_SECONDS) -> None:
+    """Wait until `url` answers at all (any status), or stop it and fail with its log."""
+    process.wait_ready(check=http_answers(url), timeout=timeout)
 
 
-def start_load(spec: LoadSpec) -> subprocess.Popen[bytes]:
+def start_load(spec: LoadSpec) -> Child:
     """The load generator in the background, once it is connected and can be stopped by
     SIGTERM; `finish_load` collects its result."""
-    popen = subprocess.Popen(
+    load = spawn(
+        "load generator",
         [sys.executable, "-m", "service.bench.loadgen", json.dumps(asdict(spec))],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        preexec_fn=die_with_parent(signal.SIGTERM),  # noqa: PLW1509 - main thread only
+        stdout_pipe=True,
     )
-    assert popen.stderr is not None  # noqa: S101 - stderr=PIPE above
-    first_line = popen.stderr.readline()
-    if first_line != READY_LINE.encode():
-        # From the buffered stream, not communicate(): readline may have buffered more of the
-        # output than its first line, which communicate's reads of the raw pipe would miss.
-        rest = popen.stderr.read()
-        popen.communicate()  # closes the pipes and reaps it
-        raise RuntimeError(f"load generator failed: {(first_line + rest).decode()[-3000:]}")
-    return popen
+    try:
+        load.wait_ready(printed=READY_LINE, interval=LOAD_READY_POLL_SECONDS)
+    except ProcessError as exc:
+        raise RuntimeError(f"load generator failed: {exc}") from exc
+    return load
 
 
-def finish_load(popen: subprocess.Popen[bytes]) -> LoadResult:
-    out, err = popen.communicate()
-    if popen.wait() != 0:
-        raise RuntimeError(f"load generator failed: {err.decode()[-3000:]}")
+def finish_load(load: Child) -> LoadResult:
+    out, _ = load.popen.communicate()
+    errors = load.output_tail()
+    load.stop()  # already exited: reaps it and lets go of its output
+    if load.popen.returncode != 0:
+        raise RuntimeError(f"load generator failed: {errors}")
     data = json.loads(out)
     data["unexpected"] = {int(status): count for status, count in data["unexpected"].items()}
     return LoadResult(**data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.bench.runner import Figures
+from service.bench.figures import Figures
 
 
 def _ratio(ours: float, baseline: float) -> float:
@@ -64,13 +64,22 @@ def _target(value: float, limit: float, *, at_least: bool) -> dict[str, Any]:
 
 def render_table(figures: Figures) -> str:
     """A Markdown table: the README carries this very output."""
-    base, ours, r = figures.baselines, figures.service, figures.ratios
-    options = figures.options
-    conns = options["connections"]
-    workers = ours["worker_operations_per_second"]
-    scaling = ", ".join(f"{n}: {rate:.0f}/s" for n, rate in workers.items())
-    rss = ours["peak_rss_mib"]
-    rows = [
+    rows = _baseline_rows(figures.baselines) + _api_rows(figures) + _data_rows(figures)
+    lines = ["| Measure | Result | Ratio to same-run baseline |", "|---|---|---|"]
+    lines += [f"| {name} | {result} | {ratio} |" for name, result, ratio in rows]
+    lines += ["", "| Target | Value | Met |", "|---|---|---|"]
+    lines += [
+        f"| {name} | {t['value']} (limit {t['limit']}) | {'yes' if t['met'] else '**no**'} |"
+        for name, t in figures.targets.items()
+    ]
+    return "\n".join(lines + _profile_lines(figures.service))
+
+
+Row = tuple[str, str, str]
+
+
+def _baseline_rows(base: dict[str, Any]) -> list[Row]:
+    return [
         ("Baseline: aiohttp hello-world JSON", _load(base["hello_world"]), ""),
         ("Baseline: aiohttp + INSERT + Redis LPUSH", _load(base["insert_push"]), ""),
         (
@@ -80,6 +89,13 @@ def render_table(figures: Figures) -> str:
             "",
         ),
         ("Baseline: bare Celery no-op, 2 processes", f"{base['celery_noop_per_second']:.0f}/s", ""),
+    ]
+
+
+def _api_rows(figures: Figures) -> list[Row]:
+    ours, r = figures.service, figures.ratios
+    conns = figures.options["connections"]
+    return [
         (
             f"Accept `POST /api/v2/accounts` ({conns} conns)",
             _load(ours["accept"]),
@@ -107,6 +123,16 @@ def render_table(figures: Figures) -> str:
             _latency(ours["e2e_under_load"]),
             "",
         ),
+    ]
+
+
+def _data_rows(figures: Figures) -> list[Row]:
+    """Workers draining, purging and listing many accounts, and memory."""
+    ours, r = figures.service, figures.ratios
+    workers = ours["worker_operations_per_second"]
+    scaling = ", ".join(f"{n}: {rate:.0f}/s" for n, rate in workers.items())
+    rss = ours["peak_rss_mib"]
+    return [
         (
             "Worker throughput by worker processes",
             scaling,
@@ -123,7 +149,7 @@ def render_table(figures: Figures) -> str:
             f"{r['read_p99_purge_vs_idle']:.1f}x idle",
         ),
         (
-            f"List with `like` over {options['accounts']} accounts (4 conns)",
+            f"List with `like` over {figures.options['accounts']} accounts (4 conns)",
             _latency(ours["listing_like"]),
             "",
         ),
@@ -134,13 +160,11 @@ def render_table(figures: Figures) -> str:
             "",
         ),
     ]
-    lines = ["| Measure | Result | Ratio to same-run baseline |", "|---|---|---|"]
-    lines += [f"| {name} | {result} | {ratio} |" for name, result, ratio in rows]
-    lines += ["", "| Target | Value | Met |", "|---|---|---|"]
-    lines += [
-        f"| {name} | {t['value']} (limit {t['limit']}) | {'yes' if t['met'] else '**no**'} |"
-        for name, t in figures.targets.items()
-    ]
+
+
+def _profile_lines(ours: dict[str, Any]) -> list[str]:
+    """The profiled accept run's tables, when the run had one."""
+    lines: list[str] = []
     components = ours.get("accept_profile_by_component")
     if components:
         lines += [
@@ -163,7 +187,7 @@ def render_table(figures: Figures) -> str:
         lines += [
             f"| `{row['function']}` | {row['calls']} | {row['share']:.1%} |" for row in profile
         ]
-    return "\n".join(lines)
+    return lines
 
 
 def _purge(purge: dict[str, Any]) -> str:

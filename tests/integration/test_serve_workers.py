@@ -6,8 +6,6 @@ import contextlib
 import http.client
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,11 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from service.adapters.embedded import die_with_parent
 from service.settings import Settings
 from tests.conftest import service_env
 from tests.faults.stack import free_port
-from tests.processes import STOP_TIMEOUT_SECONDS, ServiceProcess, wait_until_ready
+from tests.processes import (
+    STOP_TIMEOUT_SECONDS,
+    ServiceProcess,
+    spawn_service,
+    wait_until_ready,
+)
 
 SPREAD_TIMEOUT_SECONDS = 10.0
 TCP_ESTABLISHED = "01"  # the state column of /proc/net/tcp
@@ -39,17 +41,8 @@ class Api:
 def api(settings: Settings, tmp_path: Path) -> Iterator[Api]:
     port = free_port()
     env = {**service_env(settings), "API_PORT": str(port)}
-    log_path = tmp_path / "serve.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve", "--workers", "2"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=die_with_parent(signal.SIGTERM),  # noqa: PLW1509 - main thread only
-        )
-    service = ServiceProcess("serve", process, log_path, env)
-    if not wait_until_ready(f"http://127.0.0.1:{port}", alive=lambda: process.poll() is None):
+    service = ServiceProcess(spawn_service("serve", ["--workers", "2"], env, tmp_path), env)
+    if not wait_until_ready(f"http://127.0.0.1:{port}", alive=service.child.alive):
         service.stop()
         pytest.fail(f"serve --workers 2 did not become ready; its log:\n{service.log()[-3000:]}")
     yield Api(service, port)

@@ -1,0 +1,63 @@
+"""The API's figures: accept and poll, accept against `serve --workers N`, and a profiled run."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from sqlalchemy import text
+
+from service.adapters.processes import Child
+from service.bench.harness import Bench, measured
+from service.bench.processes import wait_http
+from service.bench.profile import busiest_functions, busy_time_by_component
+
+
+def measure_accept_and_poll(bench: Bench) -> None:
+    bench.say(f"accept: POST /api/v2/accounts, {bench.options.connections} connections")
+    accept = measured(bench.creates("{n}"))
+    bench.figures.service["accept"] = asdict(accept)
+    with bench.engine.connect() as connection:
+        handles = connection.scalars(text("SELECT id FROM operations LIMIT 1000")).all()
+    bench.say("poll: GET /api/v2/results/{handle}")
+    poll = measured(
+        bench.load(
+            paths=[f"/api/v2/results/{handle}" for handle in handles],
+            headers=bench.headers,
+            expect=[200, 202],
+        )
+    )
+    bench.figures.service["poll"] = asdict(poll)
+    bench.figures.service["accepted_backlog"] = accept.requests
+
+
+def measure_accept_scaled_out(bench: Bench, api: Child, processes: int = 2) -> Child:
+    """The accept load once more against `serve --workers N` (N processes on one port)."""
+    bench.say(f"accept: POST /api/v2/accounts, {processes} API processes")
+    bench.stop(api)
+    scaled = bench.start(
+        f"api-{processes}", ["-m", "service.cli", "serve", f"--workers={processes}"]
+    )
+    wait_http(scaled, bench.base + "/healthz")
+    accept = measured(bench.creates("S{n}"))
+    bench.figures.service["accept_scaled_out"] = {**asdict(accept), "processes": processes}
+    bench.figures.service["accepted_backlog"] += accept.requests
+    bench.stop(scaled)
+    return bench.start_api()
+
+
+def profile_accept(bench: Bench, api: Child) -> Child:
+    """The accept load once more with the API under cProfile; its busiest functions go in
+    the figures. cProfile slows the API down: this run's speed is not reported."""
+    bench.say("profiling the accept path (cProfile; not a measured run)")
+    bench.stop(api)
+    stats_path = bench.work_dir / "api.pstats"
+    profiled = bench.start(
+        "api-profiled",
+        ["-m", "cProfile", "-o", str(stats_path), "-m", "service.cli", "serve"],
+    )
+    wait_http(profiled, bench.base + "/healthz")
+    measured(bench.creates("P{n}", duration=min(bench.options.duration, 5.0)))
+    bench.stop(profiled)  # SIGTERM: serve exits cleanly and cProfile writes its file
+    bench.figures.service["accept_profile"] = busiest_functions(stats_path)
+    bench.figures.service["accept_profile_by_component"] = busy_time_by_component(stats_path)
+    return bench.start_api()
