@@ -270,14 +270,9 @@ def bench(  # noqa: PLR0917 - one parameter per command-line option
 
     Provisioning: the simulated driver.
     """
-    import json
-    from dataclasses import asdict
-
     from service.bench.figures import BenchOptions
-    from service.bench.report import add_ratios_and_targets, render_table
-    from service.bench.runner import run_bench
+    from service.bench.runner import run_and_report
 
-    settings = _settings()
     options = BenchOptions(
         duration=duration,
         warmup=warmup,
@@ -293,28 +288,12 @@ def bench(  # noqa: PLR0917 - one parameter per command-line option
         profile=profile,
     )
     if quick:
-        options = BenchOptions(
-            duration=1.0,
-            warmup=0.3,
-            connections=8,
-            accounts=300,
-            purge_accounts=300,
-            worker_operations=40,
-            worker_counts=(1, 2),
-            e2e_samples=5,
-            round_trip_samples=20,
-            port=port,
-            profile=profile,
-        )
+        options = BenchOptions.quick(port=port, profile=profile)
     try:
-        figures = run_bench(options, settings, _say)
+        typer.echo(run_and_report(options, _settings(), output, _say))
     except EmbeddedError as exc:
         _say(str(exc))
         raise typer.Exit(2) from None
-    add_ratios_and_targets(figures)
-    output.write_text(json.dumps(asdict(figures), indent=2) + "\n")
-    typer.echo(render_table(figures))
-    _say(f"figures written to {output}")
 
 
 @token_app.command("create")

@@ -22,6 +22,23 @@ class BenchOptions:
     port: int = 18080
     profile: bool = False  # also run the accept load against a cProfile'd API (not measured)
 
+    @classmethod
+    def quick(cls, *, port: int, profile: bool) -> BenchOptions:
+        """A tiny run that only checks that every measurement works (CI's smoke test)."""
+        return cls(
+            duration=1.0,
+            warmup=0.3,
+            connections=8,
+            accounts=300,
+            purge_accounts=300,
+            worker_operations=40,
+            worker_counts=(1, 2),
+            e2e_samples=5,
+            round_trip_samples=20,
+            port=port,
+            profile=profile,
+        )
+
 
 @dataclass
 class Figures:

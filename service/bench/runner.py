@@ -8,6 +8,7 @@ with the `simulated` driver, and a load generator in a process of its own.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import platform
 import secrets
@@ -15,6 +16,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ from service.bench.figures import BenchOptions, Figures
 from service.bench.harness import Bench, Say
 from service.bench.processes import children_peak_rss_mib, peak_rss_mib
 from service.bench.purge_runs import measure_listing_and_purge
+from service.bench.report import add_ratios_and_targets, render_table
 from service.bench.worker_runs import measure_end_to_end, measure_workers
 from service.settings import Settings
 from service.store.db import create_sync_engine
@@ -75,6 +78,15 @@ def scratch_database(database_url: str) -> Iterator[str]:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+def run_and_report(options: BenchOptions, settings: Settings, output: Path, say: Say) -> str:
+    """Run the benchmark, write its figures to `output` as JSON; the table to print."""
+    figures = run_bench(options, settings, say)
+    add_ratios_and_targets(figures)
+    output.write_text(json.dumps(asdict(figures), indent=2) + "\n")
+    say(f"figures written to {output}")
+    return render_table(figures)
 
 
 def run_bench(options: BenchOptions, settings: Settings, say: Say) -> Figures:
