@@ -29,6 +29,9 @@ def active_account(**changes: object) -> Account:
         "is_org_admin": False,
         "retention_time": 1,
         "is_events_account": False,
+        # Columns with a database default: a row read back always has them.
+        "enabled": True,
+        "deletion_protection": False,
     }
     fields.update(changes)
     return Account(**fields)
@@ -50,6 +53,8 @@ def test_an_active_account_renders_exactly_the_contracts_fields() -> None:
         "retention_time": 1,
         "is_events_account": False,
         "state": "ACTIVE",
+        "enabled": True,
+        "deletion_protection": False,
         "dropped_on": None,
         "scheduled_deletion_time": None,
         "restored_on": None,
