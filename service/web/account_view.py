@@ -10,15 +10,11 @@ from sqlalchemy.orm.attributes import instance_dict
 
 from service.domain.lifecycle import AccountState
 from service.domain.names import MAX_NAME_LENGTH, STORED_NAME_PATTERN
-from service.domain.schemas import Edition, drop_null
+from service.domain.schemas import NULLABLE_FIELDS, Edition, drop_null
 from service.store.models import Account
 from service.web.wire import Timestamp
 
 READ_ONLY: JsonDict = {"readOnly": True}
-
-
-def _is_none(value: object) -> bool:
-    return value is None
 
 
 def _omitted_when_empty(description: str, *, read_only: bool = True, **constraints: Any) -> Any:
@@ -26,14 +22,13 @@ def _omitted_when_empty(description: str, *, read_only: bool = True, **constrain
     return Field(
         default=None,
         description=description,
-        exclude_if=_is_none,
         json_schema_extra=READ_ONLY if read_only else None,
         **constraints,
     )
 
 
 def _null_when_empty(description: str, **alias: Any) -> Any:
-    """One of the five fields Snowflake's spec marks nullable: `null` when it has no value."""
+    """One of NULLABLE_FIELDS, the five Snowflake's spec marks nullable: `null` when empty."""
     return Field(default=None, description=description, json_schema_extra=READ_ONLY, **alias)
 
 
@@ -51,7 +46,7 @@ def _wire_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
     for name, field in model.model_fields.items():
         prop = schema["properties"][name]
         prop.pop("default", None)
-        if field.exclude_if is None:
+        if field.is_required() or name in NULLABLE_FIELDS:
             required.append(name)
         else:
             drop_null(prop)
@@ -147,5 +142,8 @@ def render_account(account: Account, organization_name: str) -> dict[str, Any]:
     columns = instance_dict(account)
     view: dict[str, Any] = AccountView.model_validate(
         {**columns, "organization_name": organization_name}
-    ).model_dump(mode="json")
+    ).model_dump(mode="json", exclude_none=True)
+    # Always there, null when empty, and last (where they always were on the wire).
+    for key in NULLABLE_FIELDS:
+        view[key] = view.pop(key, None)
     return view

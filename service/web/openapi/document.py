@@ -1,5 +1,4 @@
-"""The OpenAPI 3.1 document, generated from the route table and the models that validate the
-requests and render the responses."""
+"""The OpenAPI 3.1 document, built from the route table and the models requests and answers use."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from typing import Any
 
 DESCRIPTION = """\
@@ -33,7 +34,7 @@ Every `GET` also answers `HEAD`. Booleans in query strings are `true`/`false` in
 
 INFO: dict[str, Any] = {
     "title": "account-provisioner",
-    "version": "0.1.0",
+    "version": version("account-provisioner"),
     "description": DESCRIPTION,
     "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
 }
