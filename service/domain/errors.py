@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, cast
 
 from pydantic import ConfigDict, Field, with_config
 from typing_extensions import TypedDict
@@ -136,5 +136,5 @@ def error_body(code: ErrorCode, message: str, request_id: str) -> dict[str, Any]
         "message": message,
         "request_id": request_id,
     }
-    # A plain dict for the callers that store it as an operation's JSON body.
-    return dict(body)
+    # Typed as the wire shape; the callers store it as an operation's JSON body.
+    return cast(dict[str, Any], body)

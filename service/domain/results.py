@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, NotRequired
+from typing import Annotated, Any, Literal, NotRequired, cast
 
 from pydantic import ConfigDict, Field, with_config
 from typing_extensions import TypedDict
@@ -82,7 +82,7 @@ def accepted(handle: uuid.UUID | str) -> ResultResponse:
     }
     return ResultResponse(
         202,
-        dict(body),
+        cast(dict[str, Any], body),
         {"Location": result_location(handle), "Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
