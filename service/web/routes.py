@@ -62,6 +62,8 @@ def _route(
     return Route(method, path, handler, described)
 
 
+# Not formatted (the `fmt: skip` at its end): a route a block, its parts on few lines, reads
+# as a table.
 ROUTES: tuple[Route, ...] = (
     _route(
         "GET /healthz", health.healthz, "healthz", "Liveness probe", "health",
