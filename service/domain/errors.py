@@ -137,4 +137,4 @@ def error_body(code: ErrorCode, message: str, request_id: str) -> dict[str, Any]
         "request_id": request_id,
     }
     # Typed as the wire shape; the callers store it as an operation's JSON body.
-    return cast(dict[str, Any], body)
+    return cast("dict[str, Any]", body)

@@ -82,7 +82,7 @@ def accepted(handle: uuid.UUID | str) -> ResultResponse:
     }
     return ResultResponse(
         202,
-        cast(dict[str, Any], body),
+        cast("dict[str, Any]", body),
         {"Location": result_location(handle), "Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 

@@ -82,29 +82,45 @@ class _Assembler:
             "headers": {},
             "responses": {},
         }
+        self._named: dict[str, Answer] = {}
 
     def parameter(self, param: Param) -> dict[str, str]:
-        written: dict[str, Any] = {
-            "name": param.name,
-            "in": param.location,
-            "required": param.required,
-            "description": param.description,
-            "schema": self.schemas.of(param.type, "validation"),
-        }
-        if param.example is not None:
-            written["example"] = param.example
-        self.components["parameters"][param.name] = written
+        if param.name not in self.components["parameters"]:
+            written: dict[str, Any] = {
+                "name": param.name,
+                "in": param.location,
+                "required": param.required,
+                "description": param.description,
+                "schema": self.schemas.of(param.type, "validation"),
+            }
+            if param.example is not None:
+                written["example"] = param.example
+            self.components["parameters"][param.name] = written
         return {"$ref": f"#/components/parameters/{param.name}"}
 
     def header(self, header: Header) -> dict[str, str]:
-        self.components["headers"][header.name] = {
-            "description": header.description,
-            "required": header.required,
-            "schema": self.schemas.of(header.type, "serialization"),
-        }
+        if header.name not in self.components["headers"]:
+            self.components["headers"][header.name] = {
+                "description": header.description,
+                "required": header.required,
+                "schema": self.schemas.of(header.type, "serialization"),
+            }
         return {"$ref": f"#/components/headers/{header.name}"}
 
     def answer(self, answer: Answer) -> dict[str, Any]:
+        """The answer, or a reference to it when it is named (written once per name)."""
+        if answer.name is None:
+            return self._answer(answer)
+        name = answer.name
+        if self._named.setdefault(name, answer) != answer:
+            # Another answer of that status took the name: e.g. a 409 that is only `conflict`.
+            name = "-".join([name, *(error.code for error in answer.error)])
+            self._named.setdefault(name, answer)
+        if name not in self.components["responses"]:
+            self.components["responses"][name] = self._answer(answer)
+        return {"$ref": f"#/components/responses/{name}"}
+
+    def _answer(self, answer: Answer) -> dict[str, Any]:
         written: dict[str, Any] = {
             "description": answer.description,
             "headers": {h.name: self.header(h) for h in (REQUEST_ID_ANSWERED, *answer.headers)},
@@ -116,13 +132,7 @@ class _Assembler:
                 media_type: {"schema": self.schemas.of(body, "serialization")}
                 for media_type, body in answer.content
             }
-        if answer.name is None:
-            return written
-        name = answer.name
-        if self.components["responses"].get(name, written) != written:
-            name = "-".join([name, *(error.code for error in answer.error)])
-        self.components["responses"][name] = written
-        return {"$ref": f"#/components/responses/{name}"}
+        return written
 
     def _refusal(self, answer: Answer) -> dict[str, Any]:
         codes = sorted({error.code for error in answer.error})
