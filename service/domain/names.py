@@ -7,7 +7,10 @@ import re
 from service.domain.errors import InvalidArgument
 
 MAX_NAME_LENGTH = 255
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_$]*$"
+# A name as stored and returned: upper case.
+STORED_NAME_PATTERN = r"^[A-Z_][A-Z0-9_$]*$"
+_IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
 _SHOWN = 64  # longest name quoted back in an error message
 IDENTIFIER_RULE = (
     "must start with a letter or underscore, contain only letters, digits, '_' or '$', "

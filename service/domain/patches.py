@@ -16,7 +16,14 @@ from pydantic import (
 
 from service.domain.errors import InvalidArgument
 from service.domain.names import IDENTIFIER_RULE, is_identifier
-from service.domain.schemas import MAX_COMMENT, READ_ONLY_FIELDS, Edition, describe_error
+from service.domain.schemas import (
+    IDENTIFIER_SCHEMA,
+    MAX_COMMENT,
+    READ_ONLY_FIELDS,
+    Edition,
+    describe_error,
+    drop_null,
+)
 
 WRITE_ONLY_FIELDS: frozenset[str] = frozenset(
     {
@@ -34,19 +41,46 @@ WRITE_ONLY_FIELDS: frozenset[str] = frozenset(
 # Set once, on create: a patch naming them is refused like a read-only field.
 FIXED_FIELDS: frozenset[str] = frozenset({"region", "region_group"})
 MAX_EXTERNAL_ID = 255
+# `null` clears these; the other fields cannot be null.
+CLEARABLE_FIELDS: frozenset[str] = frozenset({"comment", "external_id"})
+
+
+def _patch_schema(schema: dict[str, Any]) -> None:
+    for key, prop in schema["properties"].items():
+        prop.pop("default", None)
+        if key not in CLEARABLE_FIELDS:
+            drop_null(prop)
+    schema["minProperties"] = 1
 
 
 class AccountPatch(BaseModel):
-    """Every field optional; `null` clears `comment` and `external_id` (merge-patch)."""
+    """A JSON merge patch: only the keys present change. Read-only, write-only, unknown or
+    null-for-non-nullable keys, and an empty patch, are a 400 naming them."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Every field optional; `null` clears `comment` and `external_id` (merge-patch).
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_patch_schema)
 
-    name: StrictStr | None = None
-    comment: StrictStr | None = Field(default=None, max_length=MAX_COMMENT)
-    edition: Edition | None = None
-    enabled: StrictBool | None = None
-    deletion_protection: StrictBool | None = None
-    external_id: StrictStr | None = Field(default=None, min_length=1, max_length=MAX_EXTERNAL_ID)
+    name: StrictStr | None = Field(
+        default=None, description="A new name (a rename).", json_schema_extra=IDENTIFIER_SCHEMA
+    )
+    comment: StrictStr | None = Field(
+        default=None, max_length=MAX_COMMENT, description="A new comment; null clears it."
+    )
+    edition: Edition | None = Field(
+        default=None, description="A new edition (plan); case-insensitive."
+    )
+    enabled: StrictBool | None = Field(
+        default=None, description="`false` suspends logins; `true` resumes."
+    )
+    deletion_protection: StrictBool | None = Field(
+        default=None, description="While `true`, a drop is 409."
+    )
+    external_id: StrictStr | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_EXTERNAL_ID,
+        description="A new external id; null clears it.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -70,7 +104,7 @@ class AccountPatch(BaseModel):
             raise InvalidArgument("an empty patch changes nothing; name at least one field")
         problems = [_refusal(key) for key in body if _refusal(key)]
         allowed = {k: v for k, v in body.items() if not _refusal(k)}
-        for key in ("name", "edition", "enabled", "deletion_protection"):
+        for key in [name for name in cls.model_fields if name not in CLEARABLE_FIELDS]:
             if key in allowed and allowed[key] is None:
                 problems.append(f"{key}: cannot be null")
         try:

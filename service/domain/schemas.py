@@ -18,8 +18,8 @@ from pydantic import (
 )
 
 from service.domain.errors import InvalidArgument
-from service.domain.names import IDENTIFIER_RULE, is_identifier
-from service.domain.passwords import password_problem
+from service.domain.names import IDENTIFIER_PATTERN, IDENTIFIER_RULE, MAX_NAME_LENGTH, is_identifier
+from service.domain.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, password_problem
 
 
 class Edition(StrEnum):
@@ -72,29 +72,128 @@ NULLABLE_FIELDS: tuple[str, ...] = (
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MAX_TEXT = 1024
 MAX_COMMENT = 2048
+# For the document only: the rules themselves are the validators below.
+IDENTIFIER_SCHEMA: dict[str, Any] = {"pattern": IDENTIFIER_PATTERN, "maxLength": MAX_NAME_LENGTH}
+WRITE_ONLY: dict[str, Any] = {"writeOnly": True}
+PASSWORD_SCHEMA: dict[str, Any] = {
+    **WRITE_ONLY,
+    "format": "password",
+    "minLength": MIN_PASSWORD_LENGTH,
+    "maxLength": MAX_PASSWORD_LENGTH,
+    "pattern": "^[!-~]+$",
+}
+
+
+def drop_null(schema: dict[str, Any]) -> None:
+    """Make a property's JSON Schema refuse null (in place): the field is absent instead."""
+    schema.pop("default", None)
+    kinds = schema.get("type")
+    if isinstance(kinds, list):
+        rest = [kind for kind in kinds if kind != "null"]
+        schema["type"] = rest[0] if len(rest) == 1 else rest
+    elif "anyOf" in schema:
+        options = [option for option in schema.pop("anyOf") if option != {"type": "null"}]
+        if len(options) == 1:
+            schema.update(options[0])
+        else:
+            schema["anyOf"] = options
+
+
+def _create_schema(schema: dict[str, Any]) -> None:
+    """Clients send some read-only keys as null: the document says they may."""
+    for key in sorted(READ_ONLY_FIELDS):
+        schema["properties"][key] = {
+            "type": "null",
+            "description": "Read-only: accepted only as null.",
+        }
 
 
 class AccountCreate(BaseModel):
-    """The body of `POST /api/v2/accounts`; validation context carries the allowed regions."""
+    """The body of a create: Snowflake's Account with its write-only fields. Read-only keys are
+    accepted only as `null` (clients send some); any other key, or a read-only key with a value,
+    is a 400 that names it."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    # The validation context carries the allowed regions.
 
-    name: StrictStr
-    edition: Edition
-    admin_name: StrictStr
-    email: StrictStr = Field(max_length=254)
-    admin_password: StrictStr | None = None  # length and classes: the password policy
-    admin_rsa_public_key: StrictStr | None = Field(default=None, max_length=8192)
-    admin_user_type: StrictStr | None = Field(default=None, max_length=64)
-    first_name: StrictStr | None = Field(default=None, max_length=MAX_TEXT)
-    last_name: StrictStr | None = Field(default=None, max_length=MAX_TEXT)
-    must_change_password: StrictBool = False
-    polaris: StrictBool = False
-    comment: StrictStr | None = Field(default=None, max_length=MAX_COMMENT)
-    region: StrictStr | None = None
-    region_group: StrictStr | None = None
-    deletion_protection: StrictBool = False
-    external_id: StrictStr | None = Field(default=None, min_length=1, max_length=255)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=False, json_schema_extra=_create_schema
+    )
+
+    name: StrictStr = Field(
+        description="A letter or `_`, then letters, digits, `_` or `$`; at most 255 characters; "
+        "case-insensitive (stored upper case).",
+        json_schema_extra=IDENTIFIER_SCHEMA,
+    )
+    edition: Edition = Field(description="Edition (plan); case-insensitive.")
+    admin_name: StrictStr = Field(
+        description="Name of the account administrator (an identifier, like `name`).",
+        json_schema_extra={**IDENTIFIER_SCHEMA, **WRITE_ONLY},
+    )
+    email: StrictStr = Field(
+        max_length=254,
+        description="E-mail address of the account administrator.",
+        json_schema_extra=WRITE_ONLY,
+    )
+    # Length and classes: the password policy (service/domain/passwords.py).
+    admin_password: StrictStr | None = Field(
+        default=None,
+        description="12-128 printable ASCII characters, no spaces, with a lower-case letter, an "
+        "upper-case letter and a digit. Absent or null: one is generated and shown once in the "
+        "result.",
+        json_schema_extra=PASSWORD_SCHEMA,
+    )
+    admin_rsa_public_key: StrictStr | None = Field(
+        default=None,
+        max_length=8192,
+        description="RSA public key of the administrator.",
+        json_schema_extra=WRITE_ONLY,
+    )
+    admin_user_type: StrictStr | None = Field(
+        default=None,
+        max_length=64,
+        description="User type of the administrator.",
+        json_schema_extra=WRITE_ONLY,
+    )
+    first_name: StrictStr | None = Field(
+        default=None,
+        max_length=MAX_TEXT,
+        description="Administrator's first name.",
+        json_schema_extra=WRITE_ONLY,
+    )
+    last_name: StrictStr | None = Field(
+        default=None,
+        max_length=MAX_TEXT,
+        description="Administrator's last name.",
+        json_schema_extra=WRITE_ONLY,
+    )
+    must_change_password: StrictBool = Field(
+        default=False,
+        description="Whether the administrator must change the password.",
+        json_schema_extra=WRITE_ONLY,
+    )
+    polaris: StrictBool = Field(
+        default=False,
+        description="Whether the account is a Polaris account.",
+        json_schema_extra=WRITE_ONLY,
+    )
+    comment: StrictStr | None = Field(default=None, max_length=MAX_COMMENT, description="Comment.")
+    region: StrictStr | None = Field(
+        default=None,
+        description="One of the service's `REGIONS` (case-insensitive); default `DEFAULT_REGION`.",
+    )
+    region_group: StrictStr | None = Field(
+        default=None,
+        description="The service's `REGION_GROUP` (case-insensitive), the default.",
+    )
+    deletion_protection: StrictBool = Field(
+        default=False, description="While `true`, a drop is refused (409)."
+    )
+    external_id: StrictStr | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="Your id for the account, unique in the organization.",
+    )
 
     @field_validator("name", "admin_name")
     @classmethod

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.json_schema import SkipJsonSchema
 
 from service.domain.errors import InvalidArgument
 from service.domain.roles import Role
@@ -43,8 +44,13 @@ class TokenRequest(BaseModel):
 
     role: Role
     description: str = Field(default="", max_length=200)
-    expiry: datetime | None = Field(default=None, exclude=True)  # expires_at, parsed
-    expires_at: str | None = None
+    # expires_at, parsed; not a field of the body.
+    expiry: SkipJsonSchema[datetime | None] = Field(default=None, exclude=True)
+    expires_at: str | None = Field(
+        default=None,
+        description="A future RFC 3339 time with an offset.",
+        json_schema_extra={"format": "date-time"},
+    )
 
     @classmethod
     def parse(cls, body: object) -> TokenRequest:

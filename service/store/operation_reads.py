@@ -1,4 +1,4 @@
-"""Operations as a resource: one by handle, the filtered and paginated list, and their view."""
+"""Operations as a resource: one by handle, and the filtered and paginated list."""
 
 from __future__ import annotations
 
@@ -7,15 +7,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain.errors import InvalidArgument, NotFound
 from service.domain.identifiers import parse_uuid
-from service.domain.lifecycle import TERMINAL_OPERATION_STATES, OperationKind, OperationState
-from service.domain.results import result_location
+from service.domain.lifecycle import OperationKind, OperationState
 from service.store.models import Account, Operation, OperationProgress
 
 DEFAULT_LIMIT = 50
@@ -35,35 +33,6 @@ class OperationFilter:
     kind: OperationKind | None = None
     account: str | None = None
     since: datetime | None = None
-
-
-def _timestamp(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def render_operation(row: OperationRow) -> dict[str, Any]:
-    """An operation as its resource; a generated password is never shown here."""
-    operation = row.operation
-    done = operation.state in TERMINAL_OPERATION_STATES
-    body = dict(operation.response_body or {}) if done else None
-    if body is not None and isinstance(body.get("credentials"), dict):
-        body["credentials"] = {**body["credentials"], "password": None}
-    succeeded = operation.state == OperationState.SUCCEEDED
-    return {
-        "id": str(operation.id),
-        "kind": operation.kind.value,
-        "account": row.account_name,
-        "state": operation.state.value,
-        "done": done,
-        "attempts": operation.attempts,
-        "step": None if done else row.step,
-        "created_on": _timestamp(operation.created_at),
-        "started_on": _timestamp(operation.started_at),
-        "finished_on": _timestamp(operation.finished_at),
-        "result": body if succeeded else None,
-        "error": body if done and not succeeded else None,
-        "result_location": result_location(operation.id),
-    }
 
 
 def _query(organization_id: int) -> Select[Operation, str, str | None]:

@@ -1,59 +1,149 @@
-"""An account as the contract's Account object."""
+"""An account as the contract's Account object: the view model is the shape and renders it."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
+from sqlalchemy.orm.attributes import instance_dict
+
+from service.domain.lifecycle import AccountState
+from service.domain.names import MAX_NAME_LENGTH, STORED_NAME_PATTERN
+from service.domain.schemas import NULLABLE_FIELDS, Edition, drop_null
 from service.store.models import Account
+from service.web.wire import Timestamp
+
+READ_ONLY: JsonDict = {"readOnly": True}
 
 
-def _timestamp(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+def _omitted_when_empty(description: str, *, read_only: bool = True, **constraints: Any) -> Any:
+    """A field the contract omits when it has no value."""
+    return Field(
+        default=None,
+        description=description,
+        json_schema_extra=READ_ONLY if read_only else None,
+        **constraints,
+    )
+
+
+def _null_when_empty(description: str, **alias: Any) -> Any:
+    """One of NULLABLE_FIELDS, the five Snowflake's spec marks nullable: `null` when empty."""
+    return Field(default=None, description=description, json_schema_extra=READ_ONLY, **alias)
+
+
+def _always(description: str, *, read_only: bool = True, **extra: Any) -> Any:
+    return Field(
+        description=description,
+        json_schema_extra={**extra, **READ_ONLY} if read_only else extra or None,
+    )
+
+
+def _wire_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """On the wire a field without a value is absent, never null, but for the five nullable
+    ones, which are always there."""
+    required = []
+    for name, field in model.model_fields.items():
+        prop = schema["properties"][name]
+        prop.pop("default", None)
+        if field.is_required() or name in NULLABLE_FIELDS:
+            required.append(name)
+        else:
+            drop_null(prop)
+    schema["required"] = required
+    schema["additionalProperties"] = False
+
+
+class AccountView(BaseModel):
+    """An account as returned: field names, types and nullability as in Snowflake's Account. A
+    field with no value is omitted, except the five Snowflake marks nullable (`dropped_on`,
+    `scheduled_deletion_time`, `restored_on`, `organization_URL_expiration_on`, `moved_on`),
+    which are `null`. The write-only fields of `AccountCreate` are never returned."""
+
+    # Validated from the row's loaded columns; the ones that are not on the wire are ignored.
+    model_config = ConfigDict(title="Account", extra="ignore", json_schema_extra=_wire_schema)
+
+    organization_name: str = _always("Name of the organization.")
+    name: str = Field(
+        description="The account's name (upper case).",
+        max_length=MAX_NAME_LENGTH,
+        pattern=STORED_NAME_PATTERN,
+    )
+    region_group: str | None = _omitted_when_empty(
+        "Region group where the account is located.", read_only=False
+    )
+    region: str | None = _omitted_when_empty(
+        "Region where the account is located.", read_only=False
+    )
+    edition: Edition = _always("Edition (plan).", read_only=False)
+    created_on: Timestamp | None = _omitted_when_empty("When the account was created.")
+    account_url: str | None = _omitted_when_empty("URL of the account (set once it is created).")
+    account_locator: str = _always("System-assigned, unique identifier, e.g. `AB123456`.")
+    account_locator_url: str | None = _omitted_when_empty("URL of the account by its locator.")
+    managed_accounts: int = _always(
+        "How many managed accounts the account has created.", format="int64"
+    )
+    consumption_billing_entity_name: str | None = _omitted_when_empty("Consumption billing entity.")
+    marketplace_consumer_billing_entity_name: str | None = _omitted_when_empty(
+        "Marketplace consumer billing entity."
+    )
+    marketplace_provider_billing_entity_name: str | None = _omitted_when_empty(
+        "Marketplace provider billing entity."
+    )
+    old_account_url: str | None = _omitted_when_empty("The URL before the last rename.")
+    comment: str | None = _omitted_when_empty("Comment.", read_only=False)
+    is_org_admin: bool = _always("Whether the ORGADMIN role is enabled.")
+    retention_time: int = _always("Days of Time Travel retention.")
+    account_old_url_saved_on: Timestamp | None = _omitted_when_empty(
+        "When `old_account_url` was saved."
+    )
+    account_old_url_last_used: Timestamp | None = _omitted_when_empty(
+        "When `old_account_url` was last used."
+    )
+    organization_old_url: str | None = _omitted_when_empty("URL before an organization change.")
+    organization_old_url_saved_on: Timestamp | None = _omitted_when_empty(
+        "When `organization_old_url` was saved."
+    )
+    organization_old_url_last_used: Timestamp | None = _omitted_when_empty(
+        "When `organization_old_url` was last used."
+    )
+    is_events_account: bool = _always("Whether it is an events account.")
+    moved_to_organization: str | None = _omitted_when_empty("The organization it moved to.")
+    state: AccountState = _always(
+        "Lifecycle state (our extension): CREATING → ACTIVE → DROPPING → DROPPED → "
+        "(UNDROPPING → ACTIVE) | PURGING."
+    )
+    enabled: bool = _always("`false`: logins suspended (set by an update).")
+    deletion_protection: bool = _always("While `true`, a drop is refused (409).", read_only=False)
+    external_id: str | None = _omitted_when_empty(
+        "Your id for the account, unique in the organization; omitted when unset.",
+        read_only=False,
+        min_length=1,
+        max_length=255,
+    )
+    dropped_on: Timestamp | None = _null_when_empty(
+        "When the account was dropped (null unless dropped)."
+    )
+    scheduled_deletion_time: Timestamp | None = _null_when_empty(
+        "When a dropped account will be purged."
+    )
+    restored_on: Timestamp | None = _null_when_empty("When the account was last undropped.")
+    # Snowflake's field name; the column is snake case.
+    organization_URL_expiration_on: Timestamp | None = _null_when_empty(  # noqa: N815
+        "When `organization_old_url` expires.", validation_alias="organization_url_expiration_on"
+    )
+    moved_on: Timestamp | None = _null_when_empty("When the account moved to another organization.")
 
 
 def render_account(account: Account, organization_name: str) -> dict[str, Any]:
     """An account as the contract's Account object (fields without a value omitted)."""
-    view: dict[str, Any] = {
-        "organization_name": organization_name,
-        "name": account.name,
-        "region_group": account.region_group,
-        "region": account.region,
-        "edition": account.edition,
-        "created_on": _timestamp(account.created_on),
-        "account_url": account.account_url,
-        "account_locator": account.account_locator,
-        "account_locator_url": account.account_locator_url,
-        "managed_accounts": account.managed_accounts,
-        "consumption_billing_entity_name": account.consumption_billing_entity_name,
-        "marketplace_consumer_billing_entity_name": (
-            account.marketplace_consumer_billing_entity_name
-        ),
-        "marketplace_provider_billing_entity_name": (
-            account.marketplace_provider_billing_entity_name
-        ),
-        "old_account_url": account.old_account_url,
-        "comment": account.comment,
-        "is_org_admin": account.is_org_admin,
-        "retention_time": account.retention_time,
-        "account_old_url_saved_on": _timestamp(account.account_old_url_saved_on),
-        "account_old_url_last_used": _timestamp(account.account_old_url_last_used),
-        "organization_old_url": account.organization_old_url,
-        "organization_old_url_saved_on": _timestamp(account.organization_old_url_saved_on),
-        "organization_old_url_last_used": _timestamp(account.organization_old_url_last_used),
-        "is_events_account": account.is_events_account,
-        "moved_to_organization": account.moved_to_organization,
-        "state": account.state.value,
-        "enabled": account.enabled,
-        "deletion_protection": account.deletion_protection,
-        "external_id": account.external_id,
-    }
-    present = {key: value for key, value in view.items() if value is not None}
-    present.update(
-        dropped_on=_timestamp(account.dropped_on),
-        scheduled_deletion_time=_timestamp(account.scheduled_deletion_time),
-        restored_on=_timestamp(account.restored_on),
-        organization_URL_expiration_on=_timestamp(account.organization_url_expiration_on),
-        moved_on=_timestamp(account.moved_on),
-    )
-    return present
+    # The row's loaded columns as one dict: pydantic reads them in one pass, where reading each
+    # ORM attribute cost more than the rest of the rendering did.
+    columns = instance_dict(account)
+    view: dict[str, Any] = AccountView.model_validate(
+        {**columns, "organization_name": organization_name}
+    ).model_dump(mode="json", exclude_none=True)
+    # Always there, null when empty, and last (where they always were on the wire).
+    for key in NULLABLE_FIELDS:
+        view[key] = view.pop(key, None)
+    return view

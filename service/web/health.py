@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 from aiohttp import web
+from pydantic import ConfigDict, with_config
+from typing_extensions import TypedDict
 
 from service.store.db import ping
 from service.web.keys import REDIS, SESSIONS
@@ -13,8 +16,22 @@ from service.web.responses import error_response, json_response
 PROBE_TIMEOUT_SECONDS = 2.0
 
 
+@with_config(ConfigDict(extra="forbid"))
+class Health(TypedDict):
+    status: Literal["ok"]
+
+
+@with_config(ConfigDict(extra="forbid"))
+class Ready(TypedDict):
+    status: Literal["ready"]
+
+
+HEALTHY: Health = {"status": "ok"}
+READY: Ready = {"status": "ready"}
+
+
 async def healthz(request: web.Request) -> web.Response:
-    return json_response({"status": "ok"})
+    return json_response(HEALTHY)
 
 
 async def _database_answers(request: web.Request) -> bool:
@@ -44,4 +61,4 @@ async def readyz(request: web.Request) -> web.Response:
             f"not ready: {', '.join(failing)} not answering",
             {"Retry-After": "5"},
         )
-    return json_response({"status": "ready"})
+    return json_response(READY)

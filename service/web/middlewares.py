@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from service.adapters.logs import error_text
-from service.domain.errors import ServiceError
+from service.domain.errors import ErrorCode, ServiceError
 from service.web.keys import REQUEST_ID
 from service.web.responses import error_response
 
@@ -32,7 +32,7 @@ ASYNCPG_OUTAGES = (
     asyncpg.exceptions.OperatorInterventionError,
     TimeoutError,
 )
-_CODE_FOR_STATUS = {
+_CODE_FOR_STATUS: dict[int, ErrorCode] = {
     400: "invalid_argument",
     401: "unauthenticated",
     403: "permission_denied",
@@ -98,7 +98,7 @@ async def _answer(request: web.Request, handler: Handler, request_id: str) -> we
     except web.HTTPException as exc:
         if exc.status < HTTPStatus.BAD_REQUEST:
             raise
-        code = _CODE_FOR_STATUS.get(exc.status, "internal")
+        code: ErrorCode = _CODE_FOR_STATUS.get(exc.status, "internal")
         # Keep what the framework said about the answer, e.g. Allow on a 405.
         kept = {name: exc.headers[name] for name in ("Allow",) if name in exc.headers}
         return error_response(request, exc.status, code, _framework_message(request, exc), kept)

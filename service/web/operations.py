@@ -17,11 +17,11 @@ from service.store.operation_reads import (
     OperationRow,
     get_operation,
     list_operations,
-    render_operation,
 )
 from service.usecases.cancellation import cancel_operation
 from service.web.auth import authorize
 from service.web.keys import REQUEST_ID, SESSIONS
+from service.web.operation_view import render_operation
 from service.web.query import parse_int, query_params
 from service.web.responses import json_response
 from service.web.waiting import read_waiting, wait_seconds

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import timedelta
-from typing import Any
 
 from aiohttp import web
 
@@ -14,6 +13,7 @@ from service.domain.errors import Unavailable
 from service.domain.roles import Permission
 from service.web.auth import authorize
 from service.web.keys import QUEUE_REPORTS, REDIS, SESSIONS, SETTINGS
+from service.web.queue_view import render_queue_report
 from service.web.responses import json_response
 
 CACHE_SECONDS = 2.0
@@ -29,7 +29,7 @@ async def get_queues_handler(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     try:
         async with asyncio.timeout(TIMEOUT_SECONDS), request.app[SESSIONS]() as session:
-            report: dict[str, Any] = await queue_report(
+            gathered = await queue_report(
                 session,
                 request.app[REDIS],
                 queue=settings.queue_name,
@@ -41,5 +41,6 @@ async def get_queues_handler(request: web.Request) -> web.Response:
             f"the queue report took longer than {TIMEOUT_SECONDS:.0f} s",
             headers={"Retry-After": "5"},
         ) from None
+    report = render_queue_report(gathered)
     cache[principal.organization_id] = (time.monotonic(), report)
     return json_response(report)

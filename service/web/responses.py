@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from service.domain.errors import error_body
+from service.domain.errors import ErrorCode, error_body
 from service.domain.results import ResultResponse
 from service.web.keys import REQUEST_ID
 
@@ -33,7 +33,7 @@ def result_response(result: ResultResponse) -> web.Response:
 def error_response(
     request: web.Request,
     status: int,
-    code: str,
+    code: ErrorCode,
     message: str,
     headers: dict[str, str] | None = None,
 ) -> web.Response:

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from aiohttp import web
 
 from service.domain.roles import Permission
 from service.domain.tokens import TokenRequest
 from service.store import token_admin
-from service.store.models import ApiToken
 from service.web.auth import authorize
 from service.web.bodies import read_json
 from service.web.keys import SESSIONS, TOKEN_CACHE
 from service.web.query import parse_bool, query_params
 from service.web.responses import json_response
+from service.web.token_view import render_new_token, render_revoked_token, render_token
 
 
 async def create_token_handler(request: web.Request) -> web.Response:
@@ -24,7 +21,7 @@ async def create_token_handler(request: web.Request) -> web.Response:
     token_request = TokenRequest.parse(body)
     async with request.app[SESSIONS].begin() as session:
         issued = await token_admin.issue(session, principal, token_request)
-    return json_response({**render_token(issued.record), "token": issued.token}, status=201)
+    return json_response(render_new_token(issued.record, issued.token), status=201)
 
 
 async def list_tokens_handler(request: web.Request) -> web.Response:
@@ -39,23 +36,7 @@ async def revoke_token_handler(request: web.Request) -> web.Response:
     principal = await authorize(request, Permission.MANAGE_TOKENS)
     async with request.app[SESSIONS].begin() as session:
         record = await token_admin.revoke(session, principal, request.match_info["token_id"])
-        view = render_token(record)
+        view = render_revoked_token(record)
     # This process forgets the token now; the others when the trigger's NOTIFY reaches them.
     request.app[TOKEN_CACHE].changed(record.token_hash)
-    return json_response({"status": "token revoked", **view})
-
-
-def render_token(record: ApiToken) -> dict[str, Any]:
-    """A token's record, never its secret."""
-
-    def moment(value: datetime | None) -> str | None:
-        return value.isoformat() if value is not None else None
-
-    return {
-        "id": str(record.id),
-        "role": record.role.value,
-        "description": record.description,
-        "created_on": moment(record.created_at),
-        "expires_at": moment(record.expires_at),
-        "revoked_on": moment(record.revoked_at),
-    }
+    return json_response(view)

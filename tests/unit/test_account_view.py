@@ -29,13 +29,17 @@ def active_account(**changes: object) -> Account:
         "is_org_admin": False,
         "retention_time": 1,
         "is_events_account": False,
+        # Columns with a database default: a row read back always has them.
+        "enabled": True,
+        "deletion_protection": False,
     }
     fields.update(changes)
     return Account(**fields)
 
 
-def test_an_active_account_renders_exactly_the_contracts_fields() -> None:
-    assert render_account(active_account(), "MY_ORG") == {
+def test_an_active_account_renders_exactly_the_contracts_fields_in_their_order() -> None:
+    view = render_account(active_account(), "MY_ORG")
+    expected = {
         "organization_name": "MY_ORG",
         "name": "MY_ACCT",
         "region_group": "PUBLIC",
@@ -50,12 +54,16 @@ def test_an_active_account_renders_exactly_the_contracts_fields() -> None:
         "retention_time": 1,
         "is_events_account": False,
         "state": "ACTIVE",
+        "enabled": True,
+        "deletion_protection": False,
         "dropped_on": None,
         "scheduled_deletion_time": None,
         "restored_on": None,
         "organization_URL_expiration_on": None,
         "moved_on": None,
     }
+    assert view == expected
+    assert list(view) == list(expected)
 
 
 def test_the_nullable_fields_are_present_as_null_when_they_have_no_value() -> None:
@@ -104,6 +112,12 @@ def test_a_dropped_account_shows_its_drop_times_with_a_utc_offset() -> None:
     assert view["organization_URL_expiration_on"] == "2026-01-02T03:04:05+00:00"
     assert view["restored_on"] is None
     assert view["moved_on"] is None
+
+
+def test_the_nullable_fields_come_last_in_one_order_whether_set_or_not() -> None:
+    dropped = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    view = render_account(active_account(restored_on=dropped, moved_on=dropped), "MY_ORG")
+    assert list(view)[-len(NULLABLE_FIELDS) :] == list(NULLABLE_FIELDS)
 
 
 def test_a_comment_is_rendered_when_set() -> None:

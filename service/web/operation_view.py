@@ -1,0 +1,73 @@
+"""An operation as its resource: the view type is the shape, and the renderer builds it."""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+
+from pydantic import ConfigDict, Field, with_config
+from typing_extensions import TypedDict
+
+from service.domain.errors import ErrorBody
+from service.domain.lifecycle import TERMINAL_OPERATION_STATES, OperationKind, OperationState
+from service.domain.names import STORED_NAME_PATTERN
+from service.domain.results import SuccessBody, result_location
+from service.store.operation_reads import OperationRow
+from service.web.wire import TimestampText, moment
+
+RESULT_LOCATION_PATTERN = r"^/api/v2/results/[0-9a-f-]{36}$"
+ResultLocation = Annotated[str, Field(pattern=RESULT_LOCATION_PATTERN)]
+
+
+@with_config(ConfigDict(extra="forbid", title="Operation"))
+class OperationView(TypedDict):
+    """A mutation of an account, from accept to its end."""
+
+    id: Annotated[str, Field(description="The handle.", json_schema_extra={"format": "uuid"})]
+    kind: OperationKind
+    account: Annotated[str, Field(pattern=STORED_NAME_PATTERN)]
+    state: OperationState
+    done: bool
+    attempts: Annotated[int, Field(ge=0)]
+    step: Annotated[
+        str | None, Field(description="What the worker is doing now; null unless running.")
+    ]
+    created_on: TimestampText
+    started_on: TimestampText | None
+    finished_on: TimestampText | None
+    result: Annotated[
+        SuccessBody | None,
+        Field(
+            description="The final body of a succeeded operation (a password is always null "
+            "here: read it from the result)."
+        ),
+    ]
+    error: Annotated[
+        ErrorBody | None, Field(description="The error body of a failed or canceled operation.")
+    ]
+    result_location: ResultLocation
+
+
+def render_operation(row: OperationRow) -> OperationView:
+    """An operation as its resource; a generated password is never shown here."""
+    operation = row.operation
+    done = operation.state in TERMINAL_OPERATION_STATES
+    body = dict(operation.response_body or {}) if done else None
+    if body is not None and isinstance(body.get("credentials"), dict):
+        body["credentials"] = {**body["credentials"], "password": None}
+    succeeded = operation.state == OperationState.SUCCEEDED
+    return {
+        "id": str(operation.id),
+        "kind": operation.kind,
+        "account": row.account_name,
+        "state": operation.state,
+        "done": done,
+        "attempts": operation.attempts,
+        "step": None if done else row.step,
+        "created_on": operation.created_at.isoformat(),
+        "started_on": moment(operation.started_at),
+        "finished_on": moment(operation.finished_at),
+        # The body the operation ended with, stored as it was answered.
+        "result": cast(SuccessBody, body) if succeeded else None,
+        "error": cast(ErrorBody, body) if done and not succeeded else None,
+        "result_location": result_location(operation.id),
+    }

@@ -1,0 +1,73 @@
+"""The queue report as `GET /api/v2/queues` answers it: the model is the shape and renders it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.domain.lifecycle import OperationKind
+from service.web.wire import TimestampText
+
+Count = Annotated[int, Field(ge=0)]
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class QueueDepth(_Part):
+    name: str
+    ready: Count
+    unacked: Count
+    oldest_waiting_seconds: Annotated[float | None, Field(ge=0)]
+
+
+class WorkerSeen(BaseModel):
+    """A worker's last heartbeat (a newer worker may report more)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str | None = None
+    active: Count | None = None
+    processed: Count | None = None
+    last_heartbeat: TimestampText | None = None
+
+
+class PurgeBacklog(_Part):
+    due: Count
+    oldest_due_since: TimestampText | None
+
+
+class NextPurge(_Part):
+    account: str
+    scheduled_deletion_time: TimestampText
+
+
+class StuckOperation(_Part):
+    id: Annotated[str, Field(json_schema_extra={"format": "uuid"})]
+    kind: OperationKind
+    account: str
+    claimed_on: TimestampText
+
+
+class QueueReport(_Part):
+    """Queues, workers and backlogs: the operator's view."""
+
+    queues: list[QueueDepth]
+    workers: list[WorkerSeen]
+    operations_last_hour: dict[str, dict[str, Count]] = Field(
+        description="Counts by kind, then state (your organization)."
+    )
+    purge_backlog: PurgeBacklog
+    next_purges: list[NextPurge]
+    stuck: list[StuckOperation]
+    generated_on: TimestampText
+
+
+def render_queue_report(report: dict[str, Any]) -> dict[str, Any]:
+    """The adapter's report, checked against the model and written as it says."""
+    rendered: dict[str, Any] = QueueReport.model_validate(report).model_dump(
+        mode="json", exclude_unset=True
+    )
+    return rendered
