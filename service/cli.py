@@ -230,39 +230,45 @@ def secret_key_command() -> None:
     typer.echo(new_secret_key())
 
 
+# The benchmark's options (`provisioner bench --help`).
+PurgeAccounts = Annotated[
+    int, typer.Option(help="Accounts past their grace period, purged by one scan")
+]
+PurgeTimeout = Annotated[
+    float, typer.Option(help="Seconds the purge may take before it is reported unfinished")
+]
+WorkerOperations = Annotated[
+    int, typer.Option(help="Operations each worker-scaling run (and Celery's) drains")
+]
+WorkerCounts = Annotated[
+    str, typer.Option(help="Worker process counts to measure, comma-separated")
+]
+Latency = Annotated[float, typer.Option(help="Seconds each simulated provisioning step takes")]
+Output = Annotated[Path, typer.Option(help="Where the JSON figures are written")]
+Quick = Annotated[
+    bool, typer.Option("--quick", help="A tiny run that checks the benchmark works (CI)")
+]
+Profile = Annotated[
+    bool, typer.Option("--profile", help="Also profile the accept path (cProfile; not measured)")
+]
+
+
 @app.command()
 def bench(  # noqa: PLR0917 - one parameter per command-line option
     duration: Annotated[float, typer.Option(help="Seconds each HTTP load is measured")] = 10.0,
     warmup: Annotated[float, typer.Option(help="Seconds of load before measuring")] = 2.0,
     connections: Annotated[int, typer.Option(help="Connections of the accept and poll loads")] = 64,
     accounts: Annotated[int, typer.Option(help="Accounts listed with a `like` filter")] = 100_000,
-    purge_accounts: Annotated[
-        int, typer.Option(help="Accounts past their grace period, purged by one scan")
-    ] = 100_000,
-    purge_timeout: Annotated[
-        float, typer.Option(help="Seconds the purge may take before it is reported unfinished")
-    ] = 3600.0,
-    worker_operations: Annotated[
-        int, typer.Option(help="Operations each worker-scaling run (and Celery's) drains")
-    ] = 3000,
-    workers: Annotated[
-        str, typer.Option(help="Worker process counts to measure, comma-separated")
-    ] = "1,2,4",
+    purge_accounts: PurgeAccounts = 100_000,
+    purge_timeout: PurgeTimeout = 3600.0,
+    worker_operations: WorkerOperations = 3000,
+    workers: WorkerCounts = "1,2,4",
     e2e_samples: Annotated[int, typer.Option(help="Creates timed end to end, one by one")] = 200,
-    latency: Annotated[
-        float, typer.Option(help="Seconds each simulated provisioning step takes")
-    ] = 0.0,
+    latency: Latency = 0.0,
     port: Annotated[int, typer.Option(help="Port for the API and the baseline apps")] = 18080,
-    output: Annotated[Path, typer.Option(help="Where the JSON figures are written")] = Path(
-        "bench-results.json"
-    ),
-    quick: Annotated[
-        bool, typer.Option("--quick", help="A tiny run that checks the benchmark works (CI)")
-    ] = False,
-    profile: Annotated[
-        bool,
-        typer.Option("--profile", help="Also profile the accept path (cProfile; not measured)"),
-    ] = False,
+    output: Output = Path("bench-results.json"),
+    quick: Quick = False,
+    profile: Profile = False,
 ) -> None:
     """Measure the service against same-run baselines; print a table, write JSON.
 
