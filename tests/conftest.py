@@ -89,26 +89,27 @@ def service_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def running_service(
+    name: str, settings: Settings, tmp_path_factory: pytest.TempPathFactory, ready: str
+) -> Iterator[ServiceProcess]:
+    """Body of a session fixture: the `provisioner NAME` process, up until the session ends."""
+    process = start_service(name, service_env(settings), tmp_path_factory.mktemp(name), ready)
+    yield process
+    process.stop()
+
+
 @pytest.fixture(scope="session")
 def worker(
     settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServiceProcess]:
-    process = start_service(
-        "worker", service_env(settings), tmp_path_factory.mktemp("worker"), " ready."
-    )
-    yield process
-    process.stop()
+    yield from running_service("worker", settings, tmp_path_factory, " ready.")
 
 
 @pytest.fixture(scope="session")
 def beat(
     settings: Settings, worker: ServiceProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServiceProcess]:
-    process = start_service(
-        "beat", service_env(settings), tmp_path_factory.mktemp("beat"), "beat: Starting"
-    )
-    yield process
-    process.stop()
+    yield from running_service("beat", settings, tmp_path_factory, "beat: Starting")
 
 
 @pytest.fixture(scope="session")

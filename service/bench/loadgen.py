@@ -100,10 +100,16 @@ class _Connection(asyncio.Protocol):
         self._transport = cast(asyncio.Transport, transport)  # uvloop's is no subclass
         self._send()
 
-    def _send(self) -> None:
+    def _open_transport(self) -> asyncio.Transport | None:
+        """The connection's transport; None once the run is stopping (it is closed then)."""
         assert self._transport is not None  # noqa: S101 - set in connection_made
         if self._run.stopping:
             self._transport.close()
+            return None
+        return self._transport
+
+    def _send(self) -> None:
+        if self._open_transport() is None:
             return
         spec = self._run.spec
         if spec.rate > 0:
@@ -116,12 +122,11 @@ class _Connection(asyncio.Protocol):
         self._send_now()
 
     def _send_now(self) -> None:
-        assert self._transport is not None  # noqa: S101 - set in connection_made
-        if self._run.stopping:
-            self._transport.close()
+        transport = self._open_transport()
+        if transport is None:
             return
         self._sent_at = time.perf_counter()
-        self._transport.write(self._run.request())
+        transport.write(self._run.request())
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data

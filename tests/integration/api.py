@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
+from tests.bodies import snowflake_create_body
 from tests.conftest import Tenant
 
 Client = TestClient[Any, Any]
@@ -16,23 +17,7 @@ RESULT_TIMEOUT_SECONDS = 20.0
 
 
 def account_body(name: str, **fields: Any) -> dict[str, Any]:
-    """A create body the way Snowflake's clients send it (write-only flags, null read-only keys)."""
-    body: dict[str, Any] = {
-        "name": name,
-        "admin_name": "admin",
-        "admin_password": "Sup3r-secret-pw!",
-        "email": "admin@example.com",
-        "edition": "ENTERPRISE",
-        "must_change_password": False,
-        "polaris": False,
-        "dropped_on": None,
-        "scheduled_deletion_time": None,
-        "restored_on": None,
-        "organization_URL_expiration_on": None,
-        "moved_on": None,
-    }
-    body.update(fields)
-    return body
+    return snowflake_create_body(name, **fields)
 
 
 async def accepted_location(response: ClientResponse) -> str:
@@ -58,12 +43,17 @@ async def wait_result(
         await asyncio.sleep(0.05)
 
 
-async def create(client: Client, tenant: Tenant, name: str, **fields: Any) -> str:
-    """Create an account and wait until the create succeeded; its result location."""
+async def accept_create(client: Client, tenant: Tenant, name: str, **fields: Any) -> str:
+    """Ask for an account; the result location of the accepted (202) create."""
     response = await client.post(
         "/api/v2/accounts", json=account_body(name, **fields), headers=tenant.headers()
     )
-    location = await accepted_location(response)
+    return await accepted_location(response)
+
+
+async def create(client: Client, tenant: Tenant, name: str, **fields: Any) -> str:
+    """Create an account and wait until the create succeeded; its result location."""
+    location = await accept_create(client, tenant, name, **fields)
     status, body = await wait_result(client, location, tenant.headers())
     assert (status, body["status"]) == (200, "Request successfully completed"), body
     return location

@@ -1,10 +1,12 @@
-"""Operations written the way the API writes them, for tests that drive workers directly."""
+"""Rows for tests that reach the control database directly: operations written the way the
+API writes them, and counts of what a query selects."""
 
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.orm import Session
 
 from service.domain.lifecycle import AccountState, OperationKind
@@ -54,3 +56,9 @@ def queued_create(engine: Engine, spec: AccountSpec) -> Operation:
         operation.password_verifier = spec.password_verifier
         session.add(operation)
     return operation
+
+
+def row_count(engine: Engine, query: Select[Any]) -> int:
+    """How many rows `query` selects."""
+    with Session(engine) as session:
+        return session.scalar(select(func.count()).select_from(query.subquery())) or 0

@@ -14,6 +14,7 @@ from service.store.models import Account, Operation, Organization
 from tests.conftest import PURGE_INTERVAL_SECONDS, SLOW_SECONDS, Tenant
 from tests.integration.api import (
     Client,
+    accept_create,
     accepted_location,
     account_body,
     create,
@@ -188,10 +189,7 @@ async def test_a_failed_drop_leaves_the_account_active(client: Client, tenant: T
 async def test_a_second_mutation_while_one_is_in_flight_is_409_naming_it(
     client: Client, tenant: Tenant
 ) -> None:
-    response = await client.post(
-        "/api/v2/accounts", json=account_body("slow_one"), headers=tenant.headers()
-    )
-    location = await accepted_location(response)
+    location = await accept_create(client, tenant, "slow_one")
     handle = location.rsplit("/", 1)[1]
     conflict = await client.delete(
         "/api/v2/accounts/slow_one?gracePeriodInDays=3", headers=tenant.headers()

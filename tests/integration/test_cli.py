@@ -18,7 +18,7 @@ from service.domain.roles import Role
 from service.settings import Settings
 from service.web.app import create_app
 from tests.conftest import ClientFactory, Tenant
-from tests.integration.api import Client, accepted_location, account_body, create
+from tests.integration.api import Client, accept_create, create
 from tests.integration.tenant import login
 
 GENERATED_PASSWORD = re.compile(r"^password\s+([A-Za-z0-9]{24})\s*$", re.MULTILINE)
@@ -212,10 +212,7 @@ async def test_ops_show(cli: Cli, client: Client, tenant: Tenant) -> None:
 async def test_cancel_of_a_running_operation_exits_2_with_the_409(
     cli: Cli, client: Client, tenant: Tenant
 ) -> None:
-    response = await client.post(
-        "/api/v2/accounts", json=account_body("SLOW_cli_cancel"), headers=tenant.headers()
-    )
-    handle = (await accepted_location(response)).rsplit("/", 1)[1]
+    handle = (await accept_create(client, tenant, "SLOW_cli_cancel")).rsplit("/", 1)[1]
     await until_running(client, tenant, handle)
     refused = await cli("ops", "cancel", handle)
     assert refused.exit_code == 2, refused.output
@@ -229,10 +226,7 @@ async def test_cancel_of_a_queued_operation_and_watch_exits_1(
 ) -> None:
     # Accepted by an API publishing to a queue no worker reads: it stays queued.
     paused = await aiohttp_client(create_app(settings.model_copy(update={"queue_name": "paused"})))
-    response = await paused.post(
-        "/api/v2/accounts", json=account_body("cli_never"), headers=tenant.headers()
-    )
-    handle = (await accepted_location(response)).rsplit("/", 1)[1]
+    handle = (await accept_create(paused, tenant, "cli_never")).rsplit("/", 1)[1]
     canceled = await cli("ops", "cancel", handle)
     assert canceled.exit_code == 0, canceled.output
     assert f"canceled: create of CLI_NEVER (operation {handle})" in canceled.stdout

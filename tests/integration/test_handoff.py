@@ -7,7 +7,7 @@ from typing import Any
 from service.settings import Settings
 from service.web.app import create_app
 from tests.conftest import ClientFactory, Tenant
-from tests.integration.api import Client, accepted_location, account_body, wait_result
+from tests.integration.api import Client, accept_create, wait_result
 
 
 async def test_a_create_accepted_while_the_broker_is_unreachable_still_completes(
@@ -19,10 +19,7 @@ async def test_a_create_accepted_while_the_broker_is_unreachable_still_completes
     # An API whose broker is a closed port: publishing fails after the commit.
     unreachable = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
     cut_off: Client = await aiohttp_client(create_app(unreachable))
-    response = await cut_off.post(
-        "/api/v2/accounts", json=account_body("orphaned"), headers=tenant.headers()
-    )
-    location = await accepted_location(response)
+    location = await accept_create(cut_off, tenant, "orphaned")
     # The healthy API (and the session's worker + beat) see it through: the republish sweep
     # publishes operations still queued after REPUBLISH_AFTER_SECONDS.
     status, body = await wait_result(client, location, tenant.headers())

@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, select
 
 from service.store.models import Account, Operation
 from tests.conftest import Tenant
 from tests.integration.api import Client, accepted_location, account_body, create, wait_result
+from tests.integration.rows import row_count
 
 
 def operations_for(engine: Engine, name: str) -> int:
-    with Session(engine) as session:
-        return (
-            session.scalar(
-                select(func.count())
-                .select_from(Operation)
-                .join(Account, Account.id == Operation.account_id)
-                .where(Account.name == name)
-            )
-            or 0
-        )
+    return row_count(
+        engine,
+        select(Operation.id)
+        .join(Account, Account.id == Operation.account_id)
+        .where(Account.name == name),
+    )
 
 
 async def test_a_repeated_request_gets_the_first_answer_and_does_nothing_again(

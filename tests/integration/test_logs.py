@@ -15,7 +15,13 @@ from service.web.access import AccessLogger
 from service.web.app import create_app
 from service.web.middlewares import REQUEST_ID_HEADER
 from tests.conftest import ClientFactory, Tenant
-from tests.integration.api import Client, accepted_location, account_body, wait_result
+from tests.integration.api import (
+    Client,
+    accept_create,
+    accepted_location,
+    account_body,
+    wait_result,
+)
 from tests.log_lines import configured_logging, json_lines
 from tests.processes import ServiceProcess
 
@@ -47,10 +53,7 @@ def state_changes(lines: list[dict[str, Any]]) -> list[tuple[str, str]]:
 async def test_the_worker_logs_running_and_succeeded_with_the_operation_id(
     client: Client, tenant: Tenant, worker: ServiceProcess
 ) -> None:
-    response = await client.post(
-        "/api/v2/accounts", json=account_body("logged"), headers=tenant.headers()
-    )
-    location = await accepted_location(response)
+    location = await accept_create(client, tenant, "logged")
     status, _ = await wait_result(client, location, tenant.headers())
     assert status == 200
     lines = await operation_lines(worker, handle_of(location), "operation.succeeded")
@@ -68,10 +71,7 @@ async def test_the_worker_logs_running_and_succeeded_with_the_operation_id(
 async def test_a_failed_operation_is_logged_once_with_its_reason(
     client: Client, tenant: Tenant, worker: ServiceProcess
 ) -> None:
-    response = await client.post(
-        "/api/v2/accounts", json=account_body("FAIL_logged"), headers=tenant.headers()
-    )
-    location = await accepted_location(response)
+    location = await accept_create(client, tenant, "FAIL_logged")
     status, _ = await wait_result(client, location, tenant.headers())
     assert status != 200
     lines = await operation_lines(worker, handle_of(location), "operation.failed")

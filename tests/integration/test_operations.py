@@ -12,6 +12,7 @@ from service.web.app import create_app
 from tests.conftest import SLOW_SECONDS, ClientFactory, Tenant
 from tests.integration.api import (
     Client,
+    accept_create,
     accepted_location,
     account_body,
     create,
@@ -124,10 +125,7 @@ async def test_a_queued_create_can_be_canceled_and_frees_its_name(
     # An API publishing to a queue no worker reads: the operation stays queued (for the
     # republish sweep's REPUBLISH_AFTER_SECONDS, which is plenty).
     paused = await aiohttp_client(create_app(settings.model_copy(update={"queue_name": "paused"})))
-    response = await paused.post(
-        "/api/v2/accounts", json=account_body("never_made"), headers=tenant.headers()
-    )
-    location = await accepted_location(response)
+    location = await accept_create(paused, tenant, "never_made")
     handle = handle_of(location)
     viewer = await client.post(
         f"/api/v2/operations/{handle}:cancel", headers=tenant.headers(Role.VIEWER)
@@ -168,10 +166,7 @@ async def test_a_running_or_foreign_operation_cannot_be_canceled(
 
 
 async def test_wait_returns_as_soon_as_the_worker_finishes(client: Client, tenant: Tenant) -> None:
-    response = await client.post(
-        "/api/v2/accounts", json=account_body("slow_waited"), headers=tenant.headers()
-    )
-    location = await accepted_location(response)
+    location = await accept_create(client, tenant, "slow_waited")
     started = time.monotonic()
     answer = await client.get(f"{location}?wait=30", headers=tenant.headers())
     elapsed = time.monotonic() - started
@@ -181,10 +176,7 @@ async def test_wait_returns_as_soon_as_the_worker_finishes(client: Client, tenan
 
 
 async def test_wait_answers_202_when_the_time_is_up(client: Client, tenant: Tenant) -> None:
-    response = await client.post(
-        "/api/v2/accounts", json=account_body("slow_timeout"), headers=tenant.headers()
-    )
-    location = await accepted_location(response)
+    location = await accept_create(client, tenant, "slow_timeout")
     started = time.monotonic()
     answer = await client.get(f"{location}?wait=1", headers=tenant.headers())
     assert answer.status == 202

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 import pytest
@@ -21,12 +21,19 @@ from workers.drivers.base import AccountSpec, DriverError, TransientDriverError
 from workers.drivers.postgres import PostgresDriver
 from workers.execute import Outcome, execute_operation
 
+D = TypeVar("D", bound=PostgresDriver)
+
+
+def tenant_driver(settings: Settings, kind: type[D], **options: Any) -> D:
+    """A postgres driver (or a subclass of it) on the test's tenant cluster."""
+    url = settings.tenant_url()
+    assert url is not None
+    return kind(url, connection_limits=settings.edition_connection_limits, **options)
+
 
 @pytest.fixture
 def driver(settings: Settings) -> PostgresDriver:
-    url = settings.tenant_url()
-    assert url is not None
-    return PostgresDriver(url, connection_limits=settings.edition_connection_limits)
+    return tenant_driver(settings, PostgresDriver)
 
 
 @pytest.fixture
@@ -162,9 +169,7 @@ class TransientThenFine(PostgresDriver):
 def test_a_create_that_fails_for_good_removes_what_it_made(
     engine: Engine, spec: AccountSpec, settings: Settings
 ) -> None:
-    url = settings.tenant_url()
-    assert url is not None
-    driver = FailsAfterCreating(url, connection_limits=settings.edition_connection_limits)
+    driver = tenant_driver(settings, FailsAfterCreating)
     operation = queued_create(engine, spec)
     outcome = execute_operation(sessionmaker(engine), driver, operation.id, max_attempts=3)
     assert outcome is Outcome.FAILED
@@ -178,41 +183,43 @@ def test_a_create_that_fails_for_good_removes_what_it_made(
         assert stored.password_verifier is None
 
 
-def test_transient_failures_are_retried_until_the_attempts_run_out(
-    engine: Engine, spec: AccountSpec, settings: Settings
-) -> None:
-    url = settings.tenant_url()
-    assert url is not None
-    driver = TransientThenFine(
-        url, connection_limits=settings.edition_connection_limits, failures=1
-    )
+def run_flaky_create(
+    engine: Engine,
+    spec: AccountSpec,
+    settings: Settings,
+    *,
+    failures: int,
+    max_attempts: int,
+    runs: int,
+) -> tuple[list[Outcome], Operation]:
+    """Run a create `runs` times on a driver whose first `failures` steps fail transiently."""
+    driver = tenant_driver(settings, TransientThenFine, failures=failures)
     operation = queued_create(engine, spec)
     sessions = sessionmaker(engine)
-    assert execute_operation(sessions, driver, operation.id, max_attempts=3) is Outcome.RETRY
-    assert execute_operation(sessions, driver, operation.id, max_attempts=3) is Outcome.SUCCEEDED
-    assert execute_operation(sessions, driver, operation.id, max_attempts=3) is Outcome.SKIPPED
+    outcomes = [
+        execute_operation(sessions, driver, operation.id, max_attempts=max_attempts)
+        for _ in range(runs)
+    ]
     with Session(engine) as session:
         stored = session.get(Operation, operation.id)
         assert stored is not None
-        assert (stored.state, stored.attempts) == (OperationState.SUCCEEDED, 2)
+        return outcomes, stored
+
+
+def test_transient_failures_are_retried_until_the_attempts_run_out(
+    engine: Engine, spec: AccountSpec, settings: Settings
+) -> None:
+    outcomes, stored = run_flaky_create(engine, spec, settings, failures=1, max_attempts=3, runs=3)
+    assert outcomes == [Outcome.RETRY, Outcome.SUCCEEDED, Outcome.SKIPPED]
+    assert (stored.state, stored.attempts) == (OperationState.SUCCEEDED, 2)
 
 
 def test_transient_failures_fail_the_operation_after_the_last_attempt(
     engine: Engine, spec: AccountSpec, settings: Settings
 ) -> None:
-    url = settings.tenant_url()
-    assert url is not None
-    driver = TransientThenFine(
-        url, connection_limits=settings.edition_connection_limits, failures=9
-    )
-    operation = queued_create(engine, spec)
-    sessions = sessionmaker(engine)
-    assert execute_operation(sessions, driver, operation.id, max_attempts=2) is Outcome.RETRY
-    assert execute_operation(sessions, driver, operation.id, max_attempts=2) is Outcome.FAILED
-    with Session(engine) as session:
-        stored = session.get(Operation, operation.id)
-        assert stored is not None
-        assert "after 2 attempts" in (stored.error or "")
+    outcomes, stored = run_flaky_create(engine, spec, settings, failures=9, max_attempts=2, runs=2)
+    assert outcomes == [Outcome.RETRY, Outcome.FAILED]
+    assert "after 2 attempts" in (stored.error or "")
 
 
 class FailsAfterLocking(PostgresDriver):
@@ -226,9 +233,7 @@ class FailsAfterLocking(PostgresDriver):
 def test_a_drop_that_fails_for_good_lets_the_login_back_in(
     engine: Engine, spec: AccountSpec, settings: Settings
 ) -> None:
-    url = settings.tenant_url()
-    assert url is not None
-    driver = FailsAfterLocking(url, connection_limits=settings.edition_connection_limits)
+    driver = tenant_driver(settings, FailsAfterLocking)
     created = queued_create(engine, spec)
     sessions = sessionmaker(engine)
     assert execute_operation(sessions, driver, created.id, max_attempts=3) is Outcome.SUCCEEDED

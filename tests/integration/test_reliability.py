@@ -18,7 +18,7 @@ from service.store.models import Account, Operation, Organization
 from service.usecases.operations import begin_operation
 from tests.conftest import Tenant, service_env
 from tests.integration.api import Client, account_body, create, drop
-from tests.integration.rows import new_spec, queued_create
+from tests.integration.rows import new_spec, queued_create, row_count
 from tests.processes import ServiceProcess, start_service
 
 WAIT_SECONDS = 20.0
@@ -182,12 +182,9 @@ async def test_a_purge_that_failed_for_good_is_retried_an_hour_later_not_every_s
 
 
 def purge_count(engine: Engine, account_id: int) -> int:
-    with Session(engine) as session:
-        return (
-            session.scalar(
-                select(func.count())
-                .select_from(Operation)
-                .where(Operation.account_id == account_id, Operation.kind == OperationKind.PURGE)
-            )
-            or 0
-        )
+    return row_count(
+        engine,
+        select(Operation.id).where(
+            Operation.account_id == account_id, Operation.kind == OperationKind.PURGE
+        ),
+    )

@@ -80,6 +80,16 @@ async def create_with_generated_password(client: Client, tenant: Tenant, name: s
     return await accepted_location(response)
 
 
+async def finished_with_password_unclaimed(client: Client, tenant: Tenant, name: str) -> str:
+    """Create with a generated password and wait as a viewer, who sees null and leaves the
+    password where it is; its result location."""
+    location = await create_with_generated_password(client, tenant, name)
+    status, seen = await wait_result(client, location, tenant.headers(Role.VIEWER))
+    assert status == 200
+    assert seen["credentials"]["password"] is None
+    return location
+
+
 async def test_a_generated_password_is_handed_over_exactly_once(
     client: Client, tenant: Tenant
 ) -> None:
@@ -99,11 +109,7 @@ async def test_a_generated_password_is_handed_over_exactly_once(
 async def test_concurrent_polls_hand_a_generated_password_to_exactly_one(
     client: Client, tenant: Tenant, engine: Engine
 ) -> None:
-    location = await create_with_generated_password(client, tenant, "contended")
-    # A viewer waits for the end: it sees null and leaves the password where it is.
-    status, seen = await wait_result(client, location, tenant.headers(Role.VIEWER))
-    assert status == 200
-    assert seen["credentials"]["password"] is None
+    location = await finished_with_password_unclaimed(client, tenant, "contended")
     operation_id = location.rsplit("/", 1)[1]
     with engine.connect() as holder:
         # Hold the row so that all twelve polls reach the hand-over before any of them is done.
@@ -126,9 +132,7 @@ async def test_concurrent_polls_hand_a_generated_password_to_exactly_one(
 async def test_a_password_another_secret_key_cannot_unseal_stays_for_the_right_one(
     client: Client, tenant: Tenant, engine: Engine
 ) -> None:
-    location = await create_with_generated_password(client, tenant, "other_key")
-    status, _ = await wait_result(client, location, tenant.headers(Role.VIEWER))
-    assert status == 200
+    location = await finished_with_password_unclaimed(client, tenant, "other_key")
     operation_id = uuid.UUID(location.rsplit("/", 1)[1])
     with Session(engine) as session:
         organization_id = session.scalar(
@@ -334,9 +338,6 @@ async def test_passwords_appear_in_no_log_line_queue_message_or_table(
 async def test_a_viewer_never_receives_nor_uses_up_a_generated_password(
     client: Client, tenant: Tenant
 ) -> None:
-    location = await create_with_generated_password(client, tenant, "viewer_safe")
-    status, seen_by_viewer = await wait_result(client, location, tenant.headers(Role.VIEWER))
-    assert status == 200
-    assert seen_by_viewer["credentials"]["password"] is None
+    location = await finished_with_password_unclaimed(client, tenant, "viewer_safe")
     _, seen_by_operator = await wait_result(client, location, tenant.headers(Role.OPERATOR))
     assert isinstance(seen_by_operator["credentials"]["password"], str)

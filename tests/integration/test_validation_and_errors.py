@@ -6,12 +6,12 @@ import io
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, select
 
 from service.store.models import Account, Organization
 from tests.conftest import Tenant
 from tests.integration.api import Client, account_body, create, drop, get_account
+from tests.integration.rows import row_count
 
 ERROR_KEYS = {"code", "error_code", "message", "request_id"}
 
@@ -27,16 +27,12 @@ async def error_of(response: Any, status: int) -> dict[str, Any]:
 
 
 def _accounts_of(engine: Engine, tenant: Tenant) -> int:
-    with Session(engine) as session:
-        return (
-            session.scalar(
-                select(func.count())
-                .select_from(Account)
-                .join(Organization, Organization.id == Account.organization_id)
-                .where(Organization.name == tenant.name)
-            )
-            or 0
-        )
+    return row_count(
+        engine,
+        select(Account.id)
+        .join(Organization, Organization.id == Account.organization_id)
+        .where(Organization.name == tenant.name),
+    )
 
 
 async def test_a_body_with_several_problems_names_every_field_and_writes_nothing(
@@ -127,34 +123,32 @@ async def test_drop_parameters_are_validated(client: Client, tenant: Tenant, que
     assert (await get_account(client, tenant, "param_target"))["state"] == "ACTIVE"
 
 
-async def test_drop_of_an_unknown_account_is_404_or_200_with_if_exists(
-    client: Client, tenant: Tenant
+@pytest.mark.parametrize(
+    ("name", "dropped_before", "status", "reason", "if_exists"),
+    [
+        pytest.param("ghost", False, 404, "GHOST", "True", id="unknown-404"),
+        pytest.param("twice", True, 409, "dropped", "true", id="dropped-409"),
+    ],
+)
+async def test_a_drop_that_cannot_happen_is_an_error_or_200_with_if_exists(
+    client: Client,
+    tenant: Tenant,
+    name: str,
+    dropped_before: bool,
+    status: int,
+    reason: str,
+    if_exists: str,
 ) -> None:
-    response = await client.delete(
-        "/api/v2/accounts/ghost?gracePeriodInDays=3", headers=tenant.headers()
-    )
-    assert "GHOST" in (await error_of(response, 404))["message"]
-    response = await client.delete(
-        "/api/v2/accounts/ghost?gracePeriodInDays=3&ifExists=True", headers=tenant.headers()
-    )
-    assert response.status == 200
-    body = await response.json()
-    assert isinstance(body["status"], str)
-
-
-async def test_drop_of_a_dropped_account_is_409_or_200_with_if_exists(
-    client: Client, tenant: Tenant
-) -> None:
-    await create(client, tenant, "twice")
-    await drop(client, tenant, "twice")
-    again = await client.delete(
-        "/api/v2/accounts/twice?gracePeriodInDays=3", headers=tenant.headers()
-    )
-    assert "dropped" in (await error_of(again, 409))["message"]
-    quiet = await client.delete(
-        "/api/v2/accounts/twice?gracePeriodInDays=3&ifExists=true", headers=tenant.headers()
-    )
+    if dropped_before:
+        await create(client, tenant, name)
+        await drop(client, tenant, name)
+    url = f"/api/v2/accounts/{name}?gracePeriodInDays=3"
+    response = await client.delete(url, headers=tenant.headers())
+    assert reason in (await error_of(response, status))["message"]
+    quiet = await client.delete(f"{url}&ifExists={if_exists}", headers=tenant.headers())
     assert quiet.status == 200
+    body = await quiet.json()
+    assert isinstance(body["status"], str)
 
 
 async def test_undrop_of_an_active_account_is_409_and_of_an_unknown_one_404(
