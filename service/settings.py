@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import ByteSize, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from service.domain.plans import PlanLimits, plan_table
+from service.domain.schemas import Edition
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 LogFormat = Literal["auto", "json", "console"]
@@ -87,7 +90,24 @@ class Settings(BaseSettings):
     tenant_public_port: int | None = Field(default=None, ge=1, le=65535)
     edition_connection_limits: dict[str, int] = Field(
         default={"STANDARD": 10, "ENTERPRISE": 50, "BUSINESS_CRITICAL": 200},
-        description="Connection limit of an account's database, by edition (JSON object)",
+        description="Connections an account's login may hold at once, by edition (JSON object)",
+    )
+    edition_storage_limits: dict[str, ByteSize] = Field(
+        default={
+            "STANDARD": ByteSize(1 << 30),
+            "ENTERPRISE": ByteSize(10 << 30),
+            "BUSINESS_CRITICAL": ByteSize(100 << 30),
+        },
+        description="Bytes an account's database may hold, by edition (JSON object; numbers "
+        'or sizes such as "500MiB", "10GiB")',
+    )
+    storage_limit_action: Literal["flag", "suspend"] = Field(
+        default="flag",
+        description="Over its storage limit an account is flagged (`flag`), or flagged and "
+        "its logins suspended until its plan is raised or an admin re-enables it (`suspend`)",
+    )
+    usage_scan_interval_seconds: float = Field(
+        default=60.0, gt=0, description="How often beat measures every account's usage"
     )
     secret_key: SecretStr | None = Field(
         default=None,
@@ -129,12 +149,19 @@ class Settings(BaseSettings):
     def _consistent(self) -> Settings:
         if self.default_region not in self.regions:
             raise ValueError(f"DEFAULT_REGION {self.default_region} is not one of REGIONS")
-        missing = {"STANDARD", "ENTERPRISE", "BUSINESS_CRITICAL"} - set(
-            self.edition_connection_limits
-        )
-        if missing:
-            raise ValueError(f"EDITION_CONNECTION_LIMITS lacks {', '.join(sorted(missing))}")
+        for name, table in (
+            ("EDITION_CONNECTION_LIMITS", self.edition_connection_limits),
+            ("EDITION_STORAGE_LIMITS", self.edition_storage_limits),
+        ):
+            missing = {edition.value for edition in Edition} - set(table)
+            if missing:
+                raise ValueError(f"{name} lacks {', '.join(sorted(missing))}")
         return self
+
+    def plans(self) -> dict[Edition, PlanLimits]:
+        """Every edition's limits (the plan table `GET /api/v2/editions` shows)."""
+        storage = {name: int(size) for name, size in self.edition_storage_limits.items()}
+        return plan_table(self.edition_connection_limits, storage)
 
     def tenant_url(self) -> str | None:
         return self.tenant_database_url or self.database_url

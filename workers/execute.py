@@ -147,31 +147,26 @@ def _derive_verifier(operation: Operation, seal: PasswordSeal | None) -> None:
         log.error("operation.password_unsealable", reason="SECRET_KEY differs from the API's")
 
 
+# Outcome -> (level, event, the row's state after it). A retry leaves the row `running` while
+# the task waits out its backoff; the next delivery claims it again (attempt + 1).
+_FINISHED_EVENTS: dict[Outcome, tuple[str, str, OperationState]] = {
+    Outcome.SUCCEEDED: ("info", "operation.succeeded", OperationState.SUCCEEDED),
+    Outcome.FAILED: ("warning", "operation.failed", OperationState.FAILED),
+    Outcome.RETRY: ("warning", "operation.retry", OperationState.RUNNING),
+}
+
+
 def log_finished(finished: Finished, attempt: int, seconds: float) -> None:
-    duration_ms = round(seconds * 1000, 1)
-    if finished.outcome is Outcome.SUCCEEDED:
-        log.info(
-            "operation.succeeded", state=OperationState.SUCCEEDED.value, duration_ms=duration_ms
-        )
-    elif finished.outcome is Outcome.FAILED:
-        log.warning(
-            "operation.failed",
-            state=OperationState.FAILED.value,
-            reason=finished.reason,
-            duration_ms=duration_ms,
-        )
-    elif finished.outcome is Outcome.RETRY:
-        # The row stays `running` while the task waits out its backoff; the next delivery
-        # claims it again (attempt + 1).
-        log.warning(
-            "operation.retry",
-            state=OperationState.RUNNING.value,
-            reason=finished.reason,
-            attempt=attempt,
-            duration_ms=duration_ms,
-        )
-    else:
+    if finished.outcome not in _FINISHED_EVENTS:
         log.info("operation.skipped", reason=finished.reason)
+        return
+    level, event, state = _FINISHED_EVENTS[finished.outcome]
+    fields: dict[str, Any] = {"state": state.value, "duration_ms": round(seconds * 1000, 1)}
+    if finished.outcome is not Outcome.SUCCEEDED:
+        fields["reason"] = finished.reason
+    if finished.outcome is Outcome.RETRY:
+        fields["attempt"] = attempt
+    getattr(log, level)(event, **fields)
 
 
 def _spec(

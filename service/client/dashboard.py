@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,11 @@ def _seconds_between(earlier: str | None, later: str | None) -> float | None:
         return None
 
 
+def _ago(since: str | None, now: str | None) -> str:
+    age = _seconds_between(since, now)
+    return "-" if age is None else f"{duration(max(age, 0.0))} ago"
+
+
 def queues_table(report: dict[str, Any]) -> FittedTable:
     rows = FittedTable("NAME", "READY", "UNACKED", "OLDEST WAITING", title="Queues")
     for queue in report.get("queues", []):
@@ -37,27 +43,34 @@ def queues_table(report: dict[str, Any]) -> FittedTable:
     return rows
 
 
+def _aged_rows(
+    items: list[dict[str, Any]],
+    now: str | None,
+    headings: tuple[str | Heading, ...],
+    cells: Callable[[dict[str, Any]], tuple[str, ...]],
+    *,
+    since: str,
+    title: str,
+) -> FittedTable:
+    """One row per item; the last column is how long ago the item's `since` moment was."""
+    rows = FittedTable(*headings, title=title)
+    for item in items:
+        rows.add_row(*cells(item), _ago(item.get(since), now))
+    return rows
+
+
 def workers_table(report: dict[str, Any]) -> FittedTable | Text:
-    workers = report.get("workers", [])
-    if not workers:
+    if not report.get("workers"):
         return Text("No worker online.", style="bold red")
-    rows = FittedTable(
-        "NAME",
-        Heading("ACTIVE", drop=1),
-        Heading("PROCESSED", drop=2),
-        "LAST HEARTBEAT",
+    headings = ("NAME", Heading("ACTIVE", drop=1), Heading("PROCESSED", drop=2), "LAST HEARTBEAT")
+    return _aged_rows(
+        report["workers"],
+        report.get("generated_on"),
+        headings,
+        lambda worker: (worker["name"], str(worker["active"]), str(worker["processed"])),
+        since="last_heartbeat",
         title="Workers",
     )
-    now = report.get("generated_on")
-    for worker in workers:
-        age = _seconds_between(worker.get("last_heartbeat"), now)
-        rows.add_row(
-            worker["name"],
-            str(worker["active"]),
-            str(worker["processed"]),
-            "-" if age is None else f"{duration(max(age, 0.0))} ago",
-        )
-    return rows
 
 
 def counts_table(report: dict[str, Any]) -> FittedTable:
@@ -91,26 +104,17 @@ def purges_table(report: dict[str, Any]) -> RenderableType:
 
 
 def stuck_table(report: dict[str, Any]) -> FittedTable | Text:
-    stuck = report.get("stuck", [])
-    if not stuck:
+    if not report.get("stuck"):
         return Text("No stuck operations.", style="green")
-    rows = FittedTable(
-        "ID",
-        Heading("KIND", drop=1),
-        Heading("ACCOUNT", shorten=True),
-        "CLAIMED",
+    headings = ("ID", Heading("KIND", drop=1), Heading("ACCOUNT", shorten=True), "CLAIMED")
+    return _aged_rows(
+        report["stuck"],
+        report.get("generated_on"),
+        headings,
+        lambda operation: (operation["id"], operation["kind"], operation["account"]),
+        since="claimed_on",
         title="Stuck operations",
     )
-    now = report.get("generated_on")
-    for operation in stuck:
-        age = _seconds_between(operation.get("claimed_on"), now)
-        rows.add_row(
-            operation["id"],
-            operation["kind"],
-            operation["account"],
-            f"{duration(age)} ago" if age is not None else moment(operation.get("claimed_on")),
-        )
-    return rows
 
 
 def screen(report: dict[str, Any], header: str, problem: str | None = None) -> RenderableType:

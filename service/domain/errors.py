@@ -29,84 +29,59 @@ class ServiceError(Exception):
     status: ClassVar[int] = 500
     code: ClassVar[ErrorCode] = "internal"
 
+    def __init_subclass__(cls, *, status: int, code: ErrorCode) -> None:
+        super().__init_subclass__()
+        cls.status = status
+        cls.code = code
+
     def __init__(self, message: str, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.headers = headers or {}
 
 
-class InvalidArgument(ServiceError):
+class InvalidArgument(ServiceError, status=400, code="invalid_argument"):
     """`invalid_argument`: a parameter, header or body is invalid; a body's message lists every
     invalid field."""
 
-    status = 400
-    code = "invalid_argument"
 
-
-class Unauthenticated(ServiceError):
+class Unauthenticated(ServiceError, status=401, code="unauthenticated"):
     """`unauthenticated`: no, a malformed, an unknown, a revoked or an expired token."""
 
-    status = 401
-    code = "unauthenticated"
 
-
-class PermissionDenied(ServiceError):
+class PermissionDenied(ServiceError, status=403, code="permission_denied"):
     """`permission_denied`: the token's role may not do this."""
 
-    status = 403
-    code = "permission_denied"
 
-
-class NotFound(ServiceError):
+class NotFound(ServiceError, status=404, code="not_found"):
     """`not_found`: no such object in the caller's organization."""
 
-    status = 404
-    code = "not_found"
 
-
-class AlreadyExists(ServiceError):
+class AlreadyExists(ServiceError, status=409, code="already_exists"):
     """`already_exists`: the name or `external_id` is taken."""
 
-    status = 409
-    code = "already_exists"
 
-
-class Conflict(ServiceError):
+class Conflict(ServiceError, status=409, code="conflict"):
     """`conflict`: an operation is in flight for the account (the message names its handle),
     the account is in the wrong state, `deletion_protection` is on, or an `Idempotency-Key` was
     reused for another request."""
 
-    status = 409
-    code = "conflict"
 
-
-class PayloadTooLarge(ServiceError):
+class PayloadTooLarge(ServiceError, status=413, code="invalid_argument"):
     """The body is larger than 1 MiB (`invalid_argument`)."""
 
-    status = 413
-    code = "invalid_argument"
 
-
-class RateLimited(ServiceError):
+class RateLimited(ServiceError, status=429, code="rate_limited"):
     """`rate_limited`: this token is over its rate; retry after `Retry-After` seconds."""
 
-    status = 429
-    code = "rate_limited"
 
-
-class Internal(ServiceError):
+class Internal(ServiceError, status=500, code="internal"):
     """`internal`: the service failed."""
 
-    status = 500
-    code = "internal"
 
-
-class Unavailable(ServiceError):
+class Unavailable(ServiceError, status=503, code="unavailable"):
     """`unavailable`: the database (or, for `/readyz` and `/api/v2/queues`, a dependency) does
     not answer; retry after `Retry-After` seconds."""
-
-    status = 503
-    code = "unavailable"
 
 
 @with_config(ConfigDict(extra="forbid", title="ErrorResponse"))

@@ -17,16 +17,25 @@ from service.web.responses import json_response
 
 @with_config(ConfigDict(extra="forbid"))
 class EditionView(TypedDict):
-    """An edition with the limits the driver applies."""
+    """An edition with the limits its accounts get on their tenant cluster."""
 
     name: Edition
-    connection_limit: Annotated[int, Field(ge=0)]
+    connection_limit: Annotated[
+        int, Field(ge=0, description="Connections the account's login may hold at once.")
+    ]
+    storage_limit_bytes: Annotated[
+        int, Field(ge=0, description="Bytes the account's database may hold.")
+    ]
 
 
 async def list_editions_handler(request: web.Request) -> web.Response:
     await authorize(request, Permission.READ_ACCOUNTS)
-    limits = request.app[SETTINGS].edition_connection_limits
     editions: list[EditionView] = [
-        {"name": edition, "connection_limit": limits[edition.value]} for edition in Edition
+        {
+            "name": edition,
+            "connection_limit": limits.connections,
+            "storage_limit_bytes": limits.storage_bytes,
+        }
+        for edition, limits in request.app[SETTINGS].plans().items()
     ]
     return json_response(editions)

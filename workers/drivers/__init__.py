@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from service.settings import Settings
-from workers.drivers.base import DriverError, ProvisioningDriver, TransientDriverError
+from workers.drivers.base import (
+    DatabaseUsage,
+    DriverError,
+    ProvisioningDriver,
+    TransientDriverError,
+)
 from workers.drivers.faults import FaultInjectingDriver
 from workers.drivers.postgres import PostgresDriver
 from workers.drivers.simulated import SimulatedDriver
 
 __all__ = [
+    "DatabaseUsage",
     "DriverError",
     "FaultInjectingDriver",
     "PostgresDriver",

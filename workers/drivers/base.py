@@ -37,6 +37,15 @@ class AccountSpec:
     progress: Callable[[str], None] = field(default=lambda step: None, compare=False)
 
 
+@dataclass(frozen=True)
+class DatabaseUsage:
+    """One account database as measured on its tenant cluster."""
+
+    database: str
+    storage_bytes: int
+    connections: int
+
+
 class ProvisioningDriver(Protocol):
     """Every method must be idempotent: run twice, or resumed half-way, it converges."""
 
@@ -52,4 +61,8 @@ class ProvisioningDriver(Protocol):
 
     def update(self, account: AccountSpec) -> DriverOutcome:
         """Apply `account.request["patch"]` (edition limits, suspended logins, a new name)."""
+        ...
+
+    def measure_usage(self) -> list[DatabaseUsage]:
+        """Every account database on the cluster with its size and open sessions (one query)."""
         ...

@@ -8,9 +8,24 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 
 from service.usecases.operations import DriverOutcome
-from workers.drivers.base import AccountSpec, DriverError, ProvisioningDriver
+from workers.drivers.base import AccountSpec, DatabaseUsage, DriverError, ProvisioningDriver
+
+Step = Callable[["FaultInjectingDriver", AccountSpec], DriverOutcome]
+
+
+def _injected(kind: str) -> Step:
+    """The `kind` step: the injected latency or failure first, then the inner driver's step."""
+
+    def step(self: FaultInjectingDriver, account: AccountSpec) -> DriverOutcome:
+        self._before(kind, account)
+        outcome: DriverOutcome = getattr(self._inner, kind)(account)
+        return outcome
+
+    step.__name__ = kind
+    return step
 
 
 class FaultInjectingDriver:
@@ -35,26 +50,12 @@ class FaultInjectingDriver:
         if self._failure is not None and self._failure.search(step):
             raise DriverError(f"injected failure for {step}")
 
-    def create(self, account: AccountSpec) -> DriverOutcome:
-        self._before("create", account)
-        return self._inner.create(account)
+    def measure_usage(self) -> list[DatabaseUsage]:
+        return self._inner.measure_usage()
 
-    def drop(self, account: AccountSpec) -> DriverOutcome:
-        self._before("drop", account)
-        return self._inner.drop(account)
-
-    def undrop(self, account: AccountSpec) -> DriverOutcome:
-        self._before("undrop", account)
-        return self._inner.undrop(account)
-
-    def purge(self, account: AccountSpec) -> DriverOutcome:
-        self._before("purge", account)
-        return self._inner.purge(account)
-
-    def rotate(self, account: AccountSpec) -> DriverOutcome:
-        self._before("rotate", account)
-        return self._inner.rotate(account)
-
-    def update(self, account: AccountSpec) -> DriverOutcome:
-        self._before("update", account)
-        return self._inner.update(account)
+    create = _injected("create")
+    drop = _injected("drop")
+    undrop = _injected("undrop")
+    purge = _injected("purge")
+    rotate = _injected("rotate")
+    update = _injected("update")

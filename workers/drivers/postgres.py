@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import cast
 
 import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from service.domain.tenants import connection_url
+from service.domain.tenants import PREFIX, connection_url
 from service.usecases.operations import DriverOutcome
-from workers.drivers.base import AccountSpec, DriverError, TransientDriverError
+from workers.drivers.base import AccountSpec, DatabaseUsage, DriverError, TransientDriverError
 
 CONNECT_TIMEOUT_SECONDS = 5
 LOCK_TIMEOUT_MS = 5000
@@ -183,6 +184,14 @@ class PostgresDriver:
             )
         return DriverOutcome()
 
+    def measure_usage(self) -> list[DatabaseUsage]:
+        with self._connect() as connection:
+            rows = connection.execute(_USAGE, (PREFIX.replace("_", "\\_") + "%",)).fetchall()
+        return [
+            DatabaseUsage(str(name), cast("int", size), cast("int", sessions))
+            for name, size, sessions in rows
+        ]
+
     def rotate(self, account: AccountSpec) -> DriverOutcome:
         verifier = _require_verifier(account)
         with self._connect() as connection:
@@ -194,6 +203,15 @@ class PostgresDriver:
                 )
             )
         return DriverOutcome(credentials=self._credentials(account))
+
+
+# Sizes come from the files on disk (pg_database_size needs no CONNECT on the database);
+# sessions of client backends only, counted per database as its CONNECTION LIMIT counts them.
+_USAGE = (
+    "SELECT d.datname, pg_database_size(d.oid), count(a.pid) FROM pg_database d "
+    "LEFT JOIN pg_stat_activity a ON a.datid = d.oid AND a.backend_type = 'client backend' "
+    "WHERE d.datname LIKE %s GROUP BY d.oid, d.datname"
+)
 
 
 def _require_verifier(account: AccountSpec) -> str:

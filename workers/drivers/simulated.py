@@ -6,7 +6,7 @@ import dataclasses
 
 from service.domain.tenants import connection_url
 from service.usecases.operations import DriverOutcome
-from workers.drivers.base import AccountSpec
+from workers.drivers.base import AccountSpec, DatabaseUsage
 
 SIMULATED_PORT = 5432
 
@@ -51,6 +51,9 @@ class SimulatedDriver:
         if new_name is None:
             return DriverOutcome()
         return self._outcome(dataclasses.replace(account, name=new_name))
+
+    def measure_usage(self) -> list[DatabaseUsage]:
+        return []  # nothing exists to measure
 
     def rotate(self, account: AccountSpec) -> DriverOutcome:
         return DriverOutcome(credentials=self._outcome(account).credentials)
