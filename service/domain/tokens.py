@@ -7,8 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic.json_schema import SkipJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from service.domain.errors import InvalidArgument
 from service.domain.roles import Role
@@ -44,8 +43,9 @@ class TokenRequest(BaseModel):
 
     role: Role
     description: str = Field(default="", max_length=200)
-    # expires_at, parsed; not a field of the body.
-    expiry: SkipJsonSchema[datetime | None] = Field(default=None, exclude=True)
+    # expires_at, parsed by `parse`; not a field of the body (a private attribute, so a body
+    # key of this name is refused like any other unknown key).
+    _expiry: datetime | None = PrivateAttr(default=None)
     expires_at: str | None = Field(
         default=None,
         description="A future RFC 3339 time with an offset.",
@@ -65,8 +65,12 @@ class TokenRequest(BaseModel):
             ]
             raise InvalidArgument("invalid token request: " + "; ".join(problems)) from None
         if request.expires_at is not None:
-            request.expiry = _future_moment(request.expires_at)
+            request._expiry = _future_moment(request.expires_at)
         return request
+
+    @property
+    def expiry(self) -> datetime | None:
+        return self._expiry
 
 
 def _future_moment(value: str) -> datetime:
