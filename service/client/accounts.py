@@ -1,4 +1,4 @@
-"""`provisioner accounts …`: create, list, get, drop, undrop and rotate over the HTTP API."""
+"""`provisioner accounts …`: create, list, get, update, drop, undrop and rotate, over HTTP."""
 
 from __future__ import annotations
 
@@ -97,6 +97,52 @@ def undrop(call: Call, name: NameArgument, *, wait: WaitOption = False) -> None:
 def rotate(call: Call, name: NameArgument, *, wait: WaitOption = False) -> None:
     """Give the administrator a new generated password (printed once with --wait)."""
     _mutate(call, "POST", _path(name) + ":rotateCredentials", wait=wait)
+
+
+@accounts_app.command("update")
+@api_command
+def update(
+    call: Call,
+    name: NameArgument,
+    *,
+    new_name: Annotated[str | None, typer.Option("--name", help="Rename the account")] = None,
+    edition: Annotated[
+        str | None, typer.Option(help="A new plan: STANDARD, ENTERPRISE or BUSINESS_CRITICAL")
+    ] = None,
+    comment: Annotated[str | None, typer.Option(help="A new comment ('' clears it)")] = None,
+    enabled: Annotated[
+        bool | None,
+        typer.Option("--enable/--disable", help="Resume or suspend the account's logins"),
+    ] = None,
+    deletion_protection: Annotated[
+        bool | None,
+        typer.Option(
+            "--deletion-protection/--no-deletion-protection",
+            help="While on, a drop is refused",
+        ),
+    ] = None,
+    external_id: Annotated[
+        str | None, typer.Option(help="A new external id ('' clears it)")
+    ] = None,
+    wait: WaitOption = False,
+) -> None:
+    """Change an account (a merge patch of the fields given); its operation runs like any other."""
+    patch: dict[str, Any] = {
+        key: value
+        for key, value in {
+            "name": new_name,
+            "edition": edition,
+            "enabled": enabled,
+            "deletion_protection": deletion_protection,
+        }.items()
+        if value is not None
+    }
+    for key, text in (("comment", comment), ("external_id", external_id)):
+        if text is not None:
+            patch[key] = text or None  # an empty value clears the field
+    if not patch:
+        raise typer.BadParameter("name at least one field to change (see --help)")
+    _mutate(call, "PATCH", _path(name), body=patch, wait=wait)
 
 
 def _mutate(

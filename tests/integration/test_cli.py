@@ -150,6 +150,32 @@ async def test_drop_undrop_and_rotate_with_wait(cli: Cli, client: Client, tenant
     )
 
 
+async def test_update_sends_only_the_fields_given_and_clears_with_an_empty_value(
+    cli: Cli, client: Client, tenant: Tenant
+) -> None:
+    await create(client, tenant, "cli_updated")
+    changed = await cli(
+        "accounts", "update", "cli_updated", "--name", "cli_renamed", "--edition",
+        "business_critical", "--comment", "moved", "--deletion-protection", "--wait",
+    )  # fmt: skip
+    assert changed.exit_code == 0, changed.output
+    account = await cli.json("accounts", "get", "cli_renamed")
+    assert (account["edition"], account["comment"]) == ("BUSINESS_CRITICAL", "moved")
+    assert (account["enabled"], account["deletion_protection"]) == (True, True)
+    cleared = await cli(
+        "accounts", "update", "cli_renamed", "--comment", "", "--no-deletion-protection",
+        "--disable", "--wait",
+    )  # fmt: skip
+    assert cleared.exit_code == 0, cleared.output
+    account = await cli.json("accounts", "get", "cli_renamed")
+    assert "comment" not in account
+    assert (account["enabled"], account["deletion_protection"]) == (False, False)
+    assert account["edition"] == "BUSINESS_CRITICAL"  # not sent, so unchanged
+    nothing = await cli("accounts", "update", "cli_renamed")
+    assert nothing.exit_code == 2
+    assert "name at least one field" in nothing.output
+
+
 async def test_accounts_list_get_and_http_errors(cli: Cli, client: Client, tenant: Tenant) -> None:
     for name in ("cli_list_b", "cli_list_a", "other"):
         await create(client, tenant, name)
