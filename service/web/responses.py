@@ -11,7 +11,6 @@ from service.domain.errors import ErrorCode, error_body
 from service.domain.results import ResultResponse
 from service.web.keys import REQUEST_ID
 
-
 # Results and operations hand over generated passwords, and account and token answers are
 # private too: no JSON answer may sit in a browser's or a proxy's cache. Every one says so.
 CACHE_CONTROL = "Cache-Control"
