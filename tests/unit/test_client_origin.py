@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -54,39 +55,45 @@ async def _servers(aiohttp_server: ServerFactory) -> tuple[TestServer, TestServe
     return api, elsewhere, seen
 
 
-async def test_a_redirect_to_another_origin_is_refused_and_never_sees_the_token(
-    aiohttp_server: ServerFactory,
-) -> None:
-    api, _, seen = await _servers(aiohttp_server)
-    client = ApiClient(f"http://127.0.0.1:{api.port}", TOKEN)
-    with pytest.raises(ForeignOrigin, match="refusing to send the API token"):
-        await asyncio.to_thread(client.get, "/api/v2/accounts")
-    assert seen == []
+@dataclass(frozen=True)
+class Setup:
+    client: ApiClient  # configured with the API's URL
+    api_port: int
+    elsewhere_port: int
+    seen: list[str]  # the Authorization headers the other server received
 
 
-async def test_a_location_on_another_origin_is_never_polled_with_the_token(
-    aiohttp_server: ServerFactory,
-) -> None:
+@pytest.fixture
+async def setup(aiohttp_server: ServerFactory) -> Setup:
     api, elsewhere, seen = await _servers(aiohttp_server)
-    client = ApiClient(f"http://127.0.0.1:{api.port}", TOKEN)
+    client = ApiClient(f"http://127.0.0.1:{api.port}/", TOKEN)
+    return Setup(client, int(api.port or 0), int(elsewhere.port or 0), seen)
+
+
+async def test_a_redirect_to_another_origin_is_refused_and_never_sees_the_token(
+    setup: Setup,
+) -> None:
+    with pytest.raises(ForeignOrigin, match="refusing to send the API token"):
+        await asyncio.to_thread(setup.client.get, "/api/v2/accounts")
+    assert setup.seen == []
+
+
+async def test_a_location_on_another_origin_is_never_polled_with_the_token(setup: Setup) -> None:
+    client = setup.client
     operation = await asyncio.to_thread(client.get, "/api/v2/operations/x")
     with pytest.raises(ForeignOrigin):
         await asyncio.to_thread(claim_credentials, client, operation)
     with pytest.raises(ForeignOrigin):
-        await asyncio.to_thread(client.get, f"http://127.0.0.1:{elsewhere.port}/steal")
+        await asyncio.to_thread(client.get, f"http://127.0.0.1:{setup.elsewhere_port}/steal")
     with pytest.raises(ForeignOrigin):  # the same host under another scheme is another origin
-        await asyncio.to_thread(client.get, f"https://127.0.0.1:{api.port}/api/v2/echo")
-    assert seen == []
+        await asyncio.to_thread(client.get, f"https://127.0.0.1:{setup.api_port}/api/v2/echo")
+    assert setup.seen == []
 
 
-async def test_a_redirect_within_the_api_is_followed_with_the_token(
-    aiohttp_server: ServerFactory,
-) -> None:
-    api, _, seen = await _servers(aiohttp_server)
-    client = ApiClient(f"http://127.0.0.1:{api.port}/", TOKEN)
-    answer = await asyncio.to_thread(client.get, "/api/v2/home")
+async def test_a_redirect_within_the_api_is_followed_with_the_token(setup: Setup) -> None:
+    answer = await asyncio.to_thread(setup.client.get, "/api/v2/home")
     assert answer == {"authorization": f"Bearer {TOKEN}"}
-    assert seen == []
+    assert setup.seen == []
 
 
 def test_origins_spell_out_default_ports_and_ignore_case() -> None:
