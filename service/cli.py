@@ -7,6 +7,7 @@ import gc
 import logging
 import socket
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -43,16 +44,26 @@ def _say(message: str) -> None:
     typer.echo(f"provisioner: {message}", err=True)
 
 
+@dataclass(frozen=True)
+class _Urls:
+    database: str  # the control database
+    redis: str
+    tenant: str | None  # the tenant cluster; None: the control database's server
+
+
 @contextlib.contextmanager
-def _servers(settings: Settings) -> Iterator[tuple[str, str]]:
-    """The configured URLs, or embedded servers (started here) for whichever is unset."""
+def _servers(settings: Settings) -> Iterator[_Urls]:
+    """The configured URLs, or embedded servers (started here) for whichever is unset. By
+    default the accounts get an embedded cluster of their own, apart from the control one."""
     if settings.database_url and settings.redis_url:
-        yield settings.database_url, settings.redis_url
+        yield _Urls(settings.database_url, settings.redis_url, settings.tenant_database_url)
         return
-    with embedded_servers(settings.data_dir, progress=_say) as servers:
-        yield (
+    own_tenant_cluster = not settings.database_url and not settings.tenant_database_url
+    with embedded_servers(settings.data_dir, tenant=own_tenant_cluster, progress=_say) as servers:
+        yield _Urls(
             settings.database_url or servers.database_url,
             settings.redis_url or servers.redis_url,
+            settings.tenant_database_url or servers.tenant_url or None,
         )
 
 
@@ -66,7 +77,7 @@ def up(
     """Run everything: the API, a worker and beat, on embedded PostgreSQL/Redis by default."""
     from service.adapters.dev_token import ensure_dev_token
     from service.adapters.secret_key import secret_key
-    from service.adapters.supervisor import CHILDREN, WITH_FLOWER, child_environment, supervise
+    from service.adapters.supervisor import CHILDREN, WITH_FLOWER, child_environments, supervise
     from service.store.db import create_sync_engine
     from service.store.migrations import upgrade_to_head
 
@@ -74,21 +85,25 @@ def up(
     if port is not None:
         settings = settings.model_copy(update={"api_port": port})
     try:
-        with _servers(settings) as (database_url, redis_url):
+        with _servers(settings) as urls:
             _say("applying migrations")
-            upgrade_to_head(database_url)
-            engine = create_sync_engine(database_url)
+            upgrade_to_head(urls.database)
+            engine = create_sync_engine(urls.database)
             try:
                 token = ensure_dev_token(engine, settings.data_dir)
             finally:
                 engine.dispose()
-            env = child_environment(database_url, redis_url)
-            env["API_PORT"] = str(settings.api_port)
-            env["SECRET_KEY"] = secret_key(settings)
+            roles = WITH_FLOWER if flower else CHILDREN
+            common = {
+                "DATABASE_URL": urls.database,
+                "REDIS_URL": urls.redis,
+                "API_PORT": str(settings.api_port),
+                "SECRET_KEY": secret_key(settings),
+            }
             code = supervise(
-                env,
+                child_environments(roles, common, urls.tenant),
                 _say,
-                WITH_FLOWER if flower else CHILDREN,
+                roles,
                 started=lambda: _print_welcome(settings, token, flower=flower),
             )
     except EmbeddedError as exc:
@@ -127,6 +142,7 @@ def serve(
     count = settings.api_workers if workers is None else workers
     if not reuse_port:  # a `--workers` child: its parent checked; its siblings hold the port
         _check_port_free(settings.api_host, settings.api_port)
+        _warn_if_superuser(settings)
     if count > 1:
         from service.adapters.secret_key import secret_key
         from service.web.multiprocess import serve_processes
@@ -171,12 +187,20 @@ def _check_port_free(host: str, port: int) -> None:
             raise typer.Exit(2)
 
 
+def _warn_if_superuser(settings: Settings) -> None:
+    if settings.database_url:
+        from service.adapters.control_role import warn_if_superuser
+
+        warn_if_superuser(settings.database_url)
+
+
 @app.command()
 def worker() -> None:
     """Run a Celery worker that executes operations (needs DATABASE_URL and REDIS_URL)."""
     from workers.app import run_worker
 
     settings = _settings()
+    _warn_if_superuser(settings)
     run_worker(settings, hostname=f"provisioner@{socket.gethostname()}")
 
 
@@ -185,7 +209,9 @@ def beat() -> None:
     """Run Celery beat: the purge scan and the republish sweep on their intervals."""
     from workers.app import run_beat
 
-    run_beat(_settings())
+    settings = _settings()
+    _warn_if_superuser(settings)
+    run_beat(settings)
 
 
 @app.command("flower")

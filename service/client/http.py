@@ -8,19 +8,32 @@ import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
+from http.client import HTTPMessage
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from service.domain.tokens import DEV_TOKEN_FILE
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 REQUEST_ID_HEADER = "X-Snowflake-Request-ID"
 TIMEOUT_SECONDS = 30.0  # above the longest long-poll the client asks for
+DEFAULT_PORTS = {"http": 80, "https": 443}
 Params = Mapping[str, str | int | bool | None]
 
 
 class ClientError(Exception):
     """Anything that keeps a command from getting its answer; exit status 2."""
+
+
+class ForeignOrigin(ClientError):
+    """A URL (a redirect, a `Location`, a `Link`) that leads off the API's origin: the token
+    would go along, so it is not followed."""
+
+    def __init__(self, url: str, origin: str) -> None:
+        super().__init__(
+            f"refusing to send the API token to {url}: it is not on {origin}, the API URL "
+            "this client was given"
+        )
 
 
 class ApiError(ClientError):
@@ -72,18 +85,52 @@ def _api_error(error: urllib.error.HTTPError) -> ApiError:
     return ApiError(error.code, message, request_id)
 
 
+def origin(url: str) -> str:
+    """scheme://host:port, the port spelled out (an origin as browsers compare them)."""
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or DEFAULT_PORTS.get(parts.scheme.lower())
+    return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{port}"
+
+
+class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only within `origin`; urllib's own would carry the Authorization
+    header to any host the server names."""
+
+    def __init__(self, api_origin: str) -> None:
+        self._origin = api_origin
+
+    def redirect_request(  # noqa: PLR0917 - urllib's signature
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        if origin(newurl) != self._origin:
+            raise ForeignOrigin(newurl, self._origin)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
 class ApiClient:
-    """One base URL and one bearer token."""
+    """One base URL and one bearer token, which goes to that URL's origin and nowhere else."""
 
     def __init__(self, base_url: str, token: str) -> None:
         if urllib.parse.urlsplit(base_url).scheme not in ("http", "https"):
             raise ClientError(f"the API URL must start with http:// or https://, got {base_url!r}")
         self.base_url = base_url.rstrip("/")
         self._token = token
+        self._origin = origin(self.base_url)
+        self._opener = urllib.request.build_opener(_SameOriginRedirects(self._origin))
 
     def url(self, path: str) -> str:
-        """`path` (absolute, or a path as found in `Location`/`Link`) as a full URL."""
-        return urllib.parse.urljoin(self.base_url + "/", path)
+        """`path` (absolute, or a path as found in `Location`/`Link`) as a full URL on the
+        API's origin; ForeignOrigin when it leads elsewhere."""
+        url = urllib.parse.urljoin(self.base_url + "/", path)
+        if origin(url) != self._origin:
+            raise ForeignOrigin(url, self._origin)
+        return url
 
     def request(
         self, method: str, path: str, *, params: Params | None = None, body: Any = None
@@ -97,7 +144,7 @@ class ApiClient:
         if data is not None:
             request.add_header("Content-Type", "application/json")
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:  # noqa: S310 - as above
+            with self._opener.open(request, timeout=TIMEOUT_SECONDS) as answer:
                 return Reply(answer.status, dict(answer.headers.items()), _decode(answer.read()))
         except urllib.error.HTTPError as error:
             raise _api_error(error) from None

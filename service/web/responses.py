@@ -11,19 +11,26 @@ from service.domain.errors import ErrorCode, error_body
 from service.domain.results import ResultResponse
 from service.web.keys import REQUEST_ID
 
+# Results and operations hand over generated passwords, and account and token answers are
+# private too: no JSON answer may sit in a browser's or a proxy's cache. Every one says so.
+CACHE_CONTROL = "Cache-Control"
+NO_STORE = "no-store"
+
 
 def json_response(
     body: Any, *, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
     # orjson: a fifth of json.dumps's time; the bytes are what aiohttp would send, except that
     # characters beyond ASCII are written as UTF-8 rather than \u escapes (both valid JSON).
-    return web.Response(
+    response = web.Response(
         body=orjson.dumps(body),
         status=status,
         headers=headers,
         content_type="application/json",
         charset="utf-8",
     )
+    response.headers.setdefault(CACHE_CONTROL, NO_STORE)
+    return response
 
 
 def result_response(result: ResultResponse) -> web.Response:

@@ -67,6 +67,49 @@ def private_data_dir(tmp_path: Path) -> Iterator[Path]:
         shutil.rmtree(data_dir.joinpath("postgres").resolve().parent, ignore_errors=True)
 
 
+def _child_environment(parent: int, role: str) -> dict[str, str]:
+    """The environment `provisioner up` (pid `parent`) gave its `role` child."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().split(")")[-1].split()[1])
+            argv = (entry / "cmdline").read_bytes().rstrip(b"\0").split(b"\0")
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if ppid == parent and argv[-2:] == [b"service.cli", role.encode()]:
+            pairs = (item.decode().partition("=") for item in environ if b"=" in item)
+            return {name: value for name, _, value in pairs}
+    raise AssertionError(f"no `{role}` child of {parent}")
+
+
+def _assert_control_plane_apart(data_dir: Path, up_pid: int, credentials: dict[str, Any]) -> None:
+    """Accounts on the tenant cluster, the control database on another server, reached as a
+    role that is not a superuser; only the worker holds the tenant cluster's URL."""
+    api, worker = _child_environment(up_pid, "serve"), _child_environment(up_pid, "worker")
+    control = psycopg.conninfo.conninfo_to_dict(api["DATABASE_URL"])
+    account = psycopg.conninfo.conninfo_to_dict(credentials["url"])
+    tenant_port = (data_dir / "tenant-postgresql.port").read_text().strip()
+    assert account["port"] == tenant_port
+    assert control["port"] == (data_dir / "postgresql.port").read_text().strip()
+    assert control["port"] != account["port"]
+    with psycopg.connect(api["DATABASE_URL"]) as connection:
+        row = connection.execute(
+            "SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user"
+        ).fetchone()
+        assert row == ("provisioner", False)
+        databases = connection.execute("SELECT datname FROM pg_database").fetchall()
+        assert (credentials["database"],) not in databases
+    assert "TENANT_DATABASE_URL" not in api
+    assert psycopg.conninfo.conninfo_to_dict(worker["TENANT_DATABASE_URL"])["port"] == tenant_port
+    with psycopg.connect(worker["TENANT_DATABASE_URL"]) as connection:
+        row = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (credentials["database"],)
+        ).fetchone()
+        assert row == (1,)
+
+
 def _wait_done(base: str, location: str, token: str) -> tuple[int, Any]:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -77,7 +120,7 @@ def _wait_done(base: str, location: str, token: str) -> tuple[int, Any]:
     raise AssertionError(f"{location} still pending")
 
 
-def test_up_serves_the_walkthrough_and_stops_everything_cleanly(
+def test_up_serves_the_walkthrough_apart_from_the_control_plane_and_stops_cleanly(
     private_data_dir: Path, tmp_path: Path
 ) -> None:
     port = _free_port()
@@ -105,6 +148,7 @@ def test_up_serves_the_walkthrough_and_stops_everything_cleanly(
         status, result = _wait_done(base, headers["Location"], token)
         assert (status, result["status"]) == (200, "Request successfully completed")
         credentials = result["credentials"]
+        _assert_control_plane_apart(private_data_dir, process.pid, credentials)
         # The generated password is handed over once; later reads show null.
         assert _wait_done(base, headers["Location"], token)[1]["credentials"]["password"] is None
         with psycopg.connect(credentials["url"], password=credentials["password"]) as login:
@@ -133,5 +177,6 @@ def test_up_serves_the_walkthrough_and_stops_everything_cleanly(
     assert _processes_mentioning(str(private_data_dir)) == []
     pgdata = (private_data_dir / "postgres").resolve()
     assert _processes_mentioning(str(pgdata)) == []
+    assert _processes_mentioning(str((private_data_dir / "tenant-postgres").resolve())) == []
     if os.geteuid() == 0:
         assert pgdata.is_relative_to(RUNTIME_ROOT)  # private folder: data kept where PG can reach

@@ -40,6 +40,7 @@ def stack() -> Iterator[Stack]:
             settings = Settings(
                 database_url=servers.database_url,
                 redis_url=servers.redis_url,
+                tenant_database_url=servers.tenant_url,
                 data_dir=data_dir / "data",
                 api_port=port,
                 driver="postgres",

@@ -137,7 +137,7 @@ class Stack:
             ).all()
         names = [str(name) for name, _ in rows]
         report.duplicated = len(names) - len(set(names))
-        with psycopg.connect(self.servers.database_url) as connection:
+        with psycopg.connect(self.servers.tenant_url) as connection:
             existing = {
                 str(row[0])
                 for row in connection.execute("SELECT datname FROM pg_database").fetchall()
