@@ -165,7 +165,11 @@ def _register_usage_scan(app: Celery, resources: WorkerResources) -> None:
     def publish(items: list[tuple[OperationKind, uuid.UUID]]) -> None:
         publish_batch(app, resources.redis, settings.queue_name, items)
 
+    # Half an interval: a scan that ran late does not make the next one redundant.
+    min_gap = timedelta(seconds=settings.usage_scan_interval_seconds / 2)
+
     @app.task(name=SCAN_USAGE)
     def measure_usage() -> int:
         """Every account's storage and connections, one query per tenant cluster."""
-        return scan_usage(resources.sessions, resources.driver, policy, publish).accounts
+        totals = scan_usage(resources.sessions, resources.driver, policy, publish, min_gap=min_gap)
+        return 0 if totals is None else totals.accounts

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +19,7 @@ from service.store.usage import (
     ClusterTotals,
     MeasuredAccount,
     UsageRow,
+    lock_cluster,
     measured_accounts,
     note_suspension,
     write_totals,
@@ -55,12 +56,21 @@ def scan_usage(
     publish: Publish,
     *,
     cluster: str = DEFAULT_CLUSTER,
-) -> ClusterTotals:
+    min_gap: timedelta = timedelta(0),
+) -> ClusterTotals | None:
     """One cluster: one query on it, one transaction writing every account's row and the
-    cluster's totals, then the suspensions that became due (each through the update rules)."""
-    measured = {usage.database: usage for usage in driver.measure_usage()}
-    now = datetime.now(UTC)
+    cluster's totals, then the suspensions that became due (each through the update rules).
+
+    Scans of a cluster run one at a time; one that finds the cluster measured less than
+    `min_gap` ago does nothing (None): a second beat, or a scan run by hand, was just there.
+    """
     with sessions.begin() as session:
+        last = lock_cluster(session, cluster)
+        now = datetime.now(UTC)
+        if last is not None and now - last < min_gap:
+            log.info("usage.scan_skipped", cluster=cluster, measured_on=last.isoformat())
+            return None
+        measured = {usage.database: usage for usage in driver.measure_usage()}
         judged = [
             _Judged(account, measured[account.database], _assess(account, measured, policy, now))
             for account in measured_accounts(session, list(measured))

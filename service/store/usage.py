@@ -66,6 +66,16 @@ class ClusterTotals:
     measured_on: datetime
 
 
+def lock_cluster(session: Session, cluster: str) -> datetime | None:
+    """Serialize the scans of one cluster (until the transaction ends); when it was last
+    measured."""
+    session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"usage-scan:{cluster}"))))
+    measured: datetime | None = session.scalar(
+        select(cluster_usage_table.c.measured_on).where(cluster_usage_table.c.cluster == cluster)
+    )
+    return measured
+
+
 def locator_of(database: str) -> str | None:
     """The account locator a tenant database is named after (`acct_yo304090` -> `YO304090`)."""
     return database.removeprefix(PREFIX).upper() if database.startswith(PREFIX) else None
