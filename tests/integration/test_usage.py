@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import psycopg
 import pytest
+import yaml  # type: ignore[import-untyped]  # PyYAML ships no types (schemathesis brings it)
 from pydantic import SecretStr
 from redis import Redis
 from sqlalchemy import Engine, select
@@ -29,6 +33,7 @@ from service.store.db import sync_sessions
 from service.store.models import Account, Operation
 from service.store.usage import ClusterTotals
 from service.web.app import create_app
+from service.web.routes import openapi_document
 from tests.conftest import ClientFactory, Tenant
 from tests.integration.api import (
     Client,
@@ -42,6 +47,7 @@ from tests.integration.test_metrics import scrape, value
 from workers.drivers import create_driver
 from workers.usage import DEFAULT_CLUSTER, UsagePolicy, scan_usage
 
+SNOWFLAKE_SPECS = Path(__file__).parents[1] / "conformance" / "specs" / "snowflake"
 PASSWORD = "Sup3r-secret-pw!"  # what account_body sends
 WRITTEN_BYTES = 20_000_000
 # Between an empty account database (~7.5 MB) and one holding WRITTEN_BYTES more.
@@ -137,6 +143,39 @@ def refused(credentials: dict[str, Any]) -> bool:
         return True
 
 
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI 3.0's `nullable: true` as JSON Schema says it."""
+    if schema.pop("nullable", False) and isinstance(schema.get("type"), str):
+        schema["type"] = [schema["type"], "null"]
+    return schema
+
+
+def snowflake_account_schema() -> dict[str, Any]:
+    """Snowflake's Account, as a response schema: its write-only fields are not required, and
+    the refs into common.yaml point into one document."""
+    schemas: dict[str, Any] = {}
+    for name in ("account.yaml", "common.yaml"):
+        document = yaml.safe_load((SNOWFLAKE_SPECS / name).read_text())
+        schemas.update(document["components"]["schemas"])
+    text = json.dumps(schemas).replace('"./common.yaml#/', '"#/')
+    schemas = json.loads(text, object_hook=_nullable)
+    account = schemas["Account"]
+    properties = account["properties"]
+    account["required"] = [
+        name for name in account["required"] if not properties[name].get("writeOnly")
+    ]
+    return {"$ref": "#/components/schemas/Account", "components": {"schemas": schemas}}
+
+
+def assert_valid_account(account: dict[str, Any]) -> None:
+    """Our generated document describes it, and Snowflake's spec still accepts it."""
+    ours = openapi_document()
+    jsonschema_rs.validate(
+        {"$ref": "#/components/schemas/Account", "components": ours["components"]}, account
+    )
+    jsonschema_rs.validate(snowflake_account_schema(), account)
+
+
 def update_requests(engine: Engine, name: str) -> list[dict[str, Any]]:
     """The requests of the account's update operations, oldest first."""
     with engine.connect() as connection:
@@ -215,6 +254,7 @@ async def test_suspend_ends_logins_until_an_admin_re_enables_and_that_sticks(
     account = await wait_account(client, tenant, "suspended", enabled=False)
     assert account["suspended_reason"] == "storage_limit"
     assert "over_limit" in account
+    assert_valid_account(account)
     assert await asyncio.to_thread(refused, credentials)
     assert update_requests(engine, "SUSPENDED") == [
         {"patch": {"enabled": False}, "reason": "storage_limit"}
