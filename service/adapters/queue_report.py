@@ -40,20 +40,18 @@ def _backlog(due: int, oldest: datetime | None) -> dict[str, Any]:
     return {"due": due, "oldest_due_since": oldest.isoformat() if oldest else None}
 
 
+def _by_limit(storage: int, connections: int) -> dict[str, int]:
+    return {LimitKind.STORAGE.value: storage, LimitKind.CONNECTIONS.value: connections}
+
+
 def _cluster(row: ClusterUsage) -> dict[str, Any]:
     return {
         "name": row.cluster,
         "accounts": row.accounts,
         "storage_bytes": row.storage_bytes,
         "connections": row.connections,
-        "over_limit": {
-            LimitKind.STORAGE.value: row.over_storage,
-            LimitKind.CONNECTIONS.value: row.over_connections,
-        },
-        "near_limit": {
-            LimitKind.STORAGE.value: row.near_storage,
-            LimitKind.CONNECTIONS.value: row.near_connections,
-        },
+        "over_limit": _by_limit(row.over_storage, row.over_connections),
+        "near_limit": _by_limit(row.near_storage, row.near_connections),
         "measured_on": row.measured_on.isoformat(),
     }
 

@@ -9,14 +9,13 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, DateTime, Text, bindparam, column, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.type_api import TypeEngine
 
 from service.domain.lifecycle import LIVE_STATES, PENDING_OPERATION_STATES
 from service.domain.tenants import PREFIX
 from service.domain.usage import Flag
-from service.store.constraints import violated_constraint
+from service.store.constraints import unique_index_met_now
 from service.store.models import (
     Account,
     AccountUsage,
@@ -183,12 +182,9 @@ def has_operation_in_flight(session: Session, account_id: int) -> bool:
 
 def add_operation_now(session: Session, operation: Operation) -> str | None:
     """Write a new operation in a savepoint: None when written, else the unique index it met."""
-    try:
+
+    def write() -> None:
         with session.begin_nested():
             session.add(operation)
-    except IntegrityError as exc:
-        constraint = violated_constraint(exc)
-        if constraint is None:
-            raise
-        return constraint
-    return None
+
+    return unique_index_met_now(write)
