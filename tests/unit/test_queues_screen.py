@@ -71,7 +71,10 @@ def test_every_part_of_the_report_is_shown() -> None:
     assert "OLD_ONE       │ 2026-11-25 14:00:00 │ 2 d 1 h" in text
     assert "8b3e1ea7-8526-4452-9bb9-78f661cadc60 │ purge │ STUCK_ONE │ 6 min 0 s ago" in text
     assert "default │ 12       │ 3 GiB   │ 17          │ 1/0" in text
-    assert "HOARDER │ 1.3 GiB │ 2           │ storage 1.3 GiB is over the STANDARD plan's 1 GiB" in text
+    assert (
+        "HOARDER │ 1.3 GiB │ 2           │ storage 1.3 GiB is over the STANDARD plan's 1 GiB"
+        in text
+    )
 
 
 def test_an_idle_system_says_so() -> None:
