@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Text, bindparam, column, func, select
+from sqlalchemy import BigInteger, Boolean, DateTime, Text, any_, bindparam, column, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.type_api import TypeEngine
@@ -96,7 +96,8 @@ def measured_accounts(session: Session, databases: list[str]) -> list[MeasuredAc
         )
         .outerjoin(AccountUsage, AccountUsage.account_id == Account.id)
         .where(
-            Account.account_locator.in_(bindparam("locators", locators, expanding=True)),
+            # One array parameter, whatever the number of accounts (not one bind each).
+            Account.account_locator == any_(bindparam("locators", locators, type_=ARRAY(Text()))),
             Account.state.in_(LIVE_STATES),
         )
     )
