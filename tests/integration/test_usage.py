@@ -30,7 +30,7 @@ from service.domain.roles import Role
 from service.domain.usage import StorageLimitAction
 from service.settings import Settings
 from service.store.db import sync_sessions
-from service.store.models import Account, Operation
+from service.store.models import Account, Operation, Organization
 from service.store.usage import ClusterTotals
 from service.web.app import create_app
 from service.web.routes import openapi_document
@@ -176,14 +176,19 @@ def assert_valid_account(account: dict[str, Any]) -> None:
     jsonschema_rs.validate(snowflake_account_schema(), account)
 
 
-def update_requests(engine: Engine, name: str) -> list[dict[str, Any]]:
-    """The requests of the account's update operations, oldest first."""
+def update_requests(engine: Engine, tenant: Tenant, name: str) -> list[dict[str, Any]]:
+    """The requests of the tenant's account's update operations, oldest first."""
     with engine.connect() as connection:
         return list(
             connection.scalars(
                 select(Operation.request)
                 .join(Account, Account.id == Operation.account_id)
-                .where(Account.name == name, Operation.kind == OperationKind.UPDATE)
+                .join(Organization, Organization.id == Account.organization_id)
+                .where(
+                    Organization.name == tenant.name,
+                    Account.name == name,
+                    Operation.kind == OperationKind.UPDATE,
+                )
                 .order_by(Operation.created_at)
             )
         )
@@ -232,7 +237,7 @@ async def test_over_the_storage_limit_the_account_is_flagged_once_then_cleared(
     assert reason.endswith(" MiB is over the STANDARD plan's 16 MiB"), reason
     assert flagged["enabled"] is True  # flag only
     assert "suspended_reason" not in flagged
-    assert update_requests(engine, "HOARDER") == []
+    assert update_requests(engine, tenant, "HOARDER") == []
     await scan_now(settings, engine, **small_limits(settings))
     again = await get_account(client, tenant, "hoarder")
     assert again["over_limit"] == flagged["over_limit"]  # the same `since`
@@ -256,14 +261,14 @@ async def test_suspend_ends_logins_until_an_admin_re_enables_and_that_sticks(
     assert "over_limit" in account
     assert_valid_account(account)
     assert await asyncio.to_thread(refused, credentials)
-    assert update_requests(engine, "SUSPENDED") == [
+    assert update_requests(engine, tenant, "SUSPENDED") == [
         {"patch": {"enabled": False}, "reason": "storage_limit"}
     ]
     await patch(client, tenant, "suspended", {"enabled": True})
     for _ in range(2):
         await scan_now(settings, engine, **small_limits(settings, "suspend"))
     # Edge-triggered: no suspension queued again while it stays over.
-    assert update_requests(engine, "SUSPENDED")[1:] == [{"patch": {"enabled": True}}]
+    assert update_requests(engine, tenant, "SUSPENDED")[1:] == [{"patch": {"enabled": True}}]
     account = await get_account(client, tenant, "suspended")
     assert account["enabled"] is True  # the re-enable sticks: still over, no new transition
     assert "suspended_reason" not in account
