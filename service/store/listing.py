@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import UnaryExpression, bindparam, func, select
+from sqlalchemy import BigInteger, UnaryExpression, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain.errors import InvalidArgument, NotFound
@@ -89,7 +90,7 @@ async def usage_of_accounts(session: AsyncSession, account_ids: list[int]) -> di
         return {}
     rows = await session.execute(
         select(AccountUsage.account_id, *_USAGE_COLUMNS).where(
-            AccountUsage.account_id.in_(account_ids)
+            AccountUsage.account_id == any_(bindparam("ids", account_ids, type_=ARRAY(BigInteger)))
         )
     )
     found: dict[int, UsageSeen] = {}
