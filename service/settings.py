@@ -106,6 +106,10 @@ class Settings(BaseSettings):
         description="Over its storage limit an account is flagged (`flag`), or flagged and "
         "its logins suspended until its plan is raised or an admin re-enables it (`suspend`)",
     )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, `GET /metrics` requires `Authorization: Bearer <METRICS_TOKEN>`",
+    )
     usage_scan_interval_seconds: float = Field(
         default=60.0, gt=0, description="How often beat measures every account's usage"
     )

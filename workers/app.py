@@ -22,6 +22,7 @@ from service.settings import Settings
 from workers.heartbeat import Heartbeat
 from workers.resources import WorkerResources
 from workers.tasks import register_tasks
+from workers.usage import SCAN_USAGE
 
 FORGET_KEYS_INTERVAL_SECONDS = 3600.0
 
@@ -55,6 +56,11 @@ def create_worker_app(settings: Settings) -> tuple[Celery, WorkerResources]:
             "task": REPUBLISH_STRANDED,
             "schedule": settings.republish_after_seconds,
             "options": {"expires": settings.republish_after_seconds},
+        },
+        "scan-usage": {
+            "task": SCAN_USAGE,
+            "schedule": settings.usage_scan_interval_seconds,
+            "options": {"expires": settings.usage_scan_interval_seconds},
         },
         "forget-expired-secrets": {
             "task": FORGET_EXPIRED_SECRETS,

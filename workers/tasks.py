@@ -26,12 +26,14 @@ from service.adapters.broker import (
 from service.adapters.logs import error_text
 from service.adapters.ratelimit import Pacer
 from service.domain.lifecycle import OperationKind
+from service.domain.usage import StorageLimitAction
 from service.store import idempotency
 from service.store.sweeps import forget_unclaimed_passwords
 from workers.execute import Outcome, execute_operation
 from workers.purges import PURGE_BATCH, execute_purges
 from workers.resources import WorkerResources
 from workers.scans import republish_stranded, start_due_purges
+from workers.usage import SCAN_USAGE, UsagePolicy, scan_usage
 
 MAX_BACKOFF_SECONDS = 60.0
 DATABASE_OUTAGES = (OperationalError, InterfaceError)
@@ -50,6 +52,7 @@ def register_tasks(app: Celery, resources: WorkerResources) -> None:
     _register_operation_tasks(app, resources)
     _register_purge_tasks(app, resources)
     _register_sweeps(app, resources)
+    _register_usage_scan(app, resources)
 
 
 def _register_operation_tasks(app: Celery, resources: WorkerResources) -> None:
@@ -153,3 +156,20 @@ def _register_sweeps(app: Celery, resources: WorkerResources) -> None:
         """Idempotency keys past their 24 h, and generated passwords unclaimed for a week."""
         with resources.sessions.begin() as session:
             return idempotency.forget_expired(session) + forget_unclaimed_passwords(session)
+
+
+def _register_usage_scan(app: Celery, resources: WorkerResources) -> None:
+    settings = resources.settings
+    policy = UsagePolicy(settings.plans(), StorageLimitAction(settings.storage_limit_action))
+
+    def publish(items: list[tuple[OperationKind, uuid.UUID]]) -> None:
+        publish_batch(app, resources.redis, settings.queue_name, items)
+
+    # Half an interval: a scan that ran late does not make the next one redundant.
+    min_gap = timedelta(seconds=settings.usage_scan_interval_seconds / 2)
+
+    @app.task(name=SCAN_USAGE)
+    def measure_usage() -> int:
+        """Every account's storage and connections, one query per tenant cluster."""
+        totals = scan_usage(resources.sessions, resources.driver, policy, publish, min_gap=min_gap)
+        return 0 if totals is None else totals.accounts

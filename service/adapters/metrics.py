@@ -1,11 +1,14 @@
 """Prometheus metrics: request and accept counters kept in-process, the rest read at scrape.
 
 Workers run in other processes, so what they do is read back from PostgreSQL (the source of
-truth; rows are never deleted, so the `_total` counts only grow) and Redis when scraped.
+truth; rows are never deleted, so the `_total` counts only grow) and Redis when scraped, at
+most once per SNAPSHOT_TTL_SECONDS (a scrape in between is served the snapshot it took); usage
+comes from the totals the usage scan keeps per cluster, never from the accounts themselves.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,15 +26,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.adapters.broker import purge_queue
 from service.adapters.queue_report import broker_numbers, workers_online
+from service.domain.plans import LimitKind
+from service.store.models import ClusterUsage
 from service.store.queue_stats import (
     due_purges,
     finished_counts,
     finished_durations,
     oldest_queued_age,
 )
+from service.store.usage_reads import cluster_totals
 
 BATCH_SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128)
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+# How long a snapshot serves scrapes: the aggregates behind it are not read more often.
+SNAPSHOT_TTL_SECONDS = 5.0
 
 
 @dataclass
@@ -47,6 +55,7 @@ class Snapshot:
     purge_backlog: int = 0
     purge_lag_seconds: float = 0.0
     workers_online: int = 0
+    clusters: list[ClusterUsage] = field(default_factory=list)
 
 
 async def take_snapshot(session: AsyncSession, redis: Redis, queue: str) -> Snapshot:
@@ -62,7 +71,59 @@ async def take_snapshot(session: AsyncSession, redis: Redis, queue: str) -> Snap
     snapshot.purge_backlog = due
     snapshot.purge_lag_seconds = (now - oldest).total_seconds() if oldest else 0.0
     snapshot.workers_online = len(await workers_online(redis))
+    snapshot.clusters = await cluster_totals(session)
     return snapshot
+
+
+def _usage_families(clusters: list[ClusterUsage]) -> Iterator[Metric]:
+    """Per tenant cluster, as its last usage scan left it."""
+    cluster = ["cluster"]
+    gauges = {
+        column: GaugeMetricFamily(name, help_text, labels=cluster)
+        for column, name, help_text in (
+            ("accounts", "provisioner_cluster_accounts", "Live accounts measured on the cluster"),
+            (
+                "storage_bytes",
+                "provisioner_cluster_storage_bytes",
+                "Bytes the accounts' databases hold",
+            ),
+            (
+                "connections",
+                "provisioner_cluster_connections",
+                "Sessions open on the accounts' databases",
+            ),
+            (
+                "measured_on",
+                "provisioner_cluster_measured_timestamp_seconds",
+                "When the usage scan last measured the cluster (Unix time)",
+            ),
+        )
+    }
+    over = GaugeMetricFamily(
+        "provisioner_accounts_over_limit",
+        "Accounts over a plan limit, by cluster and limit",
+        labels=["cluster", "limit"],
+    )
+    near = GaugeMetricFamily(
+        "provisioner_accounts_near_limit",
+        "Accounts at or above 90 % of a plan limit, by cluster and limit",
+        labels=["cluster", "limit"],
+    )
+    went_over = CounterMetricFamily(
+        "provisioner_accounts_over_limit_events",
+        "Times an account went over its storage limit (the transition, once each)",
+        labels=cluster,
+    )
+    for row in clusters:
+        for name, family in gauges.items():
+            value = getattr(row, name)
+            family.add_metric([row.cluster], value.timestamp() if name == "measured_on" else value)
+        over.add_metric([row.cluster, LimitKind.STORAGE.value], row.over_storage)
+        over.add_metric([row.cluster, LimitKind.CONNECTIONS.value], row.over_connections)
+        near.add_metric([row.cluster, LimitKind.STORAGE.value], row.near_storage)
+        near.add_metric([row.cluster, LimitKind.CONNECTIONS.value], row.near_connections)
+        went_over.add_metric([row.cluster], row.over_limit_events)
+    yield from (*gauges.values(), over, near, went_over)
 
 
 class SnapshotCollector(Collector):
@@ -70,6 +131,9 @@ class SnapshotCollector(Collector):
 
     def __init__(self) -> None:
         self.snapshot = Snapshot()
+        self.taken_at: float | None = None  # monotonic time of the last refresh
+        # One refresh at a time: scrapes that arrive meanwhile are served its result.
+        self.refreshing = asyncio.Lock()
 
     def collect(self) -> Iterator[Metric]:
         snap = self.snapshot
@@ -122,6 +186,7 @@ class SnapshotCollector(Collector):
             ("provisioner_workers_online", "Workers with a live heartbeat", snap.workers_online),
         ):
             yield GaugeMetricFamily(name, help_text, value=value)
+        yield from _usage_families(snap.clusters)
 
 
 @dataclass

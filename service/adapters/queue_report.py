@@ -13,6 +13,8 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.adapters.broker import UNACKED_KEY, WORKER_HEARTBEAT_PREFIX, purge_queue
+from service.domain.plans import LimitKind
+from service.store.models import ClusterUsage
 from service.store.queue_stats import (
     due_purges,
     next_purges,
@@ -20,6 +22,7 @@ from service.store.queue_stats import (
     operation_counts,
     stuck_operations,
 )
+from service.store.usage_reads import Flagged, cluster_totals, flagged_accounts
 
 
 async def broker_numbers(redis: Redis, queue: str) -> dict[str, int]:
@@ -35,6 +38,34 @@ async def workers_online(redis: Redis) -> list[dict[str, Any]]:
 
 def _backlog(due: int, oldest: datetime | None) -> dict[str, Any]:
     return {"due": due, "oldest_due_since": oldest.isoformat() if oldest else None}
+
+
+def _by_limit(storage: int, connections: int) -> dict[str, int]:
+    return {LimitKind.STORAGE.value: storage, LimitKind.CONNECTIONS.value: connections}
+
+
+def _cluster(row: ClusterUsage) -> dict[str, Any]:
+    return {
+        "name": row.cluster,
+        "accounts": row.accounts,
+        "storage_bytes": row.storage_bytes,
+        "connections": row.connections,
+        "over_limit": _by_limit(row.over_storage, row.over_connections),
+        "near_limit": _by_limit(row.near_storage, row.near_connections),
+        "measured_on": row.measured_on.isoformat(),
+    }
+
+
+def _flagged(item: Flagged) -> dict[str, Any]:
+    return {
+        "account": item.account,
+        "cluster": item.cluster,
+        "storage_bytes": item.storage_bytes,
+        "connections": item.connections,
+        "over_limit": item.over_limit,
+        "near_limit": item.near_limit.split(",") if item.near_limit else [],
+        "measured_on": item.measured_on.isoformat(),
+    }
 
 
 async def queue_report(
@@ -66,5 +97,9 @@ async def queue_report(
         "purge_backlog": _backlog(*await due_purges(session, now)),
         "next_purges": await next_purges(session, organization_id),
         "stuck": await stuck_operations(session, organization_id, now - stuck_after),
+        "clusters": [_cluster(row) for row in await cluster_totals(session)],
+        "limits_reached": [
+            _flagged(item) for item in await flagged_accounts(session, organization_id)
+        ],
         "generated_on": now.isoformat(),
     }

@@ -12,6 +12,7 @@ from rich.text import Text
 from service.client.render import duration, moment
 from service.client.tables import FittedTable, Heading
 from service.domain.lifecycle import OperationState
+from service.domain.usage import format_bytes
 
 _STATES = [member.value for member in OperationState]
 
@@ -117,6 +118,56 @@ def stuck_table(report: dict[str, Any]) -> FittedTable | Text:
     )
 
 
+def clusters_table(report: dict[str, Any]) -> FittedTable | Text:
+    if not report.get("clusters"):
+        return Text("Usage: not measured yet.", style="bold")
+    rows = FittedTable(
+        "CLUSTER",
+        "ACCOUNTS",
+        "STORAGE",
+        "CONNECTIONS",
+        "OVER (STORAGE/CONN)",
+        Heading("NEAR (STORAGE/CONN)", drop=1),
+        Heading("MEASURED", drop=2),
+        title="Tenant clusters",
+    )
+    now = report.get("generated_on")
+    for cluster in report["clusters"]:
+        over, near = cluster["over_limit"], cluster["near_limit"]
+        rows.add_row(
+            cluster["name"],
+            str(cluster["accounts"]),
+            format_bytes(cluster["storage_bytes"]),
+            str(cluster["connections"]),
+            f"{over.get('storage', 0)}/{over.get('connections', 0)}",
+            f"{near.get('storage', 0)}/{near.get('connections', 0)}",
+            _ago(cluster.get("measured_on"), now),
+        )
+    return rows
+
+
+def limits_table(report: dict[str, Any]) -> FittedTable | Text:
+    if not report.get("limits_reached"):
+        return Text("No account over or near a limit.", style="green")
+    rows = FittedTable(
+        Heading("ACCOUNT", shorten=True),
+        "STORAGE",
+        "CONNECTIONS",
+        "OVER",
+        Heading("NEAR", drop=1),
+        title="Accounts over or near a limit",
+    )
+    for item in report["limits_reached"]:
+        rows.add_row(
+            item["account"],
+            format_bytes(item["storage_bytes"]),
+            str(item["connections"]),
+            item.get("over_limit") or "-",
+            ", ".join(item.get("near_limit", [])) or "-",
+        )
+    return rows
+
+
 def screen(report: dict[str, Any], header: str, problem: str | None = None) -> RenderableType:
     """The whole screen; `problem` (e.g. the API unreachable) is shown above the last report."""
     parts: list[RenderableType] = [
@@ -130,5 +181,7 @@ def screen(report: dict[str, Any], header: str, problem: str | None = None) -> R
         counts_table(report),
         purges_table(report),
         stuck_table(report),
+        clusters_table(report),
+        limits_table(report),
     ]
     return Group(*parts)

@@ -18,13 +18,27 @@ def violated_constraint(error: IntegrityError) -> str | None:
     return str(name) if name else None
 
 
+def _named(error: IntegrityError) -> str:
+    """The constraint `error` names; an error that names none is raised again."""
+    constraint = violated_constraint(error)
+    if constraint is None:
+        raise error
+    return constraint
+
+
 async def unique_index_met(write: Callable[[], Awaitable[object]]) -> str | None:
     """Run `write`: None when it wrote, else the name of the constraint it violated."""
     try:
         await write()
     except IntegrityError as exc:
-        constraint = violated_constraint(exc)
-        if constraint is None:
-            raise
-        return constraint
+        return _named(exc)
+    return None
+
+
+def unique_index_met_now(write: Callable[[], object]) -> str | None:
+    """`unique_index_met` for a synchronous session (workers, beat)."""
+    try:
+        write()
+    except IntegrityError as exc:
+        return _named(exc)
     return None

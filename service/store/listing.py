@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import UnaryExpression, bindparam, func, select
+from sqlalchemy import BigInteger, UnaryExpression, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain.errors import InvalidArgument, NotFound
 from service.domain.lifecycle import GONE_STATES, HISTORY_STATES, LIVE_STATES, AccountState
+from service.domain.usage import UsageSeen
 from service.store.compiled import compile_hot
 from service.store.db import HotPool
-from service.store.models import Account
+from service.store.models import Account, AccountUsage
 
 MAX_SHOW_LIMIT = 10_000
 ORDERINGS: dict[str, UnaryExpression[Any]] = {
@@ -38,10 +40,21 @@ def validate_like(pattern: str) -> str:
 # repeats, e.g. while waiting for a drop; an ORM session cost four round trips). The gone states
 # are written into the statement, not bound: only then can the plan PostgreSQL caches for a
 # prepared statement (a generic plan) use the partial unique index on the name, whose predicate
-# they are; with them bound it scanned the trigram index instead (~15x slower).
+# they are; with them bound it scanned the trigram index instead (~15x slower). The account's
+# last measured usage comes along (a join on its primary key).
 _COLUMNS = [attribute.key for attribute in Account.__mapper__.column_attrs]
+_USAGE_COLUMNS = [
+    AccountUsage.storage_bytes,
+    AccountUsage.connections,
+    AccountUsage.measured_on,
+    AccountUsage.over_limit,
+    AccountUsage.over_limit_since,
+    AccountUsage.suspended_reason,
+]
 _READ_ACCOUNT = compile_hot(
-    select(*(getattr(Account, key) for key in _COLUMNS)).where(
+    select(*(getattr(Account, key) for key in _COLUMNS), *_USAGE_COLUMNS)
+    .outerjoin(AccountUsage, AccountUsage.account_id == Account.id)
+    .where(
         Account.organization_id == bindparam("organization_id"),
         Account.name == bindparam("name"),
         Account.state.not_in(bindparam("gone", sorted(GONE_STATES), literal_execute=True)),
@@ -49,10 +62,16 @@ _READ_ACCOUNT = compile_hot(
 )
 
 
+def _usage(values: Sequence[Any]) -> UsageSeen | None:
+    """The usage columns of a row (None when the account was never measured)."""
+    return None if values[2] is None else UsageSeen(*values)
+
+
 async def read_account(
     pool: HotPool, organization_id: int, name: str, *, wait_seconds: float
-) -> Account:
-    """The organization's live account `name` (not attached to any session: read only)."""
+) -> tuple[Account, UsageSeen | None]:
+    """The organization's live account `name` (not attached to any session: read only) and
+    its last measured usage."""
     async with pool.acquire(wait_seconds=wait_seconds) as connection:
         row = await connection.fetchrow(
             _READ_ACCOUNT.sql,
@@ -60,9 +79,26 @@ async def read_account(
         )
     if row is None:
         raise NotFound(f"account {name} does not exist")
-    values = dict(zip(_COLUMNS, row, strict=True))
+    values = dict(zip(_COLUMNS, row[: len(_COLUMNS)], strict=True))
     values["state"] = AccountState(values["state"])
-    return Account(**values)
+    return Account(**values), _usage(row[len(_COLUMNS) :])
+
+
+async def usage_of_accounts(session: AsyncSession, account_ids: list[int]) -> dict[int, UsageSeen]:
+    """The last measured usage of each of the accounts (by primary key), for a listing."""
+    if not account_ids:
+        return {}
+    rows = await session.execute(
+        select(AccountUsage.account_id, *_USAGE_COLUMNS).where(
+            AccountUsage.account_id == any_(bindparam("ids", account_ids, type_=ARRAY(BigInteger)))
+        )
+    )
+    found: dict[int, UsageSeen] = {}
+    for account_id, *values in rows:
+        usage = _usage(values)
+        if usage is not None:
+            found[account_id] = usage
+    return found
 
 
 async def list_accounts(

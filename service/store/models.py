@@ -258,9 +258,64 @@ class Operation(Base):
         return self.state in TERMINAL_OPERATION_STATES
 
 
+class AccountUsage(Base):
+    """An account's last measured usage and its over-limit flag, written by the usage scan.
+    Kept off `accounts` (whose rows workers lock for a whole step) so the scan never waits."""
+
+    __tablename__ = "account_usage"
+    __table_args__ = (
+        # The few accounts over or near a limit: the queues view lists them.
+        Index(
+            "ix_account_usage_flagged",
+            "account_id",
+            postgresql_where=text("over_limit IS NOT NULL OR near_limit IS NOT NULL"),
+        ),
+    )
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    cluster: Mapped[str] = mapped_column(String(63))
+    storage_bytes: Mapped[int] = mapped_column(BigInteger)
+    connections: Mapped[int] = mapped_column(Integer)
+    measured_on: Mapped[datetime] = mapped_column(Timestamp)
+    # Why the account is over its plan (e.g. "storage 1.3 GiB is over ..."), since when.
+    over_limit: Mapped[str | None] = mapped_column(Text)
+    over_limit_since: Mapped[datetime | None] = mapped_column(Timestamp)
+    # The limit kinds (comma separated) the usage has reached 90 % of.
+    near_limit: Mapped[str | None] = mapped_column(Text)
+    # true: the account went over its storage limit under STORAGE_LIMIT_ACTION=suspend and its
+    # suspension is not queued yet (another operation was in flight): the next scan tries again.
+    suspend_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Why the scan suspended it (shown while `accounts.enabled` is false); an update that
+    # touches `enabled` clears it.
+    suspended_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class ClusterUsage(Base):
+    """One tenant cluster's totals from its last usage scan: what `/metrics` and the queues
+    view read, instead of aggregating every account on each request."""
+
+    __tablename__ = "cluster_usage"
+
+    cluster: Mapped[str] = mapped_column(String(63), primary_key=True)
+    accounts: Mapped[int] = mapped_column(Integer)
+    storage_bytes: Mapped[int] = mapped_column(BigInteger)
+    connections: Mapped[int] = mapped_column(Integer)
+    over_storage: Mapped[int] = mapped_column(Integer)
+    over_connections: Mapped[int] = mapped_column(Integer)
+    near_storage: Mapped[int] = mapped_column(Integer)
+    near_connections: Mapped[int] = mapped_column(Integer)
+    # Transitions into over-limit since the cluster was first scanned (a counter).
+    over_limit_events: Mapped[int] = mapped_column(BigInteger, default=0)
+    measured_on: Mapped[datetime] = mapped_column(Timestamp)
+
+
 # The tables, for Core statements run through a session: a statement on the mapped class would
 # be taken for an ORM bulk write of objects.
 accounts_table = cast(Table, Account.__table__)
 operations_table = cast(Table, Operation.__table__)
 organizations_table = cast(Table, Organization.__table__)
 progress_table = cast(Table, OperationProgress.__table__)
+usage_table = cast(Table, AccountUsage.__table__)
+cluster_usage_table = cast(Table, ClusterUsage.__table__)

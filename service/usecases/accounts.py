@@ -19,9 +19,11 @@ from service.domain.lifecycle import (
     OperationKind,
     can_start,
 )
-from service.domain.schemas import AccountCreate
+from service.domain.plans import PlanLimits
+from service.domain.schemas import AccountCreate, Edition
 from service.domain.tenants import tenant_names
 from service.domain.tokens import Principal
+from service.domain.usage import STORAGE_LIMIT_REASON
 from service.store.accounts import (
     EXTERNAL_ID_IN_USE,
     IN_FLIGHT,
@@ -37,6 +39,7 @@ from service.store.accounts import (
 )
 from service.store.db import PoolConnection
 from service.store.models import Account, Operation
+from service.store.usage_reads import clear_suspended_reason, suspension_of
 from service.usecases.operations import begin_operation
 
 _LOCATOR_ATTEMPTS = 5
@@ -170,15 +173,42 @@ async def undrop_account(session: AsyncSession, ctx: AcceptContext, name: str) -
 
 
 async def update_account(
-    session: AsyncSession, ctx: AcceptContext, name: str, patch: dict[str, Any]
+    session: AsyncSession,
+    ctx: AcceptContext,
+    name: str,
+    patch: dict[str, Any],
+    plans: dict[Edition, PlanLimits] | None = None,
 ) -> Operation:
-    """Accept a merge patch; the worker applies it (so a canceled update changes nothing)."""
+    """Accept a merge patch; the worker applies it (so a canceled update changes nothing).
+
+    With `plans`, an edition change that lifts an account suspended for its storage limit
+    above its last measured usage re-enables it in the same update."""
     account = await find_account(session, ctx.principal.organization_id, name, lock=True)
     if account is None:
         raise NotFound(f"account {name} does not exist")
     await _require_startable(session, account, OperationKind.UPDATE)
     await require_unclaimed(session, account, patch)
+    patch = await _with_suspension_lifted(session, account, patch, plans)
+    if "enabled" in patch:
+        await clear_suspended_reason(session, account.id)
     return await _start(session, ctx, account, OperationKind.UPDATE, {"patch": patch})
+
+
+async def _with_suspension_lifted(
+    session: AsyncSession,
+    account: Account,
+    patch: dict[str, Any],
+    plans: dict[Edition, PlanLimits] | None,
+) -> dict[str, Any]:
+    edition = patch.get("edition")
+    if plans is None or edition is None or "enabled" in patch or account.enabled:
+        return patch
+    suspension = await suspension_of(session, account.id)
+    if suspension is None or suspension.suspended_reason != STORAGE_LIMIT_REASON:
+        return patch
+    if plans[Edition(edition)].storage_bytes < suspension.storage_bytes:
+        return patch  # still over the new plan: it stays suspended
+    return {**patch, "enabled": True}
 
 
 async def require_unclaimed(session: AsyncSession, account: Account, patch: dict[str, Any]) -> None:

@@ -10,7 +10,9 @@ from sqlalchemy.orm.attributes import instance_dict
 
 from service.domain.lifecycle import AccountState
 from service.domain.names import MAX_NAME_LENGTH, STORED_NAME_PATTERN
+from service.domain.plans import PlanLimits
 from service.domain.schemas import NULLABLE_FIELDS, Edition, drop_null
+from service.domain.usage import UsageSeen
 from service.store.models import Account
 from service.web.wire import Timestamp
 
@@ -52,6 +54,32 @@ def _wire_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
             drop_null(prop)
     schema["required"] = required
     schema["additionalProperties"] = False
+
+
+class _Extension(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UsageView(_Extension):
+    """What the account used when the usage scan last measured it (our extension)."""
+
+    storage_bytes: int = Field(ge=0, description="Bytes its database holds.")
+    connections: int = Field(ge=0, description="Sessions open on its database.")
+    measured_on: Timestamp = Field(description="When the scan measured it.")
+
+
+class LimitsView(_Extension):
+    """The limits of the account's edition (our extension; `GET /api/v2/editions`)."""
+
+    connections: int = Field(ge=0, description="Connections its login may hold at once.")
+    storage_bytes: int = Field(ge=0, description="Bytes its database may hold.")
+
+
+class OverLimitView(_Extension):
+    """Why the account is over its plan, and since when (our extension)."""
+
+    reason: str = Field(description="E.g. `storage 1.3 GiB is over the STANDARD plan's 1 GiB`.")
+    since: Timestamp = Field(description="The scan that first saw it over.")
 
 
 class AccountView(BaseModel):
@@ -121,6 +149,17 @@ class AccountView(BaseModel):
         min_length=1,
         max_length=255,
     )
+    usage: UsageView | None = _omitted_when_empty(
+        "Last measured usage (our extension); omitted until the usage scan has measured it."
+    )
+    limits: LimitsView | None = _omitted_when_empty("The edition's limits (our extension).")
+    over_limit: OverLimitView | None = _omitted_when_empty(
+        "Present while the account is over its storage limit (our extension)."
+    )
+    suspended_reason: str | None = _omitted_when_empty(
+        "Why its logins are suspended when the service suspended them (our extension), e.g. "
+        "`storage_limit`; omitted while `enabled` is true."
+    )
     dropped_on: Timestamp | None = _null_when_empty(
         "When the account was dropped (null unless dropped)."
     )
@@ -135,13 +174,45 @@ class AccountView(BaseModel):
     moved_on: Timestamp | None = _null_when_empty("When the account moved to another organization.")
 
 
-def render_account(account: Account, organization_name: str) -> dict[str, Any]:
-    """An account as the contract's Account object (fields without a value omitted)."""
+def _extensions(
+    account: Account, usage: UsageSeen | None, limits: PlanLimits | None
+) -> dict[str, Any]:
+    """Our extensions' values: usage, limits, the over-limit flag, why it is suspended."""
+    extra: dict[str, Any] = {}
+    if limits is not None:
+        extra["limits"] = {"connections": limits.connections, "storage_bytes": limits.storage_bytes}
+    if usage is None:
+        return extra
+    extra["usage"] = {
+        "storage_bytes": usage.storage_bytes,
+        "connections": usage.connections,
+        "measured_on": usage.measured_on,
+    }
+    if usage.over_limit is not None and usage.over_limit_since is not None:
+        extra["over_limit"] = {"reason": usage.over_limit, "since": usage.over_limit_since}
+    if not account.enabled and usage.suspended_reason is not None:
+        extra["suspended_reason"] = usage.suspended_reason
+    return extra
+
+
+def render_account(
+    account: Account,
+    organization_name: str,
+    *,
+    usage: UsageSeen | None = None,
+    limits: PlanLimits | None = None,
+) -> dict[str, Any]:
+    """An account as the contract's Account object (fields without a value omitted), with its
+    last measured usage and its edition's limits."""
     # The row's loaded columns as one dict: pydantic reads them in one pass, where reading each
     # ORM attribute cost more than the rest of the rendering did.
     columns = instance_dict(account)
     view: dict[str, Any] = AccountView.model_validate(
-        {**columns, "organization_name": organization_name}
+        {
+            **columns,
+            "organization_name": organization_name,
+            **_extensions(account, usage, limits),
+        }
     ).model_dump(mode="json", exclude_none=True)
     # Always there, null when empty, and last (where they always were on the wire).
     for key in NULLABLE_FIELDS:

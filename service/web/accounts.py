@@ -14,10 +14,15 @@ from service.domain.names import normalize_account_name
 from service.domain.patches import AccountPatch
 from service.domain.results import ResultResponse, accepted, success_body
 from service.domain.roles import Permission
-from service.domain.schemas import AccountCreate
+from service.domain.schemas import AccountCreate, Edition
 from service.domain.tokens import Principal
 from service.store import idempotency
-from service.store.listing import MAX_SHOW_LIMIT, list_accounts, read_account
+from service.store.listing import (
+    MAX_SHOW_LIMIT,
+    list_accounts,
+    read_account,
+    usage_of_accounts,
+)
 from service.store.models import Operation
 from service.usecases.accounts import (
     AcceptContext,
@@ -67,19 +72,32 @@ async def list_accounts_handler(request: web.Request) -> web.Response:
             external_id=params.get("externalId"),
             order_by=params.get("orderBy", "name"),
         )
-    return json_response([render_account(a, principal.organization_name) for a in accounts])
+        usage = await usage_of_accounts(session, [account.id for account in accounts])
+    plans = request.app[SETTINGS].plans()
+    return json_response(
+        [
+            render_account(
+                account,
+                principal.organization_name,
+                usage=usage.get(account.id),
+                limits=plans[Edition(account.edition)],
+            )
+            for account in accounts
+        ]
+    )
 
 
 async def get_account_handler(request: web.Request) -> web.Response:
     principal = await authorize(request, Permission.READ_ACCOUNTS)
     name = normalize_account_name(request.match_info["name"])
-    account = await read_account(
-        request.app[POOL],
-        principal.organization_id,
-        name,
-        wait_seconds=request.app[SETTINGS].db_timeout_seconds,
+    settings = request.app[SETTINGS]
+    account, usage = await read_account(
+        request.app[POOL], principal.organization_id, name, wait_seconds=settings.db_timeout_seconds
     )
-    return json_response(render_account(account, principal.organization_name))
+    limits = settings.plans()[Edition(account.edition)]
+    return json_response(
+        render_account(account, principal.organization_name, usage=usage, limits=limits)
+    )
 
 
 async def create_account_handler(request: web.Request) -> web.Response:
@@ -156,7 +174,7 @@ async def update_account_handler(request: web.Request) -> web.Response:
     changes = AccountPatch.parse(raw)
 
     async def run(session: AsyncSession, ctx: AcceptContext) -> Operation:
-        return await update_account(session, ctx, name, changes)
+        return await update_account(session, ctx, name, changes, request.app[SETTINGS].plans())
 
     return await _accept(request, principal, {"update": name, "patch": raw}, run, account=name)
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import time
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from service.adapters.metrics import take_snapshot
+from service.adapters.metrics import SNAPSHOT_TTL_SECONDS, take_snapshot
+from service.domain.errors import Unauthenticated
+from service.web.auth import token_from_header
 from service.web.keys import METRICS, REDIS, SESSIONS, SETTINGS
 from service.web.middlewares import Handler
 
 SNAPSHOT_TIMEOUT_SECONDS = 3.0
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="metrics"'}
 
 
 def _route(request: web.Request) -> str:
@@ -32,14 +36,37 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     return response
 
 
+def _require_metrics_token(request: web.Request) -> None:
+    expected = request.app[SETTINGS].metrics_token
+    if expected is None:
+        return
+    given = token_from_header(request.headers.get("Authorization")) or ""
+    if not hmac.compare_digest(given.encode(), expected.get_secret_value().encode()):
+        raise Unauthenticated(
+            'metrics need "Authorization: Bearer <METRICS_TOKEN>"', headers=_CHALLENGE
+        )
+
+
+async def _refresh(app: web.Application) -> None:
+    """Take a new snapshot unless the last one is younger than SNAPSHOT_TTL_SECONDS."""
+    collector = app[METRICS].snapshot
+    async with collector.refreshing:
+        taken = collector.taken_at
+        if taken is not None and time.monotonic() - taken < SNAPSHOT_TTL_SECONDS:
+            return
+        try:
+            async with asyncio.timeout(SNAPSHOT_TIMEOUT_SECONDS), app[SESSIONS]() as session:
+                collector.snapshot = await take_snapshot(
+                    session, app[REDIS], app[SETTINGS].queue_name
+                )
+            collector.taken_at = time.monotonic()
+        except (TimeoutError, OSError):
+            pass  # serve the last snapshot: a scrape must not fail because a dependency is slow
+
+
 async def metrics_handler(request: web.Request) -> web.Response:
+    _require_metrics_token(request)
     metrics = request.app[METRICS]
-    try:
-        async with asyncio.timeout(SNAPSHOT_TIMEOUT_SECONDS), request.app[SESSIONS]() as session:
-            metrics.snapshot.snapshot = await take_snapshot(
-                session, request.app[REDIS], request.app[SETTINGS].queue_name
-            )
-    except (TimeoutError, OSError):
-        pass  # serve the last snapshot: a scrape must not fail because a dependency is slow
+    await _refresh(request.app)
     body = generate_latest(metrics.registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

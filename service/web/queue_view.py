@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.domain.lifecycle import OperationKind
+from service.domain.plans import LimitKind
 from service.web.wire import TimestampText
 
 Count = Annotated[int, Field(ge=0)]
@@ -51,6 +52,30 @@ class StuckOperation(_Part):
     claimed_on: TimestampText
 
 
+class ClusterTotals(_Part):
+    """A tenant cluster as its last usage scan measured it."""
+
+    name: str
+    accounts: Count
+    storage_bytes: Count
+    connections: Count
+    over_limit: dict[LimitKind, Count] = Field(description="Accounts over each limit.")
+    near_limit: dict[LimitKind, Count] = Field(description="Accounts at >= 90 % of each limit.")
+    measured_on: TimestampText
+
+
+class LimitReached(_Part):
+    """An account over, or at >= 90 % of, a limit of its plan."""
+
+    account: str
+    cluster: str
+    storage_bytes: Count
+    connections: Count
+    over_limit: str | None = Field(description="Why it is over its storage limit, if it is.")
+    near_limit: list[LimitKind]
+    measured_on: TimestampText
+
+
 class QueueReport(_Part):
     """Queues, workers and backlogs: the operator's view."""
 
@@ -62,6 +87,13 @@ class QueueReport(_Part):
     purge_backlog: PurgeBacklog
     next_purges: list[NextPurge]
     stuck: list[StuckOperation]
+    clusters: list[ClusterTotals] = Field(
+        default_factory=list, description="Usage totals per tenant cluster."
+    )
+    limits_reached: list[LimitReached] = Field(
+        default_factory=list,
+        description="Your accounts over or near a limit (a short list, over ones first).",
+    )
     generated_on: TimestampText
 
 

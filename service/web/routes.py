@@ -15,6 +15,7 @@ from service.domain.errors import (
     Internal,
     InvalidArgument,
     NotFound,
+    Unauthenticated,
     Unavailable,
 )
 from service.domain.errors import PayloadTooLarge as TooLarge
@@ -77,7 +78,7 @@ ROUTES: tuple[Route, ...] = (
     _route(
         "GET /metrics", metrics.metrics_handler, "metrics", "Prometheus metrics", "health",
         answers=(Answer(200, "The metrics.", (("text/plain", str),)),),
-        errors=(Internal, Unavailable),
+        errors=(Unauthenticated, Internal, Unavailable),
     ),
     _route(
         "GET /api/v2/openapi.json", docs.openapi_handler(_document), "getOpenApiSpec",

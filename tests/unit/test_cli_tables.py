@@ -137,8 +137,9 @@ def test_the_queues_screen_fits_80_columns_without_folding() -> None:
     lines = rendered(screen(report, "header"), 80)
     text = "\n".join(lines)
     rows = cells(lines, "│")
-    # A queue, a worker, two kinds of operations, a purge and a stuck operation: a line each.
-    assert len(rows) == 6
+    # A queue, a worker, two kinds of operations, a purge, a stuck operation, a cluster and an
+    # account over its limit: a line each.
+    assert len(rows) == 8
     (worker,) = (row for row in rows if row[0].startswith("provisioner@"))
     assert_whole_or_cut(worker[0], report["workers"][0]["name"])
     (stuck,) = (row for row in rows if row[0] == HANDLES[0])

@@ -29,6 +29,28 @@ REPORT: dict[str, Any] = {
             "claimed_on": "2026-11-23T11:55:00+00:00",
         }
     ],
+    "clusters": [
+        {
+            "name": "default",
+            "accounts": 12,
+            "storage_bytes": 3 << 30,
+            "connections": 17,
+            "over_limit": {"storage": 1, "connections": 0},
+            "near_limit": {"storage": 2, "connections": 1},
+            "measured_on": "2026-11-23T12:00:30+00:00",
+        }
+    ],
+    "limits_reached": [
+        {
+            "account": "HOARDER",
+            "cluster": "default",
+            "storage_bytes": 1395864371,
+            "connections": 2,
+            "over_limit": "storage 1.3 GiB is over the STANDARD plan's 1 GiB",
+            "near_limit": ["storage"],
+            "measured_on": "2026-11-23T12:00:30+00:00",
+        }
+    ],
     "generated_on": "2026-11-23T12:01:00+00:00",
 }
 
@@ -48,6 +70,11 @@ def test_every_part_of_the_report_is_shown() -> None:
     assert "Purges: 3 due, the oldest since 2026-11-23 11:00:00" in text
     assert "OLD_ONE       │ 2026-11-25 14:00:00 │ 2 d 1 h" in text
     assert "8b3e1ea7-8526-4452-9bb9-78f661cadc60 │ purge │ STUCK_ONE │ 6 min 0 s ago" in text
+    assert "default │ 12       │ 3 GiB   │ 17          │ 1/0" in text
+    assert (
+        "HOARDER │ 1.3 GiB │ 2           │ storage 1.3 GiB is over the STANDARD plan's 1 GiB"
+        in text
+    )
 
 
 def test_an_idle_system_says_so() -> None:
@@ -57,8 +84,12 @@ def test_an_idle_system_says_so() -> None:
         "next_purges": [],
         "stuck": [],
         "purge_backlog": {"due": 0, "oldest_due_since": None},
+        "clusters": [],
+        "limits_reached": [],
     }
     text = rendered(idle)
     assert "No worker online." in text
     assert "Purges: 0 due; none scheduled." in text
     assert "No stuck operations." in text
+    assert "Usage: not measured yet." in text
+    assert "No account over or near a limit." in text
