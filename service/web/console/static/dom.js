@@ -12,7 +12,7 @@ function setAttributes(node, attrs) {
 }
 
 function appendAll(node, children) {
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : String(child));
   }
