@@ -64,7 +64,7 @@ async def test_the_overview_streams_as_server_sent_events_with_the_bearer_header
         assert response.status == 200
         assert response.content_type == "text/event-stream"
         assert response.headers["X-Snowflake-Request-ID"]
-        lines = []
+        lines: list[str] = []
         while len(lines) < 2 or lines[-1]:
             lines.append((await response.content.readline()).decode().rstrip("\r\n"))
     assert lines[0] == "event: overview"
