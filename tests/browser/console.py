@@ -50,6 +50,18 @@ def wait_done(base_url: str, token: str, location: str) -> dict[str, Any]:
     raise AssertionError(f"{location} did not finish in {TIMEOUT_SECONDS} s")
 
 
+def drop_account(base_url: str, token: str, name: str, days: int) -> str:
+    """DELETE the account; the result's location."""
+    response = requests.delete(
+        f"{base_url}/api/v2/accounts/{name}",
+        params={"gracePeriodInDays": days},
+        headers=bearer(token),
+        timeout=10,
+    )
+    assert response.status_code == 202, response.text
+    return str(response.headers["Location"])
+
+
 def read_account(base_url: str, token: str, name: str) -> dict[str, Any]:
     response = requests.get(f"{base_url}/api/v2/accounts/{name}", headers=bearer(token), timeout=10)
     assert response.status_code == 200, response.text

@@ -15,7 +15,6 @@ import time
 import uuid
 from pathlib import Path
 
-import requests
 from playwright.sync_api import sync_playwright
 
 from service.domain.roles import Role
@@ -23,7 +22,7 @@ from service.settings import Settings
 from service.store.db import create_sync_engine
 from service.store.migrations import upgrade_to_head
 from tests.browser.chromium import CHROMIUM, LAUNCH_ARGS, ensure_chromium
-from tests.browser.console import create_account, sign_in, unique, wait_done
+from tests.browser.console import create_account, drop_account, sign_in, unique, wait_done
 from tests.conftest import make_tenant, service_env
 from tests.faults.stack import free_port
 from tests.processes import start_service
@@ -33,24 +32,13 @@ OUTPUT = Path(__file__).resolve().parents[2] / "docs" / "console-overview.png"
 WATCH_SECONDS = 30.0
 
 
-def _drop(base_url: str, token: str, name: str, days: int) -> None:
-
-    response = requests.delete(
-        f"{base_url}/api/v2/accounts/{name}",
-        params={"gracePeriodInDays": days},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
-    assert response.status_code == 202, response.text
-
-
 def _work(base_url: str, token: str) -> None:
     """A few accounts, two dropped (so purges are scheduled)."""
     names = [unique("DEMO") for _ in range(4)]
     for name in names:
         wait_done(base_url, token, create_account(base_url, token, name))
     for name, days in zip(names[:2], (3, 10), strict=True):
-        _drop(base_url, token, name, days)
+        drop_account(base_url, token, name, days)
 
 
 def _shoot(base_url: str, token: str, output: Path) -> None:

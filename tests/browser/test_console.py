@@ -14,6 +14,7 @@ from service.settings import Settings
 from service.web.console.memory import HEARTBEAT_EXPIRES_SECONDS
 from tests.browser.console import (
     create_account,
+    drop_account,
     read_account,
     sign_in,
     unique,
@@ -128,3 +129,50 @@ def test_a_viewer_sees_no_mutating_buttons(page: Page, live_api: str, tenant: Te
     page.locator("#account-history a").first.click()
     expect(page.locator("#operation-fields")).to_contain_text("succeeded")
     expect(page.locator("main button:visible")).to_have_count(0)
+
+
+def test_an_operator_undrops_disables_enables_and_rotates_from_the_account_page(
+    page: Page, live_api: str, tenant: Tenant
+) -> None:
+    admin = tenant.tokens[Role.ADMIN]
+    name = unique("CONSOLE_ACT")
+    wait_done(live_api, admin, create_account(live_api, admin, name))
+    wait_done(live_api, admin, drop_account(live_api, admin, name, 3))
+    sign_in(page, live_api, tenant.tokens[Role.OPERATOR])
+    page.goto(f"{live_api}/console#/accounts/{name}")
+    fields = page.locator("#account-fields")
+    expect(fields.locator(".badge")).to_have_text("DROPPED")
+    page.get_by_role("button", name="Undrop").click()
+    expect(fields.locator(".badge")).to_have_text("ACTIVE", timeout=10 * SECONDS)
+    page.get_by_role("button", name="Disable").click()
+    expect(fields).to_contain_text("no (logins suspended)", timeout=10 * SECONDS)
+    assert read_account(live_api, admin, name)["enabled"] is False
+    page.get_by_role("button", name="Enable").click()
+    expect(fields).to_contain_text("Enabledyes", timeout=10 * SECONDS)
+    page.get_by_role("button", name="Rotate credentials").click()
+    expect(page.locator("#account-progress")).to_contain_text(
+        "succeeded. The new password is handed out once", timeout=10 * SECONDS
+    )
+    expect(page.locator("#account-history tbody tr")).to_have_count(6)  # create to rotate
+
+
+def test_the_console_works_by_keyboard_at_phone_width(
+    phone: Page, live_api: str, tenant: Tenant
+) -> None:
+    phone.goto(f"{live_api}/console")
+    phone.keyboard.press("Tab")
+    expect(phone.get_by_role("link", name="Skip to content")).to_be_focused()
+    phone.keyboard.press("Tab")
+    expect(phone.get_by_label("API token")).to_be_focused()
+    phone.keyboard.type(tenant.tokens[Role.OPERATOR])
+    phone.keyboard.press("Enter")
+    expect(phone.locator("#live-state")).to_have_text("live")
+    phone.get_by_role("link", name="Accounts").focus()
+    phone.keyboard.press("Enter")
+    expect(phone.get_by_role("heading", name="Accounts")).to_be_visible()
+    expect(phone.get_by_role("link", name="Accounts")).to_have_attribute("aria-current", "page")
+    phone.get_by_label("Name like").focus()
+    phone.keyboard.type("NOTHING_LIKE_THIS%")
+    phone.keyboard.press("Enter")
+    expect(phone.locator("#accounts tbody")).to_have_text("No accounts match.")
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

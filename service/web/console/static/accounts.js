@@ -1,7 +1,7 @@
 // The accounts list (refreshed every 3 s) and an account's page with its actions.
 import { api } from "./api.js";
 import {
-  $, accountHash, badge, bytes, cell, el, fillRows, link, operationHash, replace, when,
+  $, accountHash, badge, bindList, bytes, cell, el, fillRows, link, operationHash, replace, when,
 } from "./dom.js";
 
 const REFRESH_MS = 3000;
@@ -33,24 +33,16 @@ async function loadAccounts() {
 }
 
 export function bindAccounts(rerun) {
-  $("accounts-filter").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const form = new FormData(event.target);
-    query.like = form.get("like").trim();
-    query.showLimit = form.get("showLimit");
-    query.orderBy = form.get("orderBy");
-    query.history = form.get("history") === "on";
-    query.pages = [];
-    rerun();
-  });
-  $("accounts-next").addEventListener("click", () => {
-    query.pages.push($("accounts-next").dataset.last);
-    rerun();
-  });
-  $("accounts-first").addEventListener("click", () => {
-    query.pages = [];
-    rerun();
-  });
+  bindList("accounts", {
+    apply(form) {
+      query.like = form.get("like").trim();
+      query.showLimit = form.get("showLimit");
+      query.orderBy = form.get("orderBy");
+      query.history = form.get("history") === "on";
+    },
+    next: (data) => query.pages.push(data.last),
+    first: () => { query.pages = []; },
+  }, rerun);
 }
 
 export function showAccounts(ctx) {

@@ -10,6 +10,7 @@ let session = null;
 let generation = 0;
 let controller = new AbortController();
 let following = null;
+let refresh = () => {};
 
 function notify(message, kind = "info") {
   const notice = $("notice");
@@ -78,19 +79,33 @@ function context() {
     current,
     sleep,
     signOut,
-    // Run `load` now and every `ms` after it ends, while this page is shown; a load that
-    // returns true is done for good.
+    // Run `load` now and every `ms` after it ends, while this page is shown (a load that
+    // returns true is done for good); `refresh()` runs it again at once.
     repeat(ms, load) {
+      let timer = null;
+      let running = false;
+      let again = false;
       const tick = async () => {
+        clearTimeout(timer);
         if (!current()) return;
+        if (running) {
+          again = true;
+          return;
+        }
+        running = true;
         let done = false;
         try {
           done = await load();
         } catch (error) {
           if (current()) notify(error.message, "error");
         }
-        if (!done && current()) setTimeout(tick, ms);
+        running = false;
+        if (again && !done) {
+          again = false;
+          tick();
+        } else if (!done && current()) timer = setTimeout(tick, ms);
       };
+      refresh = tick;
       tick();
     },
     track: (call, label) => track(call, label),
@@ -104,6 +119,7 @@ async function act(call, message) {
   try {
     await call;
     notify(message);
+    refresh();
   } catch (error) {
     notify(error.message, "error");
   }
@@ -144,6 +160,7 @@ async function follow(id, label) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
   if (following === id) following = null;
+  if (mine === generation) refresh();
 }
 
 function show(page) {
@@ -161,6 +178,7 @@ function route(moveFocus = true) {
   controller.abort();
   controller = new AbortController();
   following = null;
+  refresh = () => {};
   notify("");
   replace($("account-progress"));
   const [path] = (location.hash.slice(1) || "/overview").split("?");

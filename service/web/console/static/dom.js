@@ -99,3 +99,22 @@ export function accountHash(name) {
 export function operationHash(id) {
   return `#/operations/${encodeURIComponent(id)}`;
 }
+
+// A list's filter form and pager (`PREFIX-filter`, `PREFIX-next`, `PREFIX-first`): `apply`
+// reads the form, `next` moves a page on (from the next button's data), `first` goes back.
+export function bindList(prefix, { apply, next, first }, rerun) {
+  $(`${prefix}-filter`).addEventListener("submit", (event) => {
+    event.preventDefault();
+    apply(new FormData(event.target));
+    first();
+    rerun();
+  });
+  $(`${prefix}-next`).addEventListener("click", () => {
+    next($(`${prefix}-next`).dataset);
+    rerun();
+  });
+  $(`${prefix}-first`).addEventListener("click", () => {
+    first();
+    rerun();
+  });
+}

@@ -1,7 +1,7 @@
 // The operations list (filterable, paged by cursor) and an operation's page.
 import { api, nextCursor } from "./api.js";
 import {
-  $, accountHash, badge, cell, el, fillRows, link, operationHash, replace, when,
+  $, accountHash, badge, bindList, cell, el, fillRows, link, operationHash, replace, when,
 } from "./dom.js";
 
 const REFRESH_MS = 3000;
@@ -32,23 +32,15 @@ async function loadOperations() {
 }
 
 export function bindOperations(rerun) {
-  $("operations-filter").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const form = new FormData(event.target);
-    query.state = form.get("state");
-    query.kind = form.get("kind");
-    query.account = form.get("account").trim();
-    query.cursors = [];
-    rerun();
-  });
-  $("operations-next").addEventListener("click", () => {
-    query.cursors.push($("operations-next").dataset.cursor);
-    rerun();
-  });
-  $("operations-first").addEventListener("click", () => {
-    query.cursors = [];
-    rerun();
-  });
+  bindList("operations", {
+    apply(form) {
+      query.state = form.get("state");
+      query.kind = form.get("kind");
+      query.account = form.get("account").trim();
+    },
+    next: (data) => query.cursors.push(data.cursor),
+    first: () => { query.cursors = []; },
+  }, rerun);
 }
 
 export function showOperations(ctx) {
