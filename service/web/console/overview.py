@@ -132,10 +132,10 @@ async def _per_minute(
         limit=MAX_LIMIT,
         cursor=None,
     )
+    operations = [row.operation for row in rows]
     counts = Counter(
-        (row.operation.created_at.replace(second=0, microsecond=0), row.operation.kind, state)
-        for row in rows
-        if (state := row.operation.state)
+        (operation.created_at.replace(second=0, microsecond=0), operation.kind, operation.state)
+        for operation in operations
     )
     minutes = [
         {"minute": minute.isoformat(), "kind": kind, "state": state, "count": count}
