@@ -16,6 +16,7 @@ from service.domain.passwords import PasswordSeal
 from service.settings import Settings
 from service.store.db import async_sessions, create_hot_pool, create_web_engine
 from service.store.notifications import TOKEN_CHANNEL
+from service.web.console import setup_console
 from service.web.create_batches import CreateBatcher
 from service.web.keys import (
     CELERY,
@@ -111,5 +112,6 @@ def create_app(settings: Settings) -> web.Application:
     app[QUEUE_REPORTS] = {}
     app[TOKEN_CACHE] = TokenCache(settings.token_cache_seconds)
     app.cleanup_ctx.extend([_database, _broker, _notifications])
+    setup_console(app)
     add_routes(app)
     return app

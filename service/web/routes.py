@@ -26,6 +26,7 @@ from service.domain.tokens import TokenRequest
 from service.web import accounts, docs, editions, health, metrics, operations, queues, results
 from service.web import tokens as token_handlers
 from service.web.account_view import AccountView
+from service.web.console.routes import CONSOLE_ROUTES
 from service.web.openapi import parameters as p
 from service.web.openapi.answers import ACCEPTED, NOTHING_TO_DO, SUCCEEDED
 from service.web.openapi.document import build_document
@@ -187,6 +188,7 @@ ROUTES: tuple[Route, ...] = (
         "Revoke a token", "tokens", permission=TOKENS, params=(p.TOKEN_ID,),
         answers=(answer(200, "The revoked token.", RevokedTokenView),), errors=(NotFound,),
     ),
+    *CONSOLE_ROUTES,
 )  # fmt: skip
 
 
