@@ -24,7 +24,15 @@ from service.web.console.memory import (
     WorkerRoster,
     WorkerStatus,
 )
-from service.web.queue_view import Count, NextPurge, PurgeBacklog, QueueDepth, StuckOperation
+from service.web.queue_view import (
+    ClusterTotals,
+    Count,
+    LimitReached,
+    NextPurge,
+    PurgeBacklog,
+    QueueDepth,
+    StuckOperation,
+)
 from service.web.wire import TimestampText
 
 Seconds = Annotated[float, Field(ge=0)]
@@ -82,6 +90,10 @@ class Overview(_Part):
     purge_backlog: PurgeBacklog
     next_purges: list[NextPurge]
     stuck: list[StuckOperation]
+    clusters: list[ClusterTotals] = Field(description="Usage totals per tenant cluster.")
+    limits_reached: list[LimitReached] = Field(
+        description="Your accounts over or near a limit (over ones first)."
+    )
     generated_on: TimestampText
 
 

@@ -86,6 +86,30 @@ function purges(overview, now) {
         when(p.scheduled_deletion_time)))));
 }
 
+function bytes(count) {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = count;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
+  return `${value.toFixed(unit ? 1 : 0)} ${units[unit]}`;
+}
+
+function byLimit(counts) {
+  return `storage ${counts.storage ?? 0}, connections ${counts.connections ?? 0}`;
+}
+
+function usage(overview) {
+  fillRows($("clusters").tBodies[0], overview.clusters, (c) => el("tr", {},
+    cell(c.name), cell(String(c.accounts)), cell(bytes(c.storage_bytes)),
+    cell(String(c.connections)), cell(byLimit(c.over_limit)), cell(byLimit(c.near_limit)),
+    cell(when(c.measured_on))),
+  "No usage scan has run yet.");
+  fillRows($("limits-reached").tBodies[0], overview.limits_reached, (a) => el("tr", {},
+    cell(link(accountHash(a.account), a.account)), cell(bytes(a.storage_bytes)),
+    cell(String(a.connections)), cell(a.over_limit ?? "—"), cell(a.near_limit.join(", ") || "—")),
+  "No account is over or near a limit.");
+}
+
 export function renderOverview(overview) {
   const now = Date.parse(overview.generated_on);
   replace($("queues"), overview.queues.map(queueCard));
@@ -99,6 +123,7 @@ export function renderOverview(overview) {
     cell(link(accountHash(op.account), op.account)), cell(when(op.claimed_on))),
   "Nothing is stuck.");
   purges(overview, now);
+  usage(overview);
   replace($("overview-updated"), when(overview.generated_on));
 }
 
