@@ -7,7 +7,7 @@ caller owns the transaction and the row locks.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +25,8 @@ class DriverOutcome:
     account_locator_url: str | None = None
     # user, database, host, port and url; the password is added when the result is handed over.
     credentials: dict[str, Any] | None = None
+    # Said to the caller in the success body, e.g. a new plan below what the account uses now.
+    warnings: list[str] = field(default_factory=list)
 
 
 def begin_operation(

@@ -28,7 +28,7 @@ def tenant_driver(settings: Settings, kind: type[D], **options: Any) -> D:
     """A postgres driver (or a subclass of it) on the test's tenant cluster."""
     url = settings.tenant_url()
     assert url is not None
-    return kind(url, connection_limits=settings.edition_connection_limits, **options)
+    return kind(url, plans=settings.plans(), **options)
 
 
 @pytest.fixture
@@ -140,7 +140,7 @@ def test_steps_on_a_missing_role_fail_permanently(
 def test_an_unreachable_cluster_is_a_transient_error(spec: AccountSpec, settings: Settings) -> None:
     driver = PostgresDriver(
         "postgresql://postgres@127.0.0.1:1/postgres",
-        connection_limits=settings.edition_connection_limits,
+        plans=settings.plans(),
     )
     with pytest.raises(TransientDriverError):
         driver.create(spec)
