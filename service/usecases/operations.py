@@ -66,7 +66,11 @@ def complete_operation(
         account.purged_on = now
     elif kind == OperationKind.UPDATE:
         _apply_patch(account, operation.request["patch"], outcome, now)
-    extra = {} if outcome.credentials is None else {"credentials": {**outcome.credentials}}
+    extra: dict[str, Any] = (
+        {} if outcome.credentials is None else {"credentials": {**outcome.credentials}}
+    )
+    if outcome.warnings:
+        extra["warnings"] = list(outcome.warnings)
     _finish(operation, OperationState.SUCCEEDED, 200, success_body(**extra), now)
 
 
