@@ -34,14 +34,20 @@ _TRANSIENT_CODES = frozenset({"55P03", "57P03", "57014", "57P01"})
 
 
 def classify(error: psycopg.Error) -> DriverError:
-    """A psycopg error as a transient or a permanent driver error."""
+    """A psycopg error as a transient or a permanent driver error.
+
+    The server's text may name hosts, ports and roles: it goes to the worker's log (which carries
+    the operation id); the message, stored as the operation's error, names only the SQLSTATE."""
     state = error.sqlstate or ""
-    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    detail = str(error).strip() or type(error).__name__
+    _log.warning("tenant_cluster.error", sqlstate=state or None, detail=detail)
     if (not state and isinstance(error, psycopg.OperationalError)) or (
         state[:2] in _TRANSIENT_CLASSES or state in _TRANSIENT_CODES
     ):
-        return TransientDriverError(f"tenant cluster: {message}")
-    return DriverError(f"tenant cluster refused: {message} (SQLSTATE {state or 'none'})")
+        return TransientDriverError(
+            f"the tenant cluster could not be reached or was busy (SQLSTATE {state or 'none'})"
+        )
+    return DriverError(f"the tenant cluster refused a statement (SQLSTATE {state or 'none'})")
 
 
 class PostgresDriver:
@@ -272,7 +278,7 @@ def _database_exists(connection: psycopg.Connection[tuple[object, ...]], databas
 
 def _require_role(connection: psycopg.Connection[tuple[object, ...]], role: str) -> None:
     if not _role_exists(connection, role):
-        raise DriverError(f"role {role} does not exist on the tenant cluster")
+        raise DriverError("the account's login does not exist on the tenant cluster")
 
 
 def _below_use(
