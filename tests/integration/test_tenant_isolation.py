@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -51,19 +51,28 @@ def drop_account(settings: Settings, spec: AccountSpec) -> None:
 
 
 @pytest.fixture
-def account(driver: PostgresDriver, settings: Settings) -> Iterator[AccountSpec]:
-    spec = new_spec()
-    driver.create(spec)
-    yield spec
-    drop_account(settings, spec)
+def accounts(driver: PostgresDriver, settings: Settings) -> Iterator[Callable[[], AccountSpec]]:
+    """Creates accounts on the test's cluster and removes them afterwards."""
+    made: list[AccountSpec] = []
+
+    def create() -> AccountSpec:
+        made.append(new_spec())
+        driver.create(made[-1])
+        return made[-1]
+
+    yield create
+    for spec in made:
+        drop_account(settings, spec)
 
 
 @pytest.fixture
-def other(driver: PostgresDriver, settings: Settings) -> Iterator[AccountSpec]:
-    spec = new_spec()
-    driver.create(spec)
-    yield spec
-    drop_account(settings, spec)
+def account(accounts: Callable[[], AccountSpec]) -> AccountSpec:
+    return accounts()
+
+
+@pytest.fixture
+def other(accounts: Callable[[], AccountSpec]) -> AccountSpec:
+    return accounts()
 
 
 def connect_as(settings: Settings, spec: AccountSpec, database: str) -> psycopg.Connection[Any]:
