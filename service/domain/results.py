@@ -60,6 +60,11 @@ class SuccessBody(TypedDict):
     status: Annotated[str, Field(description="`Request successfully completed`, or what happened.")]
     message: NotRequired[str]
     credentials: NotRequired[Credentials]
+    warnings: NotRequired[
+        Annotated[
+            list[str], Field(description="What the caller should know, e.g. a plan below use.")
+        ]
+    ]
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from urllib.parse import quote
 
 MAX_IDENTIFIER_BYTES = 63
 PREFIX = "acct_"
+# An account's login may log in and nothing else, whatever the cluster's defaults.
+LOGIN_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT"
 
 
 @dataclass(frozen=True)

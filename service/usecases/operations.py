@@ -7,7 +7,7 @@ caller owns the transaction and the row locks.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +25,8 @@ class DriverOutcome:
     account_locator_url: str | None = None
     # user, database, host, port and url; the password is added when the result is handed over.
     credentials: dict[str, Any] | None = None
+    # Said to the caller in the success body, e.g. a new plan below what the account uses now.
+    warnings: list[str] = field(default_factory=list)
 
 
 def begin_operation(
@@ -64,7 +66,11 @@ def complete_operation(
         account.purged_on = now
     elif kind == OperationKind.UPDATE:
         _apply_patch(account, operation.request["patch"], outcome, now)
-    extra = {} if outcome.credentials is None else {"credentials": {**outcome.credentials}}
+    extra: dict[str, Any] = (
+        {} if outcome.credentials is None else {"credentials": {**outcome.credentials}}
+    )
+    if outcome.warnings:
+        extra["warnings"] = list(outcome.warnings)
     _finish(operation, OperationState.SUCCEEDED, 200, success_body(**extra), now)
 
 

@@ -18,7 +18,7 @@ from service.usecases.operations import DriverOutcome, begin_operation
 from tests.integration.rows import PASSWORD, new_spec, queued_create
 from tests.integration.tenant import database_exists, login, role_exists, superuser
 from workers.drivers.base import AccountSpec, DriverError, TransientDriverError
-from workers.drivers.postgres import PostgresDriver
+from workers.drivers.postgres import PostgresDriver, classify
 from workers.execute import Outcome, execute_operation
 
 D = TypeVar("D", bound=PostgresDriver)
@@ -28,7 +28,7 @@ def tenant_driver(settings: Settings, kind: type[D], **options: Any) -> D:
     """A postgres driver (or a subclass of it) on the test's tenant cluster."""
     url = settings.tenant_url()
     assert url is not None
-    return kind(url, connection_limits=settings.edition_connection_limits, **options)
+    return kind(url, plans=settings.plans(), **options)
 
 
 @pytest.fixture
@@ -140,10 +140,20 @@ def test_steps_on_a_missing_role_fail_permanently(
 def test_an_unreachable_cluster_is_a_transient_error(spec: AccountSpec, settings: Settings) -> None:
     driver = PostgresDriver(
         "postgresql://postgres@127.0.0.1:1/postgres",
-        connection_limits=settings.edition_connection_limits,
+        plans=settings.plans(),
     )
-    with pytest.raises(TransientDriverError):
+    with pytest.raises(TransientDriverError) as caught:
         driver.create(spec)
+    assert "127.0.0.1" not in str(caught.value)
+    assert "port" not in str(caught.value)
+
+
+def test_a_refused_statement_names_its_sqlstate_and_nothing_internal(settings: Settings) -> None:
+    with superuser(settings) as admin, pytest.raises(psycopg.Error) as raised:
+        admin.execute("SELECT * FROM no_such_table_here")
+    error = classify(raised.value)
+    assert str(error) == "the tenant cluster refused a statement (SQLSTATE 42P01)"
+    assert not isinstance(error, TransientDriverError)
 
 
 class FailsAfterCreating(PostgresDriver):

@@ -33,7 +33,7 @@ def create_driver(settings: Settings) -> ProvisioningDriver:
             raise RuntimeError("the postgres driver needs TENANT_DATABASE_URL or DATABASE_URL")
         driver = PostgresDriver(
             tenant_url,
-            connection_limits=settings.edition_connection_limits,
+            plans=settings.plans(),
             public_host=settings.tenant_public_host,
             public_port=settings.tenant_public_port,
             statement_timeout_seconds=settings.tenant_statement_timeout_seconds,

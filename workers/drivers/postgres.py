@@ -11,12 +11,18 @@ from contextlib import contextmanager
 from typing import cast
 
 import psycopg
+import structlog
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from service.domain.tenants import PREFIX, connection_url
+from service.domain.plans import PlanLimits
+from service.domain.schemas import Edition
+from service.domain.tenants import LOGIN_ATTRIBUTES, PREFIX, connection_url
 from service.usecases.operations import DriverOutcome
 from workers.drivers.base import AccountSpec, DatabaseUsage, DriverError, TransientDriverError
+from workers.drivers.hardening import ensure_hardened
+
+_log = structlog.get_logger(__name__)
 
 CONNECT_TIMEOUT_SECONDS = 5
 LOCK_TIMEOUT_MS = 5000
@@ -28,14 +34,20 @@ _TRANSIENT_CODES = frozenset({"55P03", "57P03", "57014", "57P01"})
 
 
 def classify(error: psycopg.Error) -> DriverError:
-    """A psycopg error as a transient or a permanent driver error."""
+    """A psycopg error as a transient or a permanent driver error.
+
+    The server's text may name hosts, ports and roles: it goes to the worker's log (which carries
+    the operation id); the message, stored as the operation's error, names only the SQLSTATE."""
     state = error.sqlstate or ""
-    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    detail = str(error).strip() or type(error).__name__
+    _log.warning("tenant_cluster.error", sqlstate=state or None, detail=detail)
     if (not state and isinstance(error, psycopg.OperationalError)) or (
         state[:2] in _TRANSIENT_CLASSES or state in _TRANSIENT_CODES
     ):
-        return TransientDriverError(f"tenant cluster: {message}")
-    return DriverError(f"tenant cluster refused: {message} (SQLSTATE {state or 'none'})")
+        return TransientDriverError(
+            f"the tenant cluster could not be reached or was busy (SQLSTATE {state or 'none'})"
+        )
+    return DriverError(f"the tenant cluster refused a statement (SQLSTATE {state or 'none'})")
 
 
 class PostgresDriver:
@@ -43,14 +55,14 @@ class PostgresDriver:
         self,
         tenant_url: str,
         *,
-        connection_limits: dict[str, int],
+        plans: dict[Edition, PlanLimits],
         public_host: str | None = None,
         public_port: int | None = None,
         statement_timeout_seconds: float = 30.0,
     ) -> None:
         url = make_url(tenant_url).set(drivername="postgresql")
         self._conninfo = url.render_as_string(hide_password=False)
-        self._limits = connection_limits
+        self._plans = plans
         self._host = public_host or url.host or "127.0.0.1"
         self._port = public_port or url.port or 5432
         self._options = (
@@ -61,6 +73,7 @@ class PostgresDriver:
     @contextmanager
     def _connect(self) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
         try:
+            ensure_hardened(self._conninfo)
             connection = psycopg.connect(
                 self._conninfo,
                 autocommit=True,  # CREATE/DROP DATABASE refuse to run in a transaction
@@ -88,28 +101,40 @@ class PostgresDriver:
     def _url(self, account: AccountSpec) -> str:
         return connection_url(account.tenant_role, self._host, self._port, account.tenant_database)
 
+    def _limit(self, edition: str) -> int:
+        return self._plans[Edition(edition)].connections
+
     def create(self, account: AccountSpec) -> DriverOutcome:
+        """Login first, then the database closed to everyone until PUBLIC's rights are gone."""
         verifier = _require_verifier(account)
-        limit = self._limits[account.edition]
+        limit = sql.Literal(self._limit(account.edition))
         role = sql.Identifier(account.tenant_role)
         database = sql.Identifier(account.tenant_database)
         with self._connect() as connection:
             account.progress("creating the administrator role")
             verb = "ALTER" if _role_exists(connection, account.tenant_role) else "CREATE"
             connection.execute(
-                sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(role, sql.Literal(verifier))
+                sql.SQL(
+                    verb + " ROLE {} WITH " + LOGIN_ATTRIBUTES + " CONNECTION LIMIT {} PASSWORD {}"
+                ).format(role, limit, sql.Literal(verifier))
             )
             account.progress("creating the database")
             if not _database_exists(connection, account.tenant_database):
-                connection.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(database, role))
+                connection.execute(
+                    sql.SQL(
+                        "CREATE DATABASE {} OWNER {} ALLOW_CONNECTIONS false CONNECTION LIMIT {}"
+                    ).format(database, role, limit)
+                )
             account.progress("restricting access to the database")
             connection.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(database, role))
             connection.execute(
-                sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true CONNECTION LIMIT {}").format(
-                    database, sql.Literal(limit)
-                )
+                sql.SQL("ALTER DATABASE {} WITH CONNECTION LIMIT {}").format(database, limit)
             )
             connection.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(database))
+            account.progress("opening the database to its login")
+            connection.execute(
+                sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true").format(database)
+            )
         url = self._url(account)
         return DriverOutcome(
             account_url=url, account_locator_url=url, credentials=self._credentials(account)
@@ -144,14 +169,10 @@ class PostgresDriver:
         role = sql.Identifier(account.tenant_role)
         with self._connect() as connection:
             _require_role(connection, account.tenant_role)
+            warnings: list[str] = []
             if "edition" in patch:
                 account.progress("applying the edition's limits")
-                connection.execute(
-                    sql.SQL("ALTER DATABASE {} WITH CONNECTION LIMIT {}").format(
-                        sql.Identifier(account.tenant_database),
-                        sql.Literal(self._limits[patch["edition"]]),
-                    )
-                )
+                warnings = self._apply_plan(connection, account, str(patch["edition"]))
             if patch.get("enabled") is True:
                 account.progress("resuming logins")
                 connection.execute(sql.SQL("ALTER ROLE {} LOGIN").format(role))
@@ -159,7 +180,30 @@ class PostgresDriver:
                 account.progress("suspending logins")
                 connection.execute(sql.SQL("ALTER ROLE {} NOLOGIN").format(role))
                 self._terminate(connection, account)
-        return DriverOutcome()
+        return DriverOutcome(warnings=warnings)
+
+    def _apply_plan(
+        self, connection: psycopg.Connection[tuple[object, ...]], account: AccountSpec, edition: str
+    ) -> list[str]:
+        """Both connection limits (the role's binds: a login cannot lift it), then what is over."""
+        plan = self._plans[Edition(edition)]
+        limit = sql.Literal(plan.connections)
+        connection.execute(
+            sql.SQL("ALTER ROLE {} WITH CONNECTION LIMIT {}").format(
+                sql.Identifier(account.tenant_role), limit
+            )
+        )
+        connection.execute(
+            sql.SQL("ALTER DATABASE {} WITH CONNECTION LIMIT {}").format(
+                sql.Identifier(account.tenant_database), limit
+            )
+        )
+        size, sessions = connection.execute(
+            "SELECT pg_database_size(%s), (SELECT count(*) FROM pg_stat_activity "
+            "WHERE usename = %s AND backend_type = 'client backend')",
+            (account.tenant_database, account.tenant_role),
+        ).fetchone() or (0, 0)
+        return _below_use(account, edition, plan, cast("int", size), cast("int", sessions))
 
     def _terminate(
         self, connection: psycopg.Connection[tuple[object, ...]], account: AccountSpec
@@ -234,4 +278,31 @@ def _database_exists(connection: psycopg.Connection[tuple[object, ...]], databas
 
 def _require_role(connection: psycopg.Connection[tuple[object, ...]], role: str) -> None:
     if not _role_exists(connection, role):
-        raise DriverError(f"role {role} does not exist on the tenant cluster")
+        raise DriverError("the account's login does not exist on the tenant cluster")
+
+
+def _below_use(
+    account: AccountSpec, edition: str, plan: PlanLimits, size: int, sessions: int
+) -> list[str]:
+    warnings = []
+    if sessions > plan.connections:
+        warnings.append(
+            f"the {edition} plan allows {plan.connections} connections; {sessions} are open "
+            f"(new sessions are refused until fewer than {plan.connections} remain)"
+        )
+    if size > plan.storage_bytes:
+        warnings.append(
+            f"the {edition} plan allows {plan.storage_bytes} bytes of storage; "
+            f"the database holds {size}"
+        )
+    if warnings:
+        _log.warning(
+            "account.limit_below_use",
+            account=account.name,
+            edition=edition,
+            connections=sessions,
+            connection_limit=plan.connections,
+            storage_bytes=size,
+            storage_limit=plan.storage_bytes,
+        )
+    return warnings
