@@ -112,10 +112,24 @@ def test_the_login_cannot_lift_its_role_limit_nor_pass_it(
 def test_the_login_reaches_no_database_but_its_own(
     account: AccountSpec, other: AccountSpec, settings: Settings
 ) -> None:
-    control = make_url(settings.database_url or "").database or "postgres"
-    for database in ("postgres", "template1", other.tenant_database, control):
+    for database in ("postgres", "template1", other.tenant_database):
         with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
             connect_as(settings, account, database).close()
+    # The control database: on its own server by default, where the login does not exist; in
+    # the single-server layout on this one, where CONNECT is revoked from PUBLIC.
+    control = make_url(settings.database_url or "")
+    with pytest.raises(
+        psycopg.OperationalError,
+        match=r"password authentication failed|permission denied for database",
+    ):
+        psycopg.connect(
+            host=control.host,
+            port=control.port,
+            user=account.tenant_role,
+            password=PASSWORD,
+            dbname=control.database,
+            connect_timeout=5,
+        ).close()
 
 
 class RacedCreate(PostgresDriver):
@@ -204,11 +218,11 @@ def fresh_cluster(tmp_path: Path) -> Iterator[str]:
     servers = EmbeddedServers("", "", tmp_path, fast=True)
     servers.start("postgresql")
     try:
-        with psycopg.connect(servers.database_url, autocommit=True) as admin:
+        with psycopg.connect(servers.admin_url, autocommit=True) as admin:
             admin.execute("GRANT CONNECT ON DATABASE postgres, template1 TO PUBLIC")
-        with psycopg.connect(servers.database_url, dbname="template1", autocommit=True) as admin:
+        with psycopg.connect(servers.admin_url, dbname="template1", autocommit=True) as admin:
             admin.execute("GRANT CREATE ON SCHEMA public TO PUBLIC")
-        yield servers.database_url
+        yield servers.admin_url
     finally:
         servers.stop()
 
