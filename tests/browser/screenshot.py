@@ -66,6 +66,7 @@ def main(output: Path) -> None:
             settings = Settings(
                 database_url=servers.database_url,
                 redis_url=servers.redis_url,
+                tenant_database_url=servers.tenant_url,
                 data_dir=data_dir / "data",
                 queue_name=f"console-screenshot-{uuid.uuid4().hex[:8]}",
                 driver="postgres",
