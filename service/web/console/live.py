@@ -15,11 +15,12 @@ import structlog
 from aiohttp import web
 from aiohttp_sse import sse_response
 
-from service.domain.errors import ServiceError, Unavailable, error_body
+from service.domain.errors import ServiceError, error_body
 from service.domain.roles import Permission
 from service.web.auth import authorize
 from service.web.console.memory import QueueHistory, WorkerRoster
 from service.web.console.overview import ConsoleMemory, gather_overview
+from service.web.deadlines import answer_within
 from service.web.keys import REDIS, REQUEST_ID, SESSIONS, SETTINGS
 from service.web.middlewares import REQUEST_ID_HEADER
 from service.web.responses import json_response
@@ -51,21 +52,18 @@ class LiveOverview:
             if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
                 return cached[1]
             settings = app[SETTINGS]
-            try:
-                async with asyncio.timeout(TIMEOUT_SECONDS), app[SESSIONS]() as session:
-                    found = await gather_overview(
-                        session,
-                        app[REDIS],
-                        self.memory,
-                        queue=settings.queue_name,
-                        organization_id=organization_id,
-                        stuck_after=timedelta(seconds=settings.stranded_after_seconds),
-                    )
-            except TimeoutError:
-                raise Unavailable(
-                    f"the overview took longer than {TIMEOUT_SECONDS:.0f} s",
-                    headers={"Retry-After": "5"},
-                ) from None
+            async with (
+                answer_within(TIMEOUT_SECONDS, "the overview"),
+                app[SESSIONS]() as session,
+            ):
+                found = await gather_overview(
+                    session,
+                    app[REDIS],
+                    self.memory,
+                    queue=settings.queue_name,
+                    organization_id=organization_id,
+                    stuck_after=timedelta(seconds=settings.stranded_after_seconds),
+                )
             self._cache[organization_id] = (time.monotonic(), found)
             return found
 
