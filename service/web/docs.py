@@ -13,8 +13,8 @@ from pydantic import ConfigDict, with_config
 from swagger_ui_bundle import swagger_ui_path
 from typing_extensions import TypedDict
 
-from service.domain.errors import NotFound
 from service.web.openapi.metadata import Handler
+from service.web.packaged_files import PackagedFiles
 
 # The Swagger UI files the page loads, with their media types; nothing else is served.
 STATIC_FILES: dict[str, str] = {
@@ -78,19 +78,12 @@ async def docs_handler(request: web.Request) -> web.Response:
     return web.Response(text=PAGE, content_type="text/html")
 
 
-async def static_handler(request: web.Request) -> web.Response:
-    filename = request.match_info["filename"]
-    media_type = STATIC_FILES.get(filename)
-    if media_type is None:
-        raise NotFound(f"no such documentation file: {filename[:64]}")
-    return web.Response(
-        body=await asyncio.to_thread(_static_file, filename),
-        content_type=media_type,
-        headers={"Cache-Control": CACHE_CONTROL},
-    )
-
-
 @functools.cache
 def _static_file(filename: str) -> bytes:
     """A Swagger UI file, read once (about 2 MB in all, and only if the page is used)."""
     return (Path(swagger_ui_path) / filename).read_bytes()
+
+
+SWAGGER_FILES = PackagedFiles(
+    "documentation", STATIC_FILES, _static_file, {"Cache-Control": CACHE_CONTROL}
+)

@@ -91,8 +91,9 @@ ROUTES: tuple[Route, ...] = (
         answers=(Answer(200, "The documentation page.", (("text/html", str),)),),
     ),
     _route(
-        "GET /docs/static/{filename}", docs.static_handler, "docsStatic",
-        "Swagger UI's static files", "docs", params=(p.FILENAME,),
+        "GET /docs/static/{filename}", docs.SWAGGER_FILES.handler, "docsStatic",
+        "Swagger UI's static files", "docs",
+        params=(docs.SWAGGER_FILES.parameter("One of Swagger UI's files."),),
         answers=(Answer(200, "The file.", STATIC_CONTENT),), errors=(NotFound,),
     ),
     # Actions first: the plain `{name}` route would also match `NAME:undrop`.

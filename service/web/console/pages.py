@@ -3,7 +3,6 @@ Content-Security-Policy that allows only this server's own script and styles."""
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from importlib import resources
 
@@ -11,7 +10,6 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from service.domain.errors import NotFound
 from service.domain.lifecycle import (
     MAX_GRACE_DAYS,
     MIN_GRACE_DAYS,
@@ -20,6 +18,7 @@ from service.domain.lifecycle import (
     OperationState,
 )
 from service.web.console.memory import HEARTBEAT_EXPIRES_SECONDS
+from service.web.packaged_files import PackagedFiles
 
 # The script is a few ES modules loaded by the browser itself: no build step.
 STATIC_FILES: dict[str, str] = {
@@ -74,14 +73,9 @@ async def console_page(request: web.Request) -> web.Response:
     return response
 
 
-async def console_static(request: web.Request) -> web.Response:
-    filename = request.match_info["filename"]
-    media_type = STATIC_FILES.get(filename)
-    if media_type is None:
-        raise NotFound(f"no such console file: {filename[:64]}")
-    return web.Response(
-        body=await asyncio.to_thread(static_file, filename),
-        content_type=media_type,
-        charset="utf-8",
-        headers={"Cache-Control": STATIC_CACHE, "X-Content-Type-Options": "nosniff"},
-    )
+CONSOLE_FILES = PackagedFiles(
+    "console",
+    STATIC_FILES,
+    static_file,
+    {"Cache-Control": STATIC_CACHE, "X-Content-Type-Options": "nosniff"},
+)

@@ -3,26 +3,16 @@ table in service/web/routes.py)."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import WithJsonSchema
-
 from service.domain.errors import NotFound, Unavailable
 from service.domain.roles import Permission
 from service.web.console.live import EVENT_STREAM, overview_handler
 from service.web.console.overview import Overview
-from service.web.console.pages import STATIC_FILES, console_page, console_static
+from service.web.console.pages import CONSOLE_FILES, console_page
 from service.web.console.session import SessionView, get_session_handler
-from service.web.openapi.metadata import JSON, Answer, Doc, Param, Route, answer
+from service.web.openapi.metadata import JSON, Answer, Doc, Route, answer
 
 TAG = "console"
-CONSOLE_FILE = Param(
-    "filename",
-    "path",
-    Annotated[str, WithJsonSchema({"type": "string", "enum": list(STATIC_FILES)})],
-    "One of the console's files.",
-    required=True,
-)
+CONSOLE_FILE = CONSOLE_FILES.parameter("One of the console's files.")
 OVERVIEW_CONTENT = ((JSON, Overview), (EVENT_STREAM, str))
 
 CONSOLE_ROUTES: tuple[Route, ...] = (
@@ -32,7 +22,7 @@ CONSOLE_ROUTES: tuple[Route, ...] = (
         "kept in the browser's sessionStorage and sent as a Bearer header; see docs/console.md.",
         answers=(Answer(200, "The page.", (("text/html", str),)),),
     )),
-    Route("GET", "/console/static/{filename}", console_static, Doc(
+    Route("GET", "/console/static/{filename}", CONSOLE_FILES.handler, Doc(
         "consoleStatic", "The console's script and styles", TAG, params=(CONSOLE_FILE,),
         answers=(Answer(200, "The file.", (("text/javascript", str), ("text/css", str))),),
         errors=(NotFound,),

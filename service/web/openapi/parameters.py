@@ -14,7 +14,6 @@ from service.store.idempotency import HEADER as IDEMPOTENCY_HEADER
 from service.store.idempotency import MAX_KEY_LENGTH
 from service.store.listing import MAX_SHOW_LIMIT, ORDERINGS
 from service.store.operation_reads import DEFAULT_LIMIT, MAX_LIMIT
-from service.web.docs import STATIC_FILES
 from service.web.middlewares import (
     CLIENT_REQUEST_ID_HEADER,
     MAX_CLIENT_REQUEST_ID,
@@ -56,13 +55,6 @@ HANDLE = Param(
     "handle", "path", uuid.UUID, "The operation's handle, as in the `Location` of its 202.", True
 )
 TOKEN_ID = Param("token_id", "path", uuid.UUID, "The token's `id`.", True)
-FILENAME = Param(
-    "filename",
-    "path",
-    Annotated[str, WithJsonSchema({"type": "string", "enum": list(STATIC_FILES)})],
-    "One of Swagger UI's files.",
-    required=True,
-)
 WAIT = Param(
     "wait",
     "query",
