@@ -118,9 +118,14 @@ class Account(Base):
             postgresql_ops={"name": "gin_trgm_ops"},
             postgresql_with={"gin_pending_list_limit": 256},
         ),
+        Index("uq_accounts_public_id", "public_id", unique=True),
     )
 
+    # Internal key (foreign keys, cursors); `public_id` is the id callers see, never reused.
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    public_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, server_default=text("gen_random_uuid()"), default=uuid.uuid4
+    )
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     # "C" collation: byte order, so listing order and `fromName` cursors are case-sensitive.
     name: Mapped[str] = mapped_column(String(255, collation="C"))
@@ -133,6 +138,11 @@ class Account(Base):
     region_group: Mapped[str | None] = mapped_column(String(64))
     region: Mapped[str | None] = mapped_column(String(64))
     comment: Mapped[str | None] = mapped_column(Text)
+    # The owner contact given at create: shown to admins and operators only.
+    admin_name: Mapped[str | None] = mapped_column(Text)
+    owner_email: Mapped[str | None] = mapped_column(Text)
+    owner_first_name: Mapped[str | None] = mapped_column(Text)
+    owner_last_name: Mapped[str | None] = mapped_column(Text)
     # false: logins suspended (without dropping anything); an update turns it back on.
     enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     # true: a drop is refused until an update turns it off.
@@ -218,6 +228,12 @@ class Operation(Base):
             "claimed_at",
             postgresql_where=text("state = 'running'"),
         ),
+        Index(
+            "ix_operations_requested_by_token",
+            "requested_by_token",
+            "created_at",
+            postgresql_where=text("requested_by_token IS NOT NULL"),
+        ),
     )
 
     # The id is the result handle: random (uuid4), so it cannot be guessed.
@@ -245,6 +261,9 @@ class Operation(Base):
     password_verifier: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     request_id: Mapped[str | None] = mapped_column(String(128))
+    # Who asked: the token's id and its description at the time (null for system operations).
+    requested_by_token: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    requested_by: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
     started_at: Mapped[datetime | None] = mapped_column(Timestamp)
     # When a worker last claimed it; with the row lock it holds while executing, this is the
