@@ -179,7 +179,8 @@ class AccountCreate(BaseModel):
     comment: StrictStr | None = Field(default=None, max_length=MAX_COMMENT, description="Comment.")
     region: StrictStr | None = Field(
         default=None,
-        description="One of the service's `REGIONS` (case-insensitive); default `DEFAULT_REGION`.",
+        description="A region of the service's tenant clusters (case-insensitive; `REGIONS` "
+        "while none is registered); default `DEFAULT_REGION`.",
     )
     region_group: StrictStr | None = Field(
         default=None,
@@ -225,16 +226,24 @@ class AccountCreate(BaseModel):
     @field_validator("region", "region_group")
     @classmethod
     def _known_region(cls, value: str | None, info: ValidationInfo) -> str | None:
-        allowed: tuple[str, ...] = (info.context or {}).get(info.field_name, ())
-        if value is not None and value.upper() not in allowed:
+        context = info.context or {}
+        # A context without the field's list (None): any name; placement judges the region.
+        allowed: tuple[str, ...] | None = context.get(info.field_name, ())
+        if value is not None and allowed is not None and value.upper() not in allowed:
             raise ValueError(f"must be one of {', '.join(allowed)}")
         return value.upper() if value is not None else None
 
     @classmethod
     def parse(
-        cls, body: object, *, regions: tuple[str, ...], default_region: str, region_group: str
+        cls,
+        body: object,
+        *,
+        regions: tuple[str, ...] | None,
+        default_region: str,
+        region_group: str,
     ) -> AccountCreate:
-        """Validate a decoded JSON body; InvalidArgument lists every invalid field."""
+        """Validate a decoded JSON body; InvalidArgument lists every invalid field. With
+        `regions` None any region passes here (the tenant cluster registry decides)."""
         if not isinstance(body, dict):
             raise InvalidArgument("request body must be a JSON object (an Account)")
         problems: list[str] = []

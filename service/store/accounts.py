@@ -60,6 +60,7 @@ class CreateRow:
     request_id: str
     sealed_password: str
     password_given: bool
+    cluster: str | None = None  # the tenant cluster placement chose (None: not placed)
 
 
 # CreateRow's annotations (strings: postponed evaluation), without `| None`, as SQL types.
@@ -93,6 +94,7 @@ _ACCOUNT_COLUMNS = (
     "comment",
     "deletion_protection",
     "external_id",
+    "cluster",
 )
 
 

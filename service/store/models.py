@@ -177,6 +177,31 @@ class Account(Base):
     organization_old_url_last_used: Mapped[datetime | None] = mapped_column(Timestamp)
     organization_url_expiration_on: Mapped[datetime | None] = mapped_column(Timestamp)
     moved_on: Mapped[datetime | None] = mapped_column(Timestamp)
+    # The tenant cluster holding the account (null: not placed, the worker's own cluster).
+    cluster: Mapped[str | None] = mapped_column(
+        ForeignKey("tenant_clusters.name", onupdate="CASCADE"), index=True
+    )
+
+
+class TenantCluster(Base):
+    """A tenant cluster of the fleet. `placed_accounts` is kept by a trigger (migration 0011)."""
+
+    __tablename__ = "tenant_clusters"
+    __table_args__ = (Index("ix_tenant_clusters_region", "region", "state"),)
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    region: Mapped[str] = mapped_column(String(64))
+    # The superuser-capable URL sealed with SECRET_KEY: only workers open it.
+    sealed_url: Mapped[str] = mapped_column(Text)
+    public_host: Mapped[str] = mapped_column(String(255))
+    public_port: Mapped[int] = mapped_column(Integer)
+    capacity: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), server_default=text("'open'"))
+    placed_accounts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    created_on: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    last_ok_on: Mapped[datetime | None] = mapped_column(Timestamp)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_on: Mapped[datetime | None] = mapped_column(Timestamp)
 
 
 class IdempotencyKey(Base):
@@ -338,3 +363,4 @@ organizations_table = cast(Table, Organization.__table__)
 progress_table = cast(Table, OperationProgress.__table__)
 usage_table = cast(Table, AccountUsage.__table__)
 cluster_usage_table = cast(Table, ClusterUsage.__table__)
+clusters_table = cast(Table, TenantCluster.__table__)

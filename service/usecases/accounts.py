@@ -40,6 +40,7 @@ from service.store.accounts import (
 from service.store.db import PoolConnection
 from service.store.models import Account, Operation
 from service.store.usage_reads import clear_suspended_reason, suspension_of
+from service.usecases.clusters import place_batch, place_one
 from service.usecases.operations import begin_operation
 
 _LOCATOR_ATTEMPTS = 5
@@ -51,6 +52,8 @@ class AcceptContext:
 
     principal: Principal
     request_id: str
+    # The settings' REGIONS: what a create may name while no tenant cluster is registered.
+    regions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,12 @@ def new_locator() -> str:
 
 
 def create_row(
-    ctx: AcceptContext, body: AccountCreate, password: NewPassword, *, locator: str
+    ctx: AcceptContext,
+    body: AccountCreate,
+    password: NewPassword,
+    *,
+    locator: str,
+    cluster: str | None = None,
 ) -> CreateRow:
     """The rows an accepted create writes, with a new operation id."""
     names = tenant_names(locator, body.admin_name)
@@ -88,6 +96,7 @@ def create_row(
         request_id=ctx.request_id,
         sealed_password=password.sealed,
         password_given=password.given,
+        cluster=cluster,
     )
 
 
@@ -103,9 +112,11 @@ async def create_account(
     session: AsyncSession, ctx: AcceptContext, body: AccountCreate, password: NewPassword
 ) -> Queued:
     """Write the account (CREATING) and its queued create operation in the session's
-    transaction; a taken locator is drawn again, a taken name or external id is a 409."""
+    transaction; a taken locator is drawn again, a taken name or external id is a 409. It goes
+    to an open cluster of its region with room (400: no such region; 409: none has room)."""
+    cluster = await place_one(session, body.region or "", ctx.regions)
     for _ in range(_LOCATOR_ATTEMPTS):
-        row = create_row(ctx, body, password, locator=new_locator())
+        row = create_row(ctx, body, password, locator=new_locator(), cluster=cluster)
         taken = await insert_create(session, row)
         if taken is None:
             return Queued(OperationKind.CREATE, row.operation_id)
@@ -124,16 +135,24 @@ async def write_creates(
     connection: PoolConnection, creates: list[tuple[AcceptContext, AccountCreate, NewPassword]]
 ) -> list[uuid.UUID | None]:
     """Write many creates in one statement (committed on its own): for each, its queued
-    operation's id, or None when its row met a unique index and was left out (`create_account`
-    then writes it alone, which tells a taken name from a taken external id or locator)."""
+    operation's id, or None when its row met a unique index or could not be placed and was left
+    out (`create_account` then writes it alone, which tells a taken name from a taken external
+    id or locator, and says why it has no cluster). Placement and rows share one transaction."""
     locators: set[str] = set()
     while len(locators) < len(creates):  # distinct within the batch: rows are joined by it
         locators.add(new_locator())
-    rows = [
-        create_row(ctx, body, password, locator=locator)
-        for (ctx, body, password), locator in zip(creates, locators, strict=True)
-    ]
-    written = await insert_creates(connection, rows)
+    async with connection.transaction():
+        seats = await place_batch(
+            connection,
+            [body.region or "" for _, body, _ in creates],
+            [ctx.regions for ctx, _, _ in creates],
+        )
+        rows = [
+            create_row(ctx, body, password, locator=locator, cluster=seat.cluster)
+            for (ctx, body, password), locator, seat in zip(creates, locators, seats, strict=True)
+        ]
+        seated = [row for row, seat in zip(rows, seats, strict=True) if not seat.refused]
+        written = await insert_creates(connection, seated) if seated else set()
     return [row.operation_id if row.operation_id in written else None for row in rows]
 
 

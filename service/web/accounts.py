@@ -104,9 +104,10 @@ async def create_account_handler(request: web.Request) -> web.Response:
     principal = await authorize(request, Permission.MUTATE_ACCOUNTS)
     settings = request.app[SETTINGS]
     raw = await read_json(request, required="a JSON Account object")
+    # Regions are the tenant cluster registry's: placement refuses an unknown one (400).
     body = AccountCreate.parse(
         raw,
-        regions=settings.regions,
+        regions=None,
         default_region=settings.default_region,
         region_group=settings.region_group,
     )
@@ -114,7 +115,7 @@ async def create_account_handler(request: web.Request) -> web.Response:
     if request.headers.get(idempotency.HEADER) is None:
         # The common case: written with the creates that arrive meanwhile, one statement and one
         # commit for all, and published with them.
-        ctx = AcceptContext(principal, request[REQUEST_ID])
+        ctx = AcceptContext(principal, request[REQUEST_ID], settings.regions)
         queued = await request.app[CREATES].submit(CreateRequest(ctx, body, password))
         if queued is not None:
             _count_and_log(request, queued, body.name)
@@ -127,6 +128,7 @@ async def create_account_handler(request: web.Request) -> web.Response:
 
     async def run(session: AsyncSession, ctx: AcceptContext) -> Queued:
         # In the transaction that records the Idempotency-Key.
+        ctx = AcceptContext(ctx.principal, ctx.request_id, settings.regions)
         return await create_account(session, ctx, body, password)
 
     return await _accept(request, principal, {"create": raw}, run, account=body.name)
