@@ -101,6 +101,7 @@ def run_worker(settings: Settings, *, hostname: str, extra_args: list[str] | Non
         "--without-gossip",
         *(extra_args or []),
     ]
+    resources.register_default_cluster()
     try:
         app.worker_main(argv)
     finally:

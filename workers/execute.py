@@ -183,6 +183,7 @@ def _spec(
         request=dict(operation.request),
         password_verifier=operation.password_verifier,
         enabled=account.enabled,
+        cluster=account.cluster,
         progress=progress,
     )
 

@@ -110,6 +110,7 @@ def _claim(
             tenant_role=row[7] or "",
             request={},
             enabled=row[8],
+            cluster=row[9],
         )
         for row in rows
     }

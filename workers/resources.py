@@ -3,17 +3,34 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 
+import structlog
 from redis import Redis
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.adapters.broker import require_redis_url
 from service.adapters.secret_key import secret_key
+from service.domain.clusters import DEFAULT_CLUSTER
 from service.domain.passwords import PasswordSeal
 from service.settings import Settings
+from service.store import clusters as registry
 from service.store.db import create_sync_engine, sync_sessions
-from workers.drivers import ProvisioningDriver, create_driver
+from workers.drivers import (
+    ClusterRouter,
+    Directory,
+    FaultInjectingDriver,
+    ProvisioningDriver,
+    create_driver,
+)
+from workers.drivers import postgres_driver as make_postgres_driver
+
+log = structlog.get_logger(__name__)
+# The TENANT_DATABASE_URL cluster's capacity when first registered (PATCH it to change it).
+DEFAULT_CLUSTER_CAPACITY = 100_000
 
 
 class WorkerResources:
@@ -47,9 +64,76 @@ class WorkerResources:
                 pre_ping=False,
             )
             self._sessions = sync_sessions(self._engine)
-            self._driver = create_driver(self.settings)
+            self._driver = create_driver(self.settings, self._directory())
             self._pid = os.getpid()
         return self._sessions, self._driver
+
+    def _directory(self) -> Directory:
+        settings = self.settings
+
+        def address(name: str) -> tuple[str, str, int] | None:
+            with self.sessions() as session:
+                found = registry.address_of(session, name)
+            return (
+                None if found is None else (found.sealed_url, found.public_host, found.public_port)
+            )
+
+        def names() -> list[str]:
+            with self.sessions() as session:
+                return registry.cluster_names(session)
+
+        def note_health(name: str, error: str | None) -> None:
+            with self.sessions.begin() as session:
+                registry.note_health(session, name, now=datetime.now(UTC), error=error)
+
+        return Directory(
+            address=address,
+            names=names,
+            open_url=self.seal.open,
+            make=lambda url, host, port: make_postgres_driver(settings, url, host, port),
+            note_health=note_health,
+        )
+
+    def cluster_drivers(self) -> list[tuple[str, ProvisioningDriver]]:
+        """Every tenant cluster with its driver, for the usage scan."""
+        driver = self.driver
+        if isinstance(driver, FaultInjectingDriver):
+            driver = driver.inner
+        if isinstance(driver, ClusterRouter):
+            return driver.clusters()
+        return [(DEFAULT_CLUSTER, driver)]
+
+    def register_default_cluster(self) -> None:
+        """TENANT_DATABASE_URL (or DATABASE_URL, single-server) as the cluster `default` in
+        DEFAULT_REGION; accounts without a cluster are placed on it. Logged, never fatal: a
+        worker started before the migrations still works its own cluster."""
+        settings = self.settings
+        url = settings.tenant_url()
+        if settings.driver != "postgres" or not url:
+            return
+        parsed = make_url(url)
+        cluster = registry.Registration(
+            name=DEFAULT_CLUSTER,
+            region=settings.default_region,
+            sealed_url=self.seal.seal(url),
+            public_host=settings.tenant_public_host or parsed.host or "127.0.0.1",
+            public_port=settings.tenant_public_port or parsed.port or 5432,
+            capacity=DEFAULT_CLUSTER_CAPACITY,
+        )
+        try:
+            with self.sessions.begin() as session:
+                placed = registry.register_cluster(session, cluster)
+        except SQLAlchemyError as exc:
+            log.warning(
+                "tenant_cluster.not_registered", cluster=DEFAULT_CLUSTER, error=type(exc).__name__
+            )
+            return
+        log.info(
+            "tenant_cluster.registered",
+            cluster=DEFAULT_CLUSTER,
+            region=cluster.region,
+            accounts_placed=placed,
+        )
 
     @property
     def sessions(self) -> sessionmaker[Session]:

@@ -33,7 +33,7 @@ from workers.execute import Outcome, execute_operation
 from workers.purges import PURGE_BATCH, execute_purges
 from workers.resources import WorkerResources
 from workers.scans import republish_stranded, start_due_purges
-from workers.usage import SCAN_USAGE, UsagePolicy, scan_usage
+from workers.usage import SCAN_USAGE, UsagePolicy, scan_fleet
 
 MAX_BACKOFF_SECONDS = 60.0
 DATABASE_OUTAGES = (OperationalError, InterfaceError)
@@ -171,5 +171,5 @@ def _register_usage_scan(app: Celery, resources: WorkerResources) -> None:
     @app.task(name=SCAN_USAGE)
     def measure_usage() -> int:
         """Every account's storage and connections, one query per tenant cluster."""
-        totals = scan_usage(resources.sessions, resources.driver, policy, publish, min_gap=min_gap)
-        return 0 if totals is None else totals.accounts
+        clusters = resources.cluster_drivers()
+        return scan_fleet(resources.sessions, clusters, policy, publish, min_gap=min_gap)

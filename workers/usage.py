@@ -26,10 +26,10 @@ from service.store.usage import (
     write_usage,
 )
 from service.usecases.suspension import Refusal, suspend_account
-from workers.drivers.base import DatabaseUsage, ProvisioningDriver
+from workers.drivers.base import DatabaseUsage, DriverError, ProvisioningDriver
 
 SCAN_USAGE = "provisioner.scan_usage"
-# Today every account lives on the one tenant cluster the driver manages.
+# The name of the cluster TENANT_DATABASE_URL registers (the only one without a registry).
 DEFAULT_CLUSTER = "default"
 log = structlog.get_logger(__name__)
 
@@ -84,6 +84,27 @@ def scan_usage(
     if due and policy.action == StorageLimitAction.SUSPEND:
         publish(_suspend(sessions, due))
     return totals
+
+
+def scan_fleet(
+    sessions: sessionmaker[Session],
+    clusters: list[tuple[str, ProvisioningDriver]],
+    policy: UsagePolicy,
+    publish: Publish,
+    *,
+    min_gap: timedelta = timedelta(0),
+) -> int:
+    """`scan_usage` on each tenant cluster in turn; a cluster that cannot be reached is logged
+    and skipped (the others are still measured). How many accounts were measured."""
+    measured = 0
+    for name, driver in clusters:
+        try:
+            totals = scan_usage(sessions, driver, policy, publish, cluster=name, min_gap=min_gap)
+        except DriverError as exc:
+            log.warning("usage.cluster_unreachable", cluster=name, reason=str(exc))
+            continue
+        measured += 0 if totals is None else totals.accounts
+    return measured
 
 
 def _assess(

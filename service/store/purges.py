@@ -137,13 +137,15 @@ _CLAIM = (
         _accounts.c.tenant_database,
         _accounts.c.tenant_role,
         _accounts.c.enabled,
+        _accounts.c.cluster,
     )
 )
 
 
 def claim_purges(session: Session, operation_ids: Sequence[uuid.UUID]) -> list[Any]:
     """Mark the batch's queued purges running; for each claimed: (operation id, organization
-    name, account name, locator, edition, region, tenant database, tenant role, enabled)."""
+    name, account name, locator, edition, region, tenant database, tenant role, enabled,
+    cluster)."""
     return list(session.execute(_CLAIM, {"ids": list(operation_ids)}).all())
 
 

@@ -33,6 +33,8 @@ class AccountSpec:
     password_verifier: str | None = None
     # false: the account's logins are suspended by an update (undrop must keep them so).
     enabled: bool = True
+    # The tenant cluster the account lives on (None: not placed, the worker's own cluster).
+    cluster: str | None = None
     # Called with a short description of each step ("creating database"), for followers.
     progress: Callable[[str], None] = field(default=lambda step: None, compare=False)
 

@@ -50,6 +50,10 @@ class FaultInjectingDriver:
         if self._failure is not None and self._failure.search(step):
             raise DriverError(f"injected failure for {step}")
 
+    @property
+    def inner(self) -> ProvisioningDriver:
+        return self._inner
+
     def measure_usage(self) -> list[DatabaseUsage]:
         return self._inner.measure_usage()
 

@@ -1,0 +1,114 @@
+"""Each step on the account's own tenant cluster: one driver per registered cluster and
+process, built from the registry row (its URL unsealed here, in the worker, and nowhere else)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from service.domain.clusters import DEFAULT_CLUSTER
+from service.usecases.operations import DriverOutcome
+from workers.drivers.base import (
+    AccountSpec,
+    DatabaseUsage,
+    DriverError,
+    ProvisioningDriver,
+    TransientDriverError,
+)
+
+
+@dataclass(frozen=True)
+class Directory:
+    """How the router finds a cluster: its registry row, the key that opens its URL, how a
+    driver is made for a URL and public address, and where health is recorded."""
+
+    address: Callable[[str], tuple[str, str, int] | None]  # sealed URL, public host and port
+    names: Callable[[], list[str]]
+    open_url: Callable[[str], str]
+    make: Callable[[str, str, int], ProvisioningDriver]
+    note_health: Callable[[str, str | None], None]
+
+
+HEALTH_EVERY_SECONDS = 10.0
+
+
+def _routed(kind: str) -> Callable[[ClusterRouter, AccountSpec], DriverOutcome]:
+    def step(self: ClusterRouter, account: AccountSpec) -> DriverOutcome:
+        cluster = account.cluster
+        driver = self.driver_for(cluster)
+        try:
+            outcome: DriverOutcome = getattr(driver, kind)(account)
+        except TransientDriverError as exc:
+            self._health(cluster, str(exc))
+            raise
+        self._health(cluster, None)
+        return outcome
+
+    step.__name__ = kind
+    return step
+
+
+class ClusterRouter:
+    """A ProvisioningDriver that sends each step to the driver of the account's cluster; an
+    account with no cluster (placed before the registry knew any) uses `default`."""
+
+    def __init__(self, default: ProvisioningDriver, directory: Directory) -> None:
+        self._default = default
+        self._directory = directory
+        self._drivers: dict[str, tuple[tuple[str, str, int], ProvisioningDriver]] = {}
+        self._noted: dict[str, tuple[float, bool]] = {}
+        self._lock = threading.Lock()
+
+    def driver_for(self, cluster: str | None) -> ProvisioningDriver:
+        if cluster is None:
+            return self._default
+        address = self._directory.address(cluster)
+        if address is None:
+            raise DriverError(f"tenant cluster {cluster} is not registered")
+        with self._lock:
+            cached = self._drivers.get(cluster)
+            if cached is not None and cached[0] == address:
+                return cached[1]
+            try:
+                url = self._directory.open_url(address[0])
+            except Exception as exc:  # a sealing error: another SECRET_KEY sealed it
+                raise DriverError(
+                    f"tenant cluster {cluster}: its URL does not open with this SECRET_KEY"
+                ) from exc
+            driver = self._directory.make(url, address[1], address[2])
+            self._drivers[cluster] = (address, driver)
+            return driver
+
+    def clusters(self) -> list[tuple[str, ProvisioningDriver]]:
+        """Every registered cluster with its driver (the default alone while none is)."""
+        names = self._directory.names()
+        if not names:
+            return [(DEFAULT_CLUSTER, self._default)]
+        return [(name, self.driver_for(name)) for name in names]
+
+    def _health(self, cluster: str | None, error: str | None) -> None:
+        """Record a cluster's last success or error; a success at most every few seconds."""
+        if cluster is None:
+            return
+        now = datetime.now(UTC).timestamp()
+        last = self._noted.get(cluster)
+        ok = error is None
+        if ok and last is not None and last[1] and now - last[0] < HEALTH_EVERY_SECONDS:
+            return
+        self._noted[cluster] = (now, ok)
+        try:
+            self._directory.note_health(cluster, error)
+        except Exception:  # health is advice; the step's outcome is what counts
+            return
+
+    def measure_usage(self) -> list[DatabaseUsage]:
+        return self._default.measure_usage()
+
+    create = _routed("create")
+    drop = _routed("drop")
+    undrop = _routed("undrop")
+    purge = _routed("purge")
+    rotate = _routed("rotate")
+    update = _routed("update")
