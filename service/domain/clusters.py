@@ -136,3 +136,24 @@ def no_room(region: str) -> Conflict:
 def unknown_region(region: str, regions: list[str]) -> InvalidArgument:
     known = ", ".join(regions) if regions else "none"
     return InvalidArgument(f"region: {region} is not a region of the service (regions: {known})")
+
+
+MIN_SERVER_VERSION = 140000  # pg_terminate_backend with a timeout; DROP DATABASE ... WITH (FORCE)
+
+
+def version_problem(version: int) -> str | None:
+    """Why a server of `version` (server_version_num) cannot be a tenant cluster, if it can't."""
+    if version < MIN_SERVER_VERSION:
+        return f"PostgreSQL {version // 10000} is older than 14, which we support"
+    return None
+
+
+def rights_problem(superuser: bool, createrole: bool, createdb: bool) -> str | None:
+    """What the role lacks to provision and harden a cluster, if anything."""
+    if superuser:
+        return None
+    missing = [
+        name for name, has in (("CREATEROLE", createrole), ("CREATEDB", createdb)) if not has
+    ]
+    missing.append("SUPERUSER (needed to revoke PUBLIC's rights on databases it does not own)")
+    return "the configured role lacks " + ", ".join(missing)

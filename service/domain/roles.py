@@ -16,6 +16,7 @@ class Permission(StrEnum):
     MUTATE_ACCOUNTS = "mutate_accounts"
     MANAGE_TOKENS = "manage_tokens"
     WATCH_QUEUES = "watch_queues"
+    MANAGE_CLUSTERS = "manage_clusters"
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {

@@ -160,6 +160,9 @@ class AccountView(BaseModel):
         "Why its logins are suspended when the service suspended them (our extension), e.g. "
         "`storage_limit`; omitted while `enabled` is true."
     )
+    cluster: str | None = _omitted_when_empty(
+        "The tenant cluster holding the account (our extension); shown to admins only."
+    )
     dropped_on: Timestamp | None = _null_when_empty(
         "When the account was dropped (null unless dropped)."
     )
@@ -201,9 +204,10 @@ def render_account(
     *,
     usage: UsageSeen | None = None,
     limits: PlanLimits | None = None,
+    show_cluster: bool = False,
 ) -> dict[str, Any]:
     """An account as the contract's Account object (fields without a value omitted), with its
-    last measured usage and its edition's limits."""
+    last measured usage and its edition's limits (and its cluster, with `show_cluster`)."""
     # The row's loaded columns as one dict: pydantic reads them in one pass, where reading each
     # ORM attribute cost more than the rest of the rendering did.
     columns = instance_dict(account)
@@ -214,6 +218,8 @@ def render_account(
             **_extensions(account, usage, limits),
         }
     ).model_dump(mode="json", exclude_none=True)
+    if not show_cluster:
+        view.pop("cluster", None)
     # Always there, null when empty, and last (where they always were on the wire).
     for key in NULLABLE_FIELDS:
         view[key] = view.pop(key, None)

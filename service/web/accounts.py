@@ -13,7 +13,7 @@ from service.domain.lifecycle import MAX_GRACE_DAYS, MIN_GRACE_DAYS, OperationSt
 from service.domain.names import normalize_account_name
 from service.domain.patches import AccountPatch
 from service.domain.results import ResultResponse, accepted, success_body
-from service.domain.roles import Permission
+from service.domain.roles import Permission, Role
 from service.domain.schemas import AccountCreate, Edition
 from service.domain.tokens import Principal
 from service.store import idempotency
@@ -81,6 +81,7 @@ async def list_accounts_handler(request: web.Request) -> web.Response:
                 principal.organization_name,
                 usage=usage.get(account.id),
                 limits=plans[Edition(account.edition)],
+                show_cluster=principal.role == Role.ADMIN,
             )
             for account in accounts
         ]
@@ -96,7 +97,13 @@ async def get_account_handler(request: web.Request) -> web.Response:
     )
     limits = settings.plans()[Edition(account.edition)]
     return json_response(
-        render_account(account, principal.organization_name, usage=usage, limits=limits)
+        render_account(
+            account,
+            principal.organization_name,
+            usage=usage,
+            limits=limits,
+            show_cluster=principal.role == Role.ADMIN,
+        )
     )
 
 

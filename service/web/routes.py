@@ -9,6 +9,7 @@ import orjson
 from aiohttp import web
 from pydantic import WithJsonSchema
 
+from service.domain.clusters import ClusterAdd, ClusterPatch
 from service.domain.errors import (
     AlreadyExists,
     Conflict,
@@ -23,9 +24,20 @@ from service.domain.patches import AccountPatch
 from service.domain.roles import Permission
 from service.domain.schemas import AccountCreate
 from service.domain.tokens import TokenRequest
-from service.web import accounts, docs, editions, health, metrics, operations, queues, results
+from service.web import (
+    accounts,
+    clusters,
+    docs,
+    editions,
+    health,
+    metrics,
+    operations,
+    queues,
+    results,
+)
 from service.web import tokens as token_handlers
 from service.web.account_view import AccountView
+from service.web.cluster_view import ClusterView, RemovedClusterView
 from service.web.console.routes import CONSOLE_ROUTES
 from service.web.openapi import parameters as p
 from service.web.openapi.answers import ACCEPTED, NOTHING_TO_DO, SUCCEEDED
@@ -38,6 +50,7 @@ from service.web.token_view import NewTokenView, RevokedTokenView, TokenView
 
 READ, MUTATE = Permission.READ_ACCOUNTS, Permission.MUTATE_ACCOUNTS
 TOKENS = Permission.MANAGE_TOKENS
+FLEET = Permission.MANAGE_CLUSTERS
 MUTATION_ERRORS = (InvalidArgument, NotFound, Conflict)
 AT_NAME = (p.NAME, p.IDEMPOTENCY_KEY)
 PngBytes = Annotated[str, WithJsonSchema({"type": "string", "contentMediaType": "image/png"})]
@@ -188,6 +201,36 @@ ROUTES: tuple[Route, ...] = (
         "DELETE /api/v2/tokens/{token_id}", token_handlers.revoke_token_handler, "revokeToken",
         "Revoke a token", "tokens", permission=TOKENS, params=(p.TOKEN_ID,),
         answers=(answer(200, "The revoked token.", RevokedTokenView),), errors=(NotFound,),
+    ),
+    _route(
+        "GET /api/v2/clusters", clusters.list_clusters_handler, "listClusters",
+        "List tenant clusters", "clusters", permission=FLEET,
+        answers=(answer(200, "The fleet, by name.", list[ClusterView]),),
+    ),
+    _route(
+        "POST /api/v2/clusters", clusters.add_cluster_handler, "addCluster",
+        "Add a tenant cluster", "clusters", permission=FLEET,
+        body=ClusterAdd, body_description="The cluster to add (at most 1 MiB).",
+        answers=(answer(201, "The new cluster.", ClusterView),),
+        errors=(InvalidArgument, AlreadyExists, TooLarge),
+    ),
+    _route(
+        "GET /api/v2/clusters/{name}", clusters.get_cluster_handler, "getCluster",
+        "Read a tenant cluster", "clusters", permission=FLEET, params=(p.CLUSTER_NAME,),
+        answers=(answer(200, "The cluster.", ClusterView),), errors=(InvalidArgument, NotFound),
+    ),
+    _route(
+        "PATCH /api/v2/clusters/{name}", clusters.change_cluster_handler, "changeCluster",
+        "Change a tenant cluster", "clusters", permission=FLEET, params=(p.CLUSTER_NAME,),
+        body=ClusterPatch, body_description="The fields to change.",
+        answers=(answer(200, "The changed cluster.", ClusterView),),
+        errors=(InvalidArgument, NotFound, TooLarge),
+    ),
+    _route(
+        "DELETE /api/v2/clusters/{name}", clusters.remove_cluster_handler, "removeCluster",
+        "Remove a tenant cluster", "clusters", permission=FLEET, params=(p.CLUSTER_NAME,),
+        answers=(answer(200, "The removed cluster.", RemovedClusterView),),
+        errors=(InvalidArgument, NotFound, Conflict),
     ),
     *CONSOLE_ROUTES,
 )  # fmt: skip

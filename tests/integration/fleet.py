@@ -3,14 +3,19 @@ their own (so other tests' creates never land there), and removed with their acc
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, delete, select, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from service.adapters.embedded import TENANT, EmbeddedServers
 from service.adapters.secret_key import secret_key
 from service.domain.passwords import PasswordSeal
 from service.settings import Settings
@@ -54,6 +59,16 @@ class Fleet:
         self.names.append(name)
         return name
 
+    def add_real(self, url: str, *, capacity: int = 5) -> tuple[str, str]:
+        """A cluster at `url` (reached, and published, at its own address) in a new region:
+        (region, name)."""
+        address = make_url(url)
+        region = self.region()
+        name = self.add(
+            region, capacity=capacity, url=url, host=address.host or "", port=address.port or 0
+        )
+        return region, name
+
     def cluster(self, name: str) -> TenantCluster:
         with Session(self.engine) as session:
             found = session.get(TenantCluster, name)
@@ -82,3 +97,19 @@ def fleet(engine: Engine, settings: Settings) -> Iterator[Fleet]:
         yield made
     finally:
         made.remove_all()
+
+
+@pytest.fixture(scope="module")
+def second_cluster() -> Iterator[str]:
+    """A real tenant cluster apart from the session's (embedded, in a folder of its own): its
+    superuser URL."""
+    data_dir = Path(tempfile.mkdtemp(prefix="provisioner-fleet-"))
+    data_dir.chmod(0o755)
+    (data_dir / "logs").mkdir()
+    servers = EmbeddedServers("", "", data_dir, fast=True)
+    try:
+        servers.start(TENANT)
+        yield servers.tenant_url
+    finally:
+        servers.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)

@@ -8,10 +8,11 @@ import psycopg
 import structlog
 from psycopg import sql
 
+from service.domain.clusters import rights_problem, version_problem
 from service.domain.tenants import PREFIX
 from workers.drivers.base import DriverError
 
-MIN_SERVER_VERSION = 140000
+RIGHTS = "SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user"
 _log = structlog.get_logger(__name__)
 _hardened: set[str] = set()
 _lock = threading.Lock()
@@ -50,20 +51,14 @@ def ensure_hardened(conninfo: str) -> None:
 
 
 def _check_server(connection: psycopg.Connection[tuple[object, ...]]) -> None:
-    version = connection.info.server_version
-    if version < MIN_SERVER_VERSION:
-        raise refused(f"PostgreSQL {version // 10000} is older than 14, which we support")
-    row = connection.execute(
-        "SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user"
-    ).fetchone()
+    problem = version_problem(connection.info.server_version)
+    if problem:
+        raise refused(problem)
+    row = connection.execute(RIGHTS).fetchone()
     superuser, createrole, createdb = row or (False, False, False)
-    if superuser:
-        return
-    missing = [
-        name for name, has in (("CREATEROLE", createrole), ("CREATEDB", createdb)) if not has
-    ]
-    missing.append("SUPERUSER (needed to revoke PUBLIC's rights on databases it does not own)")
-    raise refused("the configured role lacks " + ", ".join(missing))
+    problem = rights_problem(bool(superuser), bool(createrole), bool(createdb))
+    if problem:
+        raise refused(problem)
 
 
 def _close_databases(connection: psycopg.Connection[tuple[object, ...]]) -> None:

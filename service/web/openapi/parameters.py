@@ -168,3 +168,11 @@ WWW_AUTHENTICATE = Header(
     Literal['Bearer realm="account-provisioner"'],
     "The authentication challenge.",
 )
+
+CLUSTER_NAME = Param(
+    "name",
+    "path",
+    Annotated[str, Field(min_length=1, max_length=63)],
+    "The tenant cluster's name (case-insensitive).",
+    True,
+)

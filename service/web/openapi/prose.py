@@ -44,6 +44,7 @@ TAGS: list[dict[str, str]] = [
     {"name": "operations", "description": "Operations as a resource, and the queues."},
     {"name": "editions", "description": "The plan table."},
     {"name": "tokens", "description": "API tokens (admin)."},
+    {"name": "clusters", "description": "The fleet of tenant clusters (admin)."},
     {"name": "health", "description": "Probes and metrics (no authentication)."},
     {"name": "docs", "description": "This document and its human-readable page."},
 ]
@@ -125,4 +126,14 @@ DESCRIPTIONS: dict[str, str] = {
     "createToken": ("The token's secret is in this answer only; it is stored as a hash."),
     "listTokens": ("The organization's tokens, oldest first, never their secrets."),
     "revokeToken": ("Refused (401) at once. Revoking a revoked token answers the same 200."),
+    "addCluster": (
+        "The cluster is checked first: it must answer within 5 s, run PostgreSQL 14 or newer, "
+        "and the URL's role must be a superuser (400 saying what is wrong). The URL is sealed "
+        "with `SECRET_KEY` and never returned or logged; only workers open it."
+    ),
+    "changeCluster": (
+        "`state`: `draining` or `closed` take no new accounts (the ones there keep working); "
+        "`capacity` below what it holds only stops new placements."
+    ),
+    "removeCluster": ("Refused (409) while it holds accounts that are not purged."),
 }

@@ -1,0 +1,80 @@
+"""The clusters resource (role admin): the fleet of tenant clusters, added, changed, removed.
+
+A new cluster is probed before it is accepted; its URL is sealed with SECRET_KEY at once and
+never answered or logged (only workers open it)."""
+
+from __future__ import annotations
+
+import structlog
+from aiohttp import web
+
+from service.adapters.cluster_probe import parse_url, probe_cluster
+from service.domain.clusters import ClusterAdd, ClusterPatch, cluster_name
+from service.domain.errors import InvalidArgument, NotFound
+from service.domain.roles import Permission
+from service.store import clusters as store
+from service.usecases import clusters
+from service.web.auth import authorize
+from service.web.bodies import read_json
+from service.web.cluster_view import render_cluster, render_removed_cluster
+from service.web.keys import SEAL, SESSIONS
+from service.web.responses import json_response
+
+log = structlog.get_logger(__name__)
+ADD_EXAMPLE = 'a JSON object such as {"name": "eu-2", "region": "AWS_EU_CENTRAL_1", "url": ...}'
+
+
+async def list_clusters_handler(request: web.Request) -> web.Response:
+    await authorize(request, Permission.MANAGE_CLUSTERS)
+    async with request.app[SESSIONS]() as session:
+        found = await store.list_clusters(session)
+    return json_response([render_cluster(cluster) for cluster in found])
+
+
+async def get_cluster_handler(request: web.Request) -> web.Response:
+    await authorize(request, Permission.MANAGE_CLUSTERS)
+    name = cluster_name(request.match_info["name"])
+    async with request.app[SESSIONS]() as session:
+        cluster = await store.get_cluster(session, name)
+    if cluster is None:
+        raise NotFound(f"cluster {name} does not exist")
+    return json_response(render_cluster(cluster))
+
+
+async def add_cluster_handler(request: web.Request) -> web.Response:
+    await authorize(request, Permission.MANAGE_CLUSTERS)
+    body = ClusterAdd.parse(await read_json(request, required=ADD_EXAMPLE))
+    where = parse_url(body.url)
+    host = body.public_host or where.host
+    if not host:
+        raise InvalidArgument("public_host: is required when the URL names no host")
+    await probe_cluster(body.url)
+    sealed = request.app[SEAL].seal(body.url)
+    async with request.app[SESSIONS].begin() as session:
+        cluster = await clusters.add_cluster(
+            session, body, sealed_url=sealed, host=host, port=body.public_port or where.port
+        )
+        view = render_cluster(cluster)
+    log.info("tenant_cluster.added", cluster=body.name, region=body.region)
+    return json_response(view, status=201)
+
+
+async def change_cluster_handler(request: web.Request) -> web.Response:
+    await authorize(request, Permission.MANAGE_CLUSTERS)
+    name = cluster_name(request.match_info["name"])
+    changes = ClusterPatch.parse(await read_json(request, required="a JSON object of changes"))
+    async with request.app[SESSIONS].begin() as session:
+        cluster = await clusters.change_cluster(session, name, changes)
+        view = render_cluster(cluster)
+    log.info("tenant_cluster.changed", cluster=name, fields=sorted(changes))
+    return json_response(view)
+
+
+async def remove_cluster_handler(request: web.Request) -> web.Response:
+    await authorize(request, Permission.MANAGE_CLUSTERS)
+    name = cluster_name(request.match_info["name"])
+    async with request.app[SESSIONS].begin() as session:
+        cluster = await clusters.remove_cluster(session, name)
+        view = render_removed_cluster(cluster)
+    log.info("tenant_cluster.removed", cluster=name)
+    return json_response(view)
