@@ -16,6 +16,7 @@ import typer
 from service.adapters.embedded import EmbeddedError, embedded_servers
 from service.adapters.logs import configure_logging
 from service.client.accounts import accounts_app
+from service.client.clusters import clusters_app
 from service.client.operations import ops_app
 from service.client.queues import queues_app
 from service.domain.roles import Role
@@ -31,6 +32,7 @@ token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(ops_app, name="ops")
+app.add_typer(clusters_app, name="clusters")
 app.add_typer(queues_app, name="queues", help="Watch the queues and workers live, like `top`.")
 
 

@@ -46,13 +46,24 @@ WaitOption = Annotated[
 ]
 DEFAULT_DATA_DIR = Path(".provisioner")
 _KEYWORD = inspect.Parameter.KEYWORD_ONLY
-# The options of every command that talks to the API, after its own (as `--help` lists them).
-_SHARED_OPTIONS = (
-    inspect.Parameter("as_json", _KEYWORD, default=False, annotation=JsonOption),
-    inspect.Parameter("url", _KEYWORD, default=DEFAULT_URL, annotation=UrlOption),
-    inspect.Parameter("token", _KEYWORD, default=None, annotation=TokenOption),
-    inspect.Parameter("data_dir", _KEYWORD, default=DEFAULT_DATA_DIR, annotation=DataDirOption),
-)
+# Where a command's own `--url` is another server's (`clusters add`): the API's is --api-url.
+ApiUrlOption = Annotated[
+    str, typer.Option("--api-url", envvar="PROVISIONER_URL", help="Base URL of the API")
+]
+
+
+def _shared_options(url_option: Any) -> tuple[inspect.Parameter, ...]:
+    """The options of every command that talks to the API, after its own (as `--help` lists
+    them)."""
+    return (
+        inspect.Parameter("as_json", _KEYWORD, default=False, annotation=JsonOption),
+        inspect.Parameter("url", _KEYWORD, default=DEFAULT_URL, annotation=url_option),
+        inspect.Parameter("token", _KEYWORD, default=None, annotation=TokenOption),
+        inspect.Parameter("data_dir", _KEYWORD, default=DEFAULT_DATA_DIR, annotation=DataDirOption),
+    )
+
+
+_SHARED_OPTIONS = _shared_options(UrlOption)
 
 
 def stdout() -> Console:
@@ -84,7 +95,14 @@ class Call:
             stdout().print(view(body))
 
 
-def api_command(command: Callable[..., None]) -> Callable[..., None]:
+def api_command_with_api_url(command: Callable[..., None]) -> Callable[..., None]:
+    """`api_command` whose API base URL option is --api-url (its own --url means another)."""
+    return api_command(command, shared=_shared_options(ApiUrlOption))
+
+
+def api_command(
+    command: Callable[..., None], shared: tuple[inspect.Parameter, ...] = _SHARED_OPTIONS
+) -> Callable[..., None]:
     """`command` with the shared options (--json, --url, --token, --data-dir) added for typer
     to parse; it is called with a `Call` made of them as its first argument, and a client
     error (an HTTP error, the API unreachable, no token) ends it with exit status 2."""
@@ -98,7 +116,7 @@ def api_command(command: Callable[..., None]) -> Callable[..., None]:
             command(call, *args, **kwargs)
 
     own = list(inspect.signature(command, eval_str=True).parameters.values())[1:]
-    options = [*own, *_SHARED_OPTIONS]
+    options = [*own, *shared]
     # typer reads a command's options from its signature (typeshed does not declare
     # `__signature__` on functions, which inspect honours) and its annotations.
     run.__signature__ = inspect.Signature(options)  # type: ignore[attr-defined]

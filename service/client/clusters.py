@@ -1,0 +1,95 @@
+"""`provisioner clusters …`: the fleet of tenant clusters, over the HTTP API (role admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.text import Text
+
+from service.client.commands import Call, api_command, api_command_with_api_url
+from service.client.render import details, moment
+from service.client.tables import FittedTable, Heading
+
+clusters_app = typer.Typer(
+    help="Tenant clusters: add, list, drain and remove them (admin token).",
+    no_args_is_help=True,
+)
+PATH = "/api/v2/clusters"
+NameArgument = Annotated[str, typer.Argument(help="The cluster's name")]
+
+
+def clusters_table(clusters: list[dict[str, Any]]) -> FittedTable:
+    rows = FittedTable(
+        "NAME",
+        "REGION",
+        "STATE",
+        "ACCOUNTS",
+        Heading("PUBLIC ADDRESS", drop=2),
+        Heading("LAST OK", drop=3),
+        Heading("LAST ERROR", drop=1),
+    )
+    for cluster in clusters:
+        rows.add_row(
+            cluster["name"],
+            cluster["region"],
+            Text(cluster["state"], style="green" if cluster["state"] == "open" else "yellow"),
+            f"{cluster['placed_accounts']}/{cluster['capacity']}",
+            f"{cluster['public_host']}:{cluster['public_port']}",
+            moment(cluster.get("last_ok_on")),
+            cluster.get("last_error") or "",
+        )
+    return rows
+
+
+@clusters_app.command("add")
+@api_command_with_api_url
+def add_cluster(
+    call: Call,
+    name: NameArgument,
+    *,
+    region: Annotated[str, typer.Option(help="Its region, e.g. AWS_EU_CENTRAL_1")],
+    cluster_url: Annotated[
+        str,
+        typer.Option(
+            "--url",
+            envvar="CLUSTER_URL",
+            help="A superuser's postgresql:// URL (sealed by the API, never shown again)",
+            show_envvar=True,
+        ),
+    ],
+    public_host: Annotated[
+        str | None, typer.Option(help="Host in customers' credentials (default: the URL's)")
+    ] = None,
+    public_port: Annotated[
+        int | None, typer.Option(help="Port in customers' credentials (default: the URL's)")
+    ] = None,
+    capacity: Annotated[int | None, typer.Option(help="Most accounts it may hold")] = None,
+) -> None:
+    """Add a tenant cluster (the API checks it first). The API's URL is --api-url here."""
+    body: dict[str, Any] = {"name": name, "region": region, "url": cluster_url}
+    optional = {"public_host": public_host, "public_port": public_port, "capacity": capacity}
+    body.update({key: value for key, value in optional.items() if value is not None})
+    call.show(call.api.request("POST", PATH, body=body).body, details)
+
+
+@clusters_app.command("list")
+@api_command
+def list_clusters(call: Call) -> None:
+    """List the tenant clusters with their state, accounts and health."""
+    call.show(call.api.get(PATH), clusters_table)
+
+
+@clusters_app.command("drain")
+@api_command
+def drain_cluster(call: Call, name: NameArgument) -> None:
+    """Take no new accounts on the cluster; its accounts keep working."""
+    reply = call.api.request("PATCH", f"{PATH}/{name}", body={"state": "draining"})
+    call.show(reply.body, details)
+
+
+@clusters_app.command("remove")
+@api_command
+def remove_cluster(call: Call, name: NameArgument) -> None:
+    """Remove the cluster from the fleet (refused while it holds accounts)."""
+    call.show(call.api.request("DELETE", f"{PATH}/{name}").body, details)
