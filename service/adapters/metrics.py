@@ -26,8 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.adapters.broker import purge_queue
 from service.adapters.queue_report import broker_numbers, workers_online
+from service.domain.clusters import is_up
 from service.domain.plans import LimitKind
-from service.store.models import ClusterUsage
+from service.store.clusters import list_clusters
+from service.store.models import ClusterUsage, TenantCluster
 from service.store.queue_stats import (
     due_purges,
     finished_counts,
@@ -56,6 +58,7 @@ class Snapshot:
     purge_lag_seconds: float = 0.0
     workers_online: int = 0
     clusters: list[ClusterUsage] = field(default_factory=list)
+    fleet: list[TenantCluster] = field(default_factory=list)
 
 
 async def take_snapshot(session: AsyncSession, redis: Redis, queue: str) -> Snapshot:
@@ -72,7 +75,37 @@ async def take_snapshot(session: AsyncSession, redis: Redis, queue: str) -> Snap
     snapshot.purge_lag_seconds = (now - oldest).total_seconds() if oldest else 0.0
     snapshot.workers_online = len(await workers_online(redis))
     snapshot.clusters = await cluster_totals(session)
+    snapshot.fleet = list(await list_clusters(session))
     return snapshot
+
+
+def _fleet_families(fleet: list[TenantCluster], now: datetime) -> Iterator[Metric]:
+    """Per registered tenant cluster: health as the workers last saw it, and placements."""
+    labels = ["cluster", "region"]
+    up = GaugeMetricFamily(
+        "provisioner_cluster_up",
+        "1 unless the last step on the cluster met an error",
+        labels=labels,
+    )
+    placed = GaugeMetricFamily(
+        "provisioner_cluster_placed_accounts", "Accounts placed on the cluster", labels=labels
+    )
+    capacity = GaugeMetricFamily(
+        "provisioner_cluster_capacity", "Most accounts the cluster may hold", labels=labels
+    )
+    error_age = GaugeMetricFamily(
+        "provisioner_cluster_last_error_age_seconds",
+        "Seconds since a worker last met an error on the cluster (absent: never)",
+        labels=labels,
+    )
+    for cluster in fleet:
+        names = [cluster.name, cluster.region]
+        up.add_metric(names, 1 if is_up(cluster.last_ok_on, cluster.last_error_on) else 0)
+        placed.add_metric(names, cluster.placed_accounts)
+        capacity.add_metric(names, cluster.capacity)
+        if cluster.last_error_on is not None:
+            error_age.add_metric(names, (now - cluster.last_error_on).total_seconds())
+    yield from (up, placed, capacity, error_age)
 
 
 def _usage_families(clusters: list[ClusterUsage]) -> Iterator[Metric]:
@@ -187,6 +220,7 @@ class SnapshotCollector(Collector):
         ):
             yield GaugeMetricFamily(name, help_text, value=value)
         yield from _usage_families(snap.clusters)
+        yield from _fleet_families(snap.fleet, datetime.now(UTC))
 
 
 @dataclass

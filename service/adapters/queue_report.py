@@ -13,8 +13,10 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.adapters.broker import UNACKED_KEY, WORKER_HEARTBEAT_PREFIX, purge_queue
+from service.domain.clusters import is_up
 from service.domain.plans import LimitKind
-from service.store.models import ClusterUsage
+from service.store.clusters import list_clusters
+from service.store.models import ClusterUsage, TenantCluster
 from service.store.queue_stats import (
     due_purges,
     next_purges,
@@ -53,6 +55,23 @@ def _cluster(row: ClusterUsage) -> dict[str, Any]:
         "over_limit": _by_limit(row.over_storage, row.over_connections),
         "near_limit": _by_limit(row.near_storage, row.near_connections),
         "measured_on": row.measured_on.isoformat(),
+    }
+
+
+def _health(cluster: TenantCluster) -> dict[str, Any]:
+    def moment(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "name": cluster.name,
+        "region": cluster.region,
+        "state": cluster.state,
+        "placed_accounts": cluster.placed_accounts,
+        "capacity": cluster.capacity,
+        "up": is_up(cluster.last_ok_on, cluster.last_error_on),
+        "last_ok_on": moment(cluster.last_ok_on),
+        "last_error": cluster.last_error,
+        "last_error_on": moment(cluster.last_error_on),
     }
 
 
@@ -98,6 +117,7 @@ async def queue_report(
         "next_purges": await next_purges(session, organization_id),
         "stuck": await stuck_operations(session, organization_id, now - stuck_after),
         "clusters": [_cluster(row) for row in await cluster_totals(session)],
+        "fleet": [_health(cluster) for cluster in await list_clusters(session)],
         "limits_reached": [
             _flagged(item) for item in await flagged_accounts(session, organization_id)
         ],

@@ -129,9 +129,11 @@ def clusters_table(report: dict[str, Any]) -> FittedTable | Text:
         "OVER (STORAGE/CONN)",
         Heading("NEAR (STORAGE/CONN)", drop=1),
         Heading("MEASURED", drop=2),
+        Heading("HEALTH", drop=3),
         title="Tenant clusters",
     )
     now = report.get("generated_on")
+    health = {item["name"]: item for item in report.get("fleet", [])}
     for cluster in report["clusters"]:
         over, near = cluster["over_limit"], cluster["near_limit"]
         rows.add_row(
@@ -142,8 +144,18 @@ def clusters_table(report: dict[str, Any]) -> FittedTable | Text:
             f"{over.get('storage', 0)}/{over.get('connections', 0)}",
             f"{near.get('storage', 0)}/{near.get('connections', 0)}",
             _ago(cluster.get("measured_on"), now),
+            _health(health.get(cluster["name"]), now),
         )
     return rows
+
+
+def _health(cluster: dict[str, Any] | None, now: str | None) -> Text:
+    """`up`, or `DOWN` with how long ago a worker last met an error there."""
+    if cluster is None:
+        return Text("-")
+    if cluster.get("up", True):
+        return Text("up", style="green")
+    return Text(f"DOWN ({_ago(cluster.get('last_error_on'), now)})", style="bold red")
 
 
 def limits_table(report: dict[str, Any]) -> FittedTable | Text:

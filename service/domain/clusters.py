@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -157,3 +158,8 @@ def rights_problem(superuser: bool, createrole: bool, createdb: bool) -> str | N
     ]
     missing.append("SUPERUSER (needed to revoke PUBLIC's rights on databases it does not own)")
     return "the configured role lacks " + ", ".join(missing)
+
+
+def is_up(last_ok_on: datetime | None, last_error_on: datetime | None) -> bool:
+    """Whether the cluster's last recorded outcome was a success (unknown counts as up)."""
+    return last_error_on is None or (last_ok_on is not None and last_ok_on > last_error_on)

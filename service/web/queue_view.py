@@ -64,6 +64,20 @@ class ClusterTotals(_Part):
     measured_on: TimestampText
 
 
+class ClusterHealth(_Part):
+    """A registered tenant cluster: its placements and what the workers last saw of it."""
+
+    name: str
+    region: str
+    state: str
+    placed_accounts: int
+    capacity: Count
+    up: bool = Field(description="false while its last recorded outcome is an error.")
+    last_ok_on: TimestampText | None
+    last_error: str | None = Field(description="The last transient error a worker met there.")
+    last_error_on: TimestampText | None
+
+
 class LimitReached(_Part):
     """An account over, or at >= 90 % of, a limit of its plan."""
 
@@ -89,6 +103,9 @@ class QueueReport(_Part):
     stuck: list[StuckOperation]
     clusters: list[ClusterTotals] = Field(
         default_factory=list, description="Usage totals per tenant cluster."
+    )
+    fleet: list[ClusterHealth] = Field(
+        default_factory=list, description="Health and placements per registered tenant cluster."
     )
     limits_reached: list[LimitReached] = Field(
         default_factory=list,

@@ -100,16 +100,21 @@ def fleet(engine: Engine, settings: Settings) -> Iterator[Fleet]:
 
 
 @pytest.fixture(scope="module")
-def second_cluster() -> Iterator[str]:
-    """A real tenant cluster apart from the session's (embedded, in a folder of its own): its
-    superuser URL."""
+def second_servers() -> Iterator[EmbeddedServers]:
+    """A real tenant cluster apart from the session's (embedded, in a folder of its own)."""
     data_dir = Path(tempfile.mkdtemp(prefix="provisioner-fleet-"))
     data_dir.chmod(0o755)
     (data_dir / "logs").mkdir()
     servers = EmbeddedServers("", "", data_dir, fast=True)
     try:
         servers.start(TENANT)
-        yield servers.tenant_url
+        yield servers
     finally:
         servers.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def second_cluster(second_servers: EmbeddedServers) -> str:
+    """The second cluster's superuser URL."""
+    return second_servers.tenant_url

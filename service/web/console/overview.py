@@ -25,6 +25,7 @@ from service.web.console.memory import (
     WorkerStatus,
 )
 from service.web.queue_view import (
+    ClusterHealth,
     ClusterTotals,
     Count,
     LimitReached,
@@ -91,6 +92,9 @@ class Overview(_Part):
     next_purges: list[NextPurge]
     stuck: list[StuckOperation]
     clusters: list[ClusterTotals] = Field(description="Usage totals per tenant cluster.")
+    fleet: list[ClusterHealth] = Field(
+        default_factory=list, description="Health and placements per registered tenant cluster."
+    )
     limits_reached: list[LimitReached] = Field(
         description="Your accounts over or near a limit (over ones first)."
     )

@@ -1,0 +1,61 @@
+"""A cluster down stops only its accounts: its operations retry with backoff and finish once it
+is back, creates elsewhere carry on, and the queues view and /metrics show its health."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from service.adapters.embedded import TENANT, EmbeddedServers
+from tests.conftest import Tenant
+from tests.integration.api import Client, accept_create, create, wait_result
+from tests.integration.fleet import Fleet, fleet, second_cluster, second_servers
+from tests.integration.test_metrics import scrape, value
+
+__all__ = ["fleet", "second_cluster", "second_servers"]
+
+
+async def until(check: object, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.2)
+
+
+async def test_an_outage_stops_only_that_clusters_accounts_until_it_is_back(
+    client: Client,
+    tenant: Tenant,
+    fleet: Fleet,
+    second_cluster: str,
+    second_servers: EmbeddedServers,
+) -> None:
+    region, cluster = fleet.add_real(second_cluster)
+    second_servers.stop_server(TENANT)
+    try:
+        location = await accept_create(client, tenant, "WAITS_FOR_ITS_CLUSTER", region=region)
+        await until(lambda: fleet.cluster(cluster).last_error is not None, 10)
+        # The rest of the fleet carries on meanwhile.
+        await create(client, tenant, "ON_ANOTHER_CLUSTER")
+        still = await client.get(location, headers=tenant.headers())
+        assert still.status == 202
+        report = await (await client.get("/api/v2/queues", headers=tenant.headers())).json()
+        health = next(item for item in report["fleet"] if item["name"] == cluster)
+        assert health["up"] is False
+        assert "could not be reached" in health["last_error"]
+        samples = await scrape(client)  # this app's first scrape: read from the database now
+        assert value(samples, "provisioner_cluster_up", cluster=cluster, region=region) == 0
+        assert (
+            value(samples, "provisioner_cluster_placed_accounts", cluster=cluster, region=region)
+            == 1
+        )
+    finally:
+        second_servers.start(TENANT)
+
+    status, body = await wait_result(client, location, tenant.headers())
+    assert status == 200, body
+    assert fleet.accounts_on(cluster) == ["WAITS_FOR_ITS_CLUSTER"]
+    await until(lambda: fleet.cluster(cluster).last_ok_on is not None, 5)
+    healed = fleet.cluster(cluster)
+    assert healed.last_ok_on is not None
+    assert healed.last_error_on is not None
+    assert healed.last_ok_on > healed.last_error_on
