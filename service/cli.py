@@ -75,11 +75,17 @@ def up(
     flower: Annotated[
         bool, typer.Option("--flower", help="Also run Flower (FLOWER_PORT, default 5555)")
     ] = False,
+    tenant_clusters: Annotated[
+        int,
+        typer.Option(min=1, help="Tenant clusters (the worker's + N-1 embedded, DEFAULT_REGION)"),
+    ] = 1,
 ) -> None:
     """Run everything: the API, a worker and beat, on embedded PostgreSQL/Redis by default."""
     from service.adapters.dev_token import ensure_dev_token
+    from service.adapters.embedded_fleet import extra_tenant_clusters, register_extra_clusters
     from service.adapters.secret_key import secret_key
     from service.adapters.supervisor import CHILDREN, WITH_FLOWER, child_environments, supervise
+    from service.domain.passwords import PasswordSeal
     from service.store.db import create_sync_engine
     from service.store.migrations import upgrade_to_head
 
@@ -87,9 +93,15 @@ def up(
     if port is not None:
         settings = settings.model_copy(update={"api_port": port})
     try:
-        with _servers(settings) as urls:
+        with (
+            _servers(settings) as urls,
+            extra_tenant_clusters(settings.data_dir, tenant_clusters - 1, _say) as extra,
+        ):
             _say("applying migrations")
             upgrade_to_head(urls.database)
+            seal = PasswordSeal(secret_key(settings))
+            region = settings.default_region
+            register_extra_clusters(urls.database, seal, extra, region, urls.tenant)
             engine = create_sync_engine(urls.database)
             try:
                 token = ensure_dev_token(engine, settings.data_dir)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.adapters.broker import require_redis_url
 from service.adapters.secret_key import secret_key
-from service.domain.clusters import DEFAULT_CLUSTER
+from service.domain.clusters import CONFIGURED_CAPACITY, DEFAULT_CLUSTER
 from service.domain.passwords import PasswordSeal
 from service.settings import Settings
 from service.store import clusters as registry
@@ -29,8 +29,6 @@ from workers.drivers import (
 from workers.drivers import postgres_driver as make_postgres_driver
 
 log = structlog.get_logger(__name__)
-# The TENANT_DATABASE_URL cluster's capacity when first registered (PATCH it to change it).
-DEFAULT_CLUSTER_CAPACITY = 100_000
 
 
 class WorkerResources:
@@ -118,7 +116,7 @@ class WorkerResources:
             sealed_url=self.seal.seal(url),
             public_host=settings.tenant_public_host or parsed.host or "127.0.0.1",
             public_port=settings.tenant_public_port or parsed.port or 5432,
-            capacity=DEFAULT_CLUSTER_CAPACITY,
+            capacity=CONFIGURED_CAPACITY,  # PATCH it to change it
         )
         try:
             with self.sessions.begin() as session:

@@ -16,7 +16,9 @@ from service.domain.schemas import describe_error
 
 # The cluster `TENANT_DATABASE_URL` registers (and the usage scan's name for it).
 DEFAULT_CLUSTER = "default"
-DEFAULT_CAPACITY = 1000
+DEFAULT_CAPACITY = 1000  # of a cluster added through the API
+# Of a cluster registered from configuration (TENANT_DATABASE_URL, `up --tenant-clusters`).
+CONFIGURED_CAPACITY = 100_000
 _NAME = re.compile(r"[a-z][a-z0-9_-]{0,62}")
 _Model = TypeVar("_Model", bound=BaseModel)
 NAME_RULE = "must be a lower-case letter, then up to 62 lower-case letters, digits, _ or -"

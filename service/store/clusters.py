@@ -116,9 +116,12 @@ class Registration:
     capacity: int
 
 
-def register_cluster(session: Session, cluster: Registration) -> int:
+def register_cluster(
+    session: Session, cluster: Registration, *, adopt_unplaced: bool = True
+) -> int:
     """Upsert the cluster (a known one gets the new URL and public address, keeping its region,
-    capacity and state), and place on it every account that has no cluster; how many."""
+    capacity and state), and (`adopt_unplaced`) place on it every account that has no cluster;
+    how many."""
     statement = insert(clusters_table).values(
         name=cluster.name,
         region=cluster.region,
@@ -137,6 +140,8 @@ def register_cluster(session: Session, cluster: Registration) -> int:
             },
         )
     )
+    if not adopt_unplaced:
+        return 0
     result = session.execute(
         update(accounts_table)
         .where(accounts_table.c.cluster.is_(None))

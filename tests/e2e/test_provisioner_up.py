@@ -110,6 +110,27 @@ def _assert_control_plane_apart(data_dir: Path, up_pid: int, credentials: dict[s
         assert row == (1,)
 
 
+def start_up(
+    data_dir: Path, tmp_path: Path, *args: str, **variables: str
+) -> tuple[subprocess.Popen[bytes], str, Path]:
+    """`provisioner up ARGS` on a free port with DATA_DIR (and `variables`): the process, the
+    API's base URL and the log file."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update(DATA_DIR=str(data_dir), API_PORT=str(port), **variables)
+    log = tmp_path / "up.log"
+    executable = Path(sys.executable).with_name("provisioner")
+    with log.open("wb") as out:
+        process = subprocess.Popen([str(executable), "up", *args], env=env, stdout=out, stderr=out)
+    return process, f"http://127.0.0.1:{port}", log
+
+
+def wait_ready(process: subprocess.Popen[bytes], base: str, log: Path) -> None:
+    alive = lambda: process.poll() is None  # noqa: E731 - a one-line predicate
+    if not wait_until_ready(base, timeout=START_TIMEOUT_SECONDS, alive=alive):
+        raise AssertionError(f"provisioner up did not get ready:\n{log.read_text()[-3000:]}")
+
+
 def _wait_done(base: str, location: str, token: str) -> tuple[int, Any]:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -123,18 +144,9 @@ def _wait_done(base: str, location: str, token: str) -> tuple[int, Any]:
 def test_up_serves_the_walkthrough_apart_from_the_control_plane_and_stops_cleanly(
     private_data_dir: Path, tmp_path: Path
 ) -> None:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update(DATA_DIR=str(private_data_dir), API_PORT=str(port), PURGE_INTERVAL_SECONDS="1")
-    log = tmp_path / "up.log"
-    executable = Path(sys.executable).with_name("provisioner")
-    with log.open("wb") as out:
-        process = subprocess.Popen([str(executable), "up"], env=env, stdout=out, stderr=out)
-    base = f"http://127.0.0.1:{port}"
+    process, base, log = start_up(private_data_dir, tmp_path, PURGE_INTERVAL_SECONDS="1")
     try:
-        alive = lambda: process.poll() is None  # noqa: E731 - a one-line predicate
-        if not wait_until_ready(base, timeout=START_TIMEOUT_SECONDS, alive=alive):
-            raise AssertionError(f"provisioner up did not get ready:\n{log.read_text()[-3000:]}")
+        wait_ready(process, base, log)
         token = (private_data_dir / "dev-admin.token").read_text().strip()
         assert token in log.read_text()  # printed for the user, with a curl line
         body = {
