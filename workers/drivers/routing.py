@@ -4,9 +4,12 @@ process, built from the registry row (its URL unsealed here, in the worker, and 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+import structlog
 
 from service.domain.clusters import DEFAULT_CLUSTER
 from service.usecases.operations import DriverOutcome
@@ -32,6 +35,8 @@ class Directory:
 
 
 HEALTH_EVERY_SECONDS = 10.0
+ADDRESS_SECONDS = 5.0
+_log = structlog.get_logger(__name__)
 
 
 def _routed(kind: str) -> Callable[[ClusterRouter, AccountSpec], DriverOutcome]:
@@ -59,12 +64,25 @@ class ClusterRouter:
         self._directory = directory
         self._drivers: dict[str, tuple[tuple[str, str, int], ProvisioningDriver]] = {}
         self._noted: dict[str, tuple[float, bool]] = {}
+        self._addresses: dict[str, tuple[float, tuple[str, str, int]]] = {}
         self._lock = threading.Lock()
+
+    def _address(self, cluster: str) -> tuple[str, str, int] | None:
+        """The cluster's registry row, read at most every ADDRESS_SECONDS per process (a purge
+        batch runs a hundred steps on a few clusters); a change reaches workers within it."""
+        now = time.monotonic()
+        cached = self._addresses.get(cluster)
+        if cached is not None and now - cached[0] < ADDRESS_SECONDS:
+            return cached[1]
+        address = self._directory.address(cluster)
+        if address is not None:
+            self._addresses[cluster] = (now, address)
+        return address
 
     def driver_for(self, cluster: str | None) -> ProvisioningDriver:
         if cluster is None:
             return self._default
-        address = self._directory.address(cluster)
+        address = self._address(cluster)
         if address is None:
             raise DriverError(f"tenant cluster {cluster} is not registered")
         with self._lock:
@@ -82,11 +100,18 @@ class ClusterRouter:
             return driver
 
     def clusters(self) -> list[tuple[str, ProvisioningDriver]]:
-        """Every registered cluster with its driver (the default alone while none is)."""
+        """Every registered cluster with its driver (the default alone while none is); one
+        whose URL does not open here is logged and left out."""
         names = self._directory.names()
         if not names:
             return [(DEFAULT_CLUSTER, self._default)]
-        return [(name, self.driver_for(name)) for name in names]
+        found = []
+        for name in names:
+            try:
+                found.append((name, self.driver_for(name)))
+            except DriverError as exc:
+                _log.warning("tenant_cluster.unusable", cluster=name, reason=str(exc))
+        return found
 
     def _health(self, cluster: str | None, error: str | None) -> None:
         """Record a cluster's last success or error; a success at most every few seconds."""
