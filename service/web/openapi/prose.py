@@ -82,7 +82,9 @@ DESCRIPTIONS: dict[str, str] = {
         "Validated and checked for conflicts at once (a taken name or `external_id` is 409 "
         "`already_exists`), then created by a worker: answered 202 with the result handle in "
         "`Location`. The final result carries `credentials` (a generated password is shown once, to"
-        " the first `operator` or `admin` reading the finished result)."
+        " the first `operator` or `admin` reading the finished result). It is placed on an open "
+        "tenant cluster of its `region` at once: a region no cluster has is 400 (naming the "
+        "regions that exist), one with no open cluster with room is 409 `conflict`."
     ),
     "getAccount": ("Also while the account is dropped (until it is purged)."),
     "updateAccount": (
