@@ -30,7 +30,13 @@ from service.store.steps import (
     taken_by_another,
 )
 from service.usecases.operations import DriverOutcome, complete_operation, fail_operation
-from workers.drivers.base import AccountSpec, DriverError, ProvisioningDriver, TransientDriverError
+from workers.drivers.base import (
+    AccountSpec,
+    ClusterUnreachable,
+    DriverError,
+    ProvisioningDriver,
+    TransientDriverError,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -221,7 +227,10 @@ def _perform(
     try:
         outcome = _step_for(driver, operation.kind)(spec)
     except TransientDriverError as exc:
-        if operation.attempts < max_attempts:
+        unreachable = isinstance(exc, ClusterUnreachable)
+        if unreachable:  # the step never started: retried until the cluster is back
+            operation.attempts -= 1
+        if unreachable or operation.attempts < max_attempts:
             return Finished(Outcome.RETRY, str(exc))
         reason = f"{exc} (after {operation.attempts} attempts)"
         return fail_step(session, driver, spec, operation, reason)

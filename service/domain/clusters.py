@@ -80,6 +80,13 @@ class ClusterPatch(BaseModel):
     capacity: StrictInt | None = Field(default=None, ge=0, le=10_000_000)
     public_host: StrictStr | None = Field(default=None, min_length=1, max_length=255)
     public_port: StrictInt | None = Field(default=None, ge=1, le=65535)
+    url: StrictStr | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2048,
+        description="A new superuser URL (probed like an add; write-only).",
+        json_schema_extra={"writeOnly": True},
+    )
 
     @classmethod
     def parse(cls, body: object) -> dict[str, Any]:

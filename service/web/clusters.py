@@ -63,10 +63,16 @@ async def change_cluster_handler(request: web.Request) -> web.Response:
     await authorize(request, Permission.MANAGE_CLUSTERS)
     name = cluster_name(request.match_info["name"])
     changes = ClusterPatch.parse(await read_json(request, required="a JSON object of changes"))
+    if "url" in changes:  # the cluster moved: checked like a new one, sealed at once
+        url = changes.pop("url")
+        parse_url(url)
+        await probe_cluster(url)
+        changes["sealed_url"] = request.app[SEAL].seal(url)
     async with request.app[SESSIONS].begin() as session:
         cluster = await clusters.change_cluster(session, name, changes)
         view = render_cluster(cluster)
-    log.info("tenant_cluster.changed", cluster=name, fields=sorted(changes))
+    fields = sorted("url" if key == "sealed_url" else key for key in changes)
+    log.info("tenant_cluster.changed", cluster=name, fields=fields)
     return json_response(view)
 
 

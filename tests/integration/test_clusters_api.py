@@ -14,10 +14,10 @@ from sqlalchemy.engine import make_url
 from service.domain.roles import Role
 from tests.conftest import ClientFactory, Tenant
 from tests.integration.api import Client, account_body
-from tests.integration.fleet import Fleet, fleet, second_cluster
+from tests.integration.fleet import Fleet, fleet, second_cluster, second_servers
 from tests.integration.test_clusters_placement import paused_api
 
-__all__ = ["fleet", "second_cluster"]
+__all__ = ["fleet", "second_cluster", "second_servers"]
 PATH = "/api/v2/clusters"
 
 
@@ -137,3 +137,27 @@ async def test_a_bad_url_or_a_weak_role_is_a_clear_400_without_the_url(
     message = (await bad_body.json())["message"]
     assert bad_body.status == 400
     assert all(field in message for field in ("region", "url", "capacity"))
+
+
+async def test_a_moved_cluster_gets_its_new_url_after_the_same_checks(
+    api: Client, tenant: Tenant, fleet: Fleet, second_cluster: str
+) -> None:
+    cluster = fleet.add(fleet.region(), capacity=1)  # registered at an address nobody answers
+    before = fleet.cluster(cluster).sealed_url
+
+    refused = await api.patch(
+        f"{PATH}/{cluster}",
+        json={"url": "postgresql://x:hush@127.0.0.1:9/none"},
+        headers=tenant.headers(),
+    )
+    assert refused.status == 400
+    assert "hush" not in await refused.text()
+    assert fleet.cluster(cluster).sealed_url == before
+
+    moved = await api.patch(
+        f"{PATH}/{cluster}", json={"url": second_cluster}, headers=tenant.headers()
+    )
+    assert moved.status == 200, await moved.text()
+    assert "url" not in await moved.json()
+    assert fleet.cluster(cluster).sealed_url != before
+    assert fleet.seal.open(fleet.cluster(cluster).sealed_url) == second_cluster

@@ -10,11 +10,11 @@ from sqlalchemy.engine import make_url
 from service.domain.roles import Role
 from service.settings import Settings
 from tests.conftest import ClientFactory, Tenant
-from tests.integration.fleet import Fleet, fleet, second_cluster
+from tests.integration.fleet import Fleet, fleet, second_cluster, second_servers
 from tests.integration.test_cli import Cli
 from tests.integration.test_clusters_placement import paused_api
 
-__all__ = ["fleet", "second_cluster"]
+__all__ = ["fleet", "second_cluster", "second_servers"]
 
 
 async def test_an_operator_adds_lists_drains_and_removes_a_cluster(

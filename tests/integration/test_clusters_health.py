@@ -5,14 +5,42 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
 
 from service.adapters.embedded import TENANT, EmbeddedServers
+from service.settings import Settings
 from tests.conftest import Tenant
 from tests.integration.api import Client, accept_create, create, wait_result
 from tests.integration.fleet import Fleet, fleet, second_cluster, second_servers
 from tests.integration.test_metrics import scrape, value
 
 __all__ = ["fleet", "second_cluster", "second_servers"]
+
+
+@dataclass(frozen=True)
+class Outage:
+    """The second cluster, registered in a region of its own, and stopped until `end()`."""
+
+    region: str
+    cluster: str
+    servers: EmbeddedServers
+
+    def end(self) -> None:
+        self.servers.start(TENANT)  # a no-op when it runs
+
+
+@pytest.fixture
+def outage(fleet: Fleet, second_cluster: str, second_servers: EmbeddedServers) -> Iterator[Outage]:
+    region, cluster = fleet.add_real(second_cluster)
+    second_servers.stop_server(TENANT)
+    down = Outage(region, cluster, second_servers)
+    try:
+        yield down
+    finally:
+        down.end()
 
 
 async def until(check: object, seconds: float) -> None:
@@ -23,14 +51,9 @@ async def until(check: object, seconds: float) -> None:
 
 
 async def test_an_outage_stops_only_that_clusters_accounts_until_it_is_back(
-    client: Client,
-    tenant: Tenant,
-    fleet: Fleet,
-    second_cluster: str,
-    second_servers: EmbeddedServers,
+    client: Client, tenant: Tenant, fleet: Fleet, outage: Outage
 ) -> None:
-    region, cluster = fleet.add_real(second_cluster)
-    second_servers.stop_server(TENANT)
+    region, cluster = outage.region, outage.cluster
     try:
         location = await accept_create(client, tenant, "WAITS_FOR_ITS_CLUSTER", region=region)
         await until(lambda: fleet.cluster(cluster).last_error is not None, 10)
@@ -49,7 +72,7 @@ async def test_an_outage_stops_only_that_clusters_accounts_until_it_is_back(
             == 1
         )
     finally:
-        second_servers.start(TENANT)
+        outage.end()
 
     status, body = await wait_result(client, location, tenant.headers())
     assert status == 200, body
@@ -59,3 +82,24 @@ async def test_an_outage_stops_only_that_clusters_accounts_until_it_is_back(
     assert healed.last_ok_on is not None
     assert healed.last_error_on is not None
     assert healed.last_ok_on > healed.last_error_on
+
+
+async def test_an_outage_longer_than_every_attempt_still_ends_when_the_cluster_is_back(
+    client: Client, tenant: Tenant, fleet: Fleet, outage: Outage, settings: Settings
+) -> None:
+    region, cluster = outage.region, outage.cluster
+    try:
+        location = await accept_create(client, tenant, "OUTLASTS_ITS_ATTEMPTS", region=region)
+        # MAX_ATTEMPTS backoffs (1, 2, 4, 8 s at most) are all spent by now.
+        await asyncio.sleep(2 ** (settings.max_attempts - 1) + 1)
+        still = await client.get(location, headers=tenant.headers())
+        assert still.status == 202
+    finally:
+        outage.end()
+
+    deadline = time.monotonic() + 70  # the next backoff is at most a minute
+    while (response := await client.get(location, headers=tenant.headers())).status == 202:
+        assert time.monotonic() < deadline, "the create did not finish once the cluster was back"
+        await asyncio.sleep(0.5)
+    assert response.status == 200, await response.text()
+    assert fleet.accounts_on(cluster) == ["OUTLASTS_ITS_ATTEMPTS"]

@@ -16,13 +16,13 @@ from service.settings import Settings
 from service.store.models import Account, AccountUsage, Organization
 from tests.conftest import Tenant
 from tests.integration.api import Client, accepted_location, wait_result
-from tests.integration.fleet import Fleet, fleet, second_cluster
+from tests.integration.fleet import Fleet, fleet, second_cluster, second_servers
 from tests.integration.tenant import database_exists, login
 from tests.integration.test_tenant_accounts import created_credentials
 from workers.resources import WorkerResources
 from workers.usage import UsagePolicy, scan_fleet
 
-__all__ = ["fleet", "second_cluster"]
+__all__ = ["fleet", "second_cluster", "second_servers"]
 PASSWORD = "Sup3r-secret-pw!"  # what account_body sends
 
 

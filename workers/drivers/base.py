@@ -17,6 +17,11 @@ class TransientDriverError(DriverError):
     """A failure worth retrying with backoff (connection refused, lock timeout, ...)."""
 
 
+class ClusterUnreachable(TransientDriverError):
+    """The tenant cluster could not be reached at all, so the step did not start there: it is
+    retried with backoff for as long as the outage lasts, without counting an attempt."""
+
+
 @dataclass(frozen=True)
 class AccountSpec:
     """What a driver needs to know about the account it works on."""

@@ -19,7 +19,13 @@ from service.domain.plans import PlanLimits
 from service.domain.schemas import Edition
 from service.domain.tenants import LOGIN_ATTRIBUTES, PREFIX, connection_url
 from service.usecases.operations import DriverOutcome
-from workers.drivers.base import AccountSpec, DatabaseUsage, DriverError, TransientDriverError
+from workers.drivers.base import (
+    AccountSpec,
+    ClusterUnreachable,
+    DatabaseUsage,
+    DriverError,
+    TransientDriverError,
+)
 from workers.drivers.hardening import ensure_hardened
 
 _log = structlog.get_logger(__name__)
@@ -81,7 +87,10 @@ class PostgresDriver:
                 options=self._options,
             )
         except psycopg.Error as exc:
-            raise classify(exc) from exc
+            error = classify(exc)
+            if isinstance(error, TransientDriverError) and _unreachable(exc):
+                raise ClusterUnreachable(str(error)) from exc
+            raise error from exc
         try:
             yield connection
         except psycopg.Error as exc:
@@ -256,6 +265,12 @@ _USAGE = (
     "LEFT JOIN pg_stat_activity a ON a.datid = d.oid AND a.backend_type = 'client backend' "
     "WHERE d.datname LIKE %s GROUP BY d.oid, d.datname"
 )
+
+
+def _unreachable(error: psycopg.Error) -> bool:
+    """A connection that never opened: refused, timed out, the server starting or stopping."""
+    state = error.sqlstate or ""
+    return not state or state.startswith("08") or state in {"57P03", "57P01"}
 
 
 def _require_verifier(account: AccountSpec) -> str:

@@ -135,7 +135,8 @@ DESCRIPTIONS: dict[str, str] = {
     ),
     "changeCluster": (
         "`state`: `draining` or `closed` take no new accounts (the ones there keep working); "
-        "`capacity` below what it holds only stops new placements."
+        "`capacity` below what it holds only stops new placements; `url` (the cluster moved) is "
+        "probed like an add and sealed, and workers use it within 5 s."
     ),
     "removeCluster": ("Refused (409) while it holds accounts that are not purged."),
 }
