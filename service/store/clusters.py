@@ -31,7 +31,9 @@ _ROOMS = (
         _C.placed_accounts < _C.capacity,
     )
     .order_by(_C.name)
-    .with_for_update()
+    # NO KEY UPDATE: enough to serialize placements, and no wait for the foreign-key checks
+    # of accounts written meanwhile.
+    .with_for_update(key_share=True)
 )
 _ROOMS_HOT = compile_hot(_ROOMS)
 _REGIONS = select(_C.region).distinct().order_by(_C.region)
