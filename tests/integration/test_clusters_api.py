@@ -3,6 +3,7 @@ clusters; the URL never comes back; others are refused; a bad URL or weak role i
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
@@ -36,8 +37,9 @@ async def api(aiohttp_client: ClientFactory, settings: Any) -> Client:
 
 
 async def test_an_admin_adds_lists_changes_and_removes_a_cluster(
-    api: Client, tenant: Tenant, fleet: Fleet, second_cluster: str
+    api: Client, tenant: Tenant, fleet: Fleet, second_cluster: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     name = f"c-{uuid.uuid4().hex[:8]}"
     fleet.names.append(name)  # removed after the test, whatever happens
     region = fleet.region()
@@ -78,6 +80,8 @@ async def test_an_admin_adds_lists_changes_and_removes_a_cluster(
     assert (await removed.json())["status"] == "cluster removed"
     gone = await api.get(f"{PATH}/{name}", headers=tenant.headers())
     assert gone.status == 404
+    assert "tenant_cluster.added" in caplog.text
+    assert password not in caplog.text
 
 
 async def test_a_cluster_holding_accounts_is_not_removed(
