@@ -10,6 +10,7 @@ from typing import Any, cast
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Enum,
     ForeignKey,
@@ -187,7 +188,11 @@ class TenantCluster(Base):
     """A tenant cluster of the fleet. `placed_accounts` is kept by a trigger (migration 0011)."""
 
     __tablename__ = "tenant_clusters"
-    __table_args__ = (Index("ix_tenant_clusters_region", "region", "state"),)
+    __table_args__ = (
+        Index("ix_tenant_clusters_region", "region", "state"),
+        CheckConstraint("state IN ('open', 'draining', 'closed')", name="state"),
+        CheckConstraint("capacity >= 0", name="capacity"),
+    )
 
     name: Mapped[str] = mapped_column(String(63), primary_key=True)
     region: Mapped[str] = mapped_column(String(64))

@@ -68,7 +68,9 @@ def upgrade() -> None:
         sa.Column("capacity", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(16), nullable=False, server_default="open"),
         sa.Column("placed_accounts", sa.Integer(), nullable=False, server_default="0"),
-        sa.Column("created_on", sa.DateTime(timezone=True), server_default=sa.func.now()),
+        sa.Column(
+            "created_on", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
         sa.Column("last_ok_on", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("last_error_on", sa.DateTime(timezone=True), nullable=True),
