@@ -128,6 +128,11 @@ class Settings(BaseSettings):
         description="Regex on `kind:NAME` (e.g. `^create:FAIL_`); matching steps fail for good",
     )
 
+    fleet_organizations: tuple[str, ...] = Field(
+        default=("DEV_ORG",),
+        description="Organizations whose admin tokens may manage the tenant clusters "
+        "(`/api/v2/clusters`; a JSON array; `[]`: every organization's admins)",
+    )
     default_region: str = "AWS_US_WEST_2"
     regions: tuple[str, ...] = ("AWS_US_WEST_2", "AWS_US_EAST_1", "AWS_EU_CENTRAL_1")
     region_group: str = "PUBLIC"

@@ -10,29 +10,40 @@ from aiohttp import web
 
 from service.adapters.cluster_probe import parse_url, probe_cluster
 from service.domain.clusters import ClusterAdd, ClusterPatch, cluster_name
-from service.domain.errors import InvalidArgument, NotFound
+from service.domain.errors import InvalidArgument, NotFound, PermissionDenied
 from service.domain.roles import Permission
 from service.store import clusters as store
 from service.usecases import clusters
 from service.web.auth import authorize
 from service.web.bodies import read_json
 from service.web.cluster_view import render_cluster, render_removed_cluster
-from service.web.keys import SEAL, SESSIONS
+from service.web.keys import SEAL, SESSIONS, SETTINGS
 from service.web.responses import json_response
 
 log = structlog.get_logger(__name__)
 ADD_EXAMPLE = 'a JSON object such as {"name": "eu-2", "region": "AWS_EU_CENTRAL_1", "url": ...}'
 
 
+async def _fleet_admin(request: web.Request) -> None:
+    """An admin of an organization FLEET_ORGANIZATIONS names (the fleet serves them all)."""
+    principal = await authorize(request, Permission.MANAGE_CLUSTERS)
+    allowed = request.app[SETTINGS].fleet_organizations
+    if allowed and principal.organization_name not in allowed:
+        raise PermissionDenied(
+            f"organization {principal.organization_name} may not manage the tenant clusters "
+            "(FLEET_ORGANIZATIONS)"
+        )
+
+
 async def list_clusters_handler(request: web.Request) -> web.Response:
-    await authorize(request, Permission.MANAGE_CLUSTERS)
+    await _fleet_admin(request)
     async with request.app[SESSIONS]() as session:
         found = await store.list_clusters(session)
     return json_response([render_cluster(cluster) for cluster in found])
 
 
 async def get_cluster_handler(request: web.Request) -> web.Response:
-    await authorize(request, Permission.MANAGE_CLUSTERS)
+    await _fleet_admin(request)
     name = cluster_name(request.match_info["name"])
     async with request.app[SESSIONS]() as session:
         cluster = await store.get_cluster(session, name)
@@ -42,7 +53,7 @@ async def get_cluster_handler(request: web.Request) -> web.Response:
 
 
 async def add_cluster_handler(request: web.Request) -> web.Response:
-    await authorize(request, Permission.MANAGE_CLUSTERS)
+    await _fleet_admin(request)
     body = ClusterAdd.parse(await read_json(request, required=ADD_EXAMPLE))
     where = parse_url(body.url)
     host = body.public_host or where.host
@@ -60,7 +71,7 @@ async def add_cluster_handler(request: web.Request) -> web.Response:
 
 
 async def change_cluster_handler(request: web.Request) -> web.Response:
-    await authorize(request, Permission.MANAGE_CLUSTERS)
+    await _fleet_admin(request)
     name = cluster_name(request.match_info["name"])
     changes = ClusterPatch.parse(await read_json(request, required="a JSON object of changes"))
     if "url" in changes:  # the cluster moved: checked like a new one, sealed at once
@@ -77,7 +88,7 @@ async def change_cluster_handler(request: web.Request) -> web.Response:
 
 
 async def remove_cluster_handler(request: web.Request) -> web.Response:
-    await authorize(request, Permission.MANAGE_CLUSTERS)
+    await _fleet_admin(request)
     name = cluster_name(request.match_info["name"])
     async with request.app[SESSIONS].begin() as session:
         cluster = await clusters.remove_cluster(session, name)

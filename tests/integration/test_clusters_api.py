@@ -13,6 +13,7 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from service.domain.roles import Role
+from service.web.app import create_app
 from tests.conftest import ClientFactory, Tenant
 from tests.integration.api import Client, account_body
 from tests.integration.fleet import Fleet, fleet, second_cluster, second_servers
@@ -95,6 +96,22 @@ async def test_a_cluster_holding_accounts_is_not_removed(
 
     assert refused.status == 409
     assert "1 account" in (await refused.json())["message"]
+
+
+async def test_only_the_fleet_organizations_admins_manage_the_fleet(
+    aiohttp_client: ClientFactory, settings: Any, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    changes = {"fleet_organizations": (tenant.name,)}
+    restricted = await aiohttp_client(create_app(settings.model_copy(update=changes)))
+
+    allowed = await restricted.get(PATH, headers=tenant.headers())
+    refused = await restricted.get(PATH, headers=other_tenant.headers())
+
+    assert allowed.status == 200
+    assert refused.status == 403
+    body = await refused.json()
+    assert body["code"] == "permission_denied"
+    assert "FLEET_ORGANIZATIONS" in body["message"]
 
 
 @pytest.mark.parametrize("role", [Role.OPERATOR, Role.VIEWER])

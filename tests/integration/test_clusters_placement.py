@@ -24,7 +24,9 @@ __all__ = ["fleet"]
 async def paused_api(aiohttp_client: ClientFactory, settings: Settings) -> Client:
     """The API with a queue no worker reads: the creates stay queued, placed but not run."""
     queue = f"paused-{uuid.uuid4().hex[:8]}"
-    return await aiohttp_client(create_app(settings.model_copy(update={"queue_name": queue})))
+    # Every test organization's admins may manage the fleet here (FLEET_ORGANIZATIONS=[]).
+    changes = {"queue_name": queue, "fleet_organizations": ()}
+    return await aiohttp_client(create_app(settings.model_copy(update=changes)))
 
 
 async def test_200_concurrent_creates_never_overfill_a_cluster(
