@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.type_api import TypeEngine
 
 from service.domain.lifecycle import (
@@ -29,6 +30,7 @@ from service.domain.lifecycle import (
     OperationKind,
     OperationState,
 )
+from service.domain.refs import AccountRef, RefKind
 from service.store.compiled import compile_hot, constant
 from service.store.constraints import unique_index_met
 from service.store.db import PoolConnection
@@ -177,13 +179,29 @@ async def insert_create(session: AsyncSession, row: CreateRow) -> str | None:
     return await unique_index_met(write)
 
 
+def ref_condition(ref: AccountRef, value: Any) -> ColumnElement[bool]:
+    """The column `ref` names an account by, compared with `value` (the ref's value or a bind)."""
+    column = {
+        RefKind.ID: accounts_table.c.public_id,
+        RefKind.EXTERNAL_ID: accounts_table.c.external_id,
+        RefKind.NAME: accounts_table.c.name,
+    }[ref.kind]
+    condition: ColumnElement[bool] = column == value
+    return condition
+
+
+def ref_value(ref: AccountRef) -> str | uuid.UUID:
+    """The value to compare with `ref_condition`'s column."""
+    return ref.uuid if ref.kind == RefKind.ID else ref.value
+
+
 async def find_account(
-    session: AsyncSession, organization_id: int, name: str, *, lock: bool = False
+    session: AsyncSession, organization_id: int, ref: AccountRef, *, lock: bool = False
 ) -> Account | None:
-    """The organization's account `name` that still holds its name (locked with `lock`)."""
+    """The organization's account `ref` names that still holds its name (locked with `lock`)."""
     query = select(Account).where(
         Account.organization_id == organization_id,
-        Account.name == name,
+        ref_condition(ref, ref_value(ref)),
         Account.state.not_in(GONE_STATES),
     )
     if lock:
