@@ -62,6 +62,13 @@ class CreateRow:
     request_id: str
     sealed_password: str
     password_given: bool
+    # The owner contact given at create, and who asked (the token and its description).
+    admin_name: str
+    owner_email: str
+    owner_first_name: str | None
+    owner_last_name: str | None
+    requested_by_token: uuid.UUID | None
+    requested_by: str | None
 
 
 # CreateRow's annotations (strings: postponed evaluation), without `| None`, as SQL types.
@@ -95,6 +102,7 @@ _ACCOUNT_COLUMNS = (
     "comment",
     "deletion_protection",
     "external_id",
+    *("admin_name", "owner_email", "owner_first_name", "owner_last_name"),
 )
 
 
@@ -130,6 +138,7 @@ def _creates_statement(*, skip_conflicts: bool) -> Any:
             [
                 *("id", "organization_id", "account_id", "kind", "state", "request"),
                 *("request_id", "attempts", "sealed_password", "password_given"),
+                *("requested_by_token", "requested_by"),
             ],
             select(
                 _INPUT.c.operation_id,
@@ -142,6 +151,8 @@ def _creates_statement(*, skip_conflicts: bool) -> Any:
                 constant(0),
                 _INPUT.c.sealed_password,
                 _INPUT.c.password_given,
+                _INPUT.c.requested_by_token,
+                _INPUT.c.requested_by,
             ).select_from(
                 _INPUT.join(written, written.c.account_locator == _INPUT.c.account_locator)
             ),

@@ -53,6 +53,14 @@ class AcceptContext:
     principal: Principal
     request_id: str
 
+    @property
+    def requested_by_token(self) -> uuid.UUID:
+        return uuid.UUID(self.principal.token_id)
+
+    @property
+    def requested_by(self) -> str:
+        return self.principal.token_description
+
 
 @dataclass(frozen=True)
 class NewPassword:
@@ -89,6 +97,12 @@ def create_row(
         request_id=ctx.request_id,
         sealed_password=password.sealed,
         password_given=password.given,
+        admin_name=body.admin_name,
+        owner_email=body.email,
+        owner_first_name=body.first_name,
+        owner_last_name=body.last_name,
+        requested_by_token=ctx.requested_by_token,
+        requested_by=ctx.requested_by,
     )
 
 
@@ -272,6 +286,8 @@ async def _start(
     password: NewPassword | None = None,
 ) -> Operation:
     operation = begin_operation(account, kind, request, ctx.request_id)
+    operation.requested_by_token = ctx.requested_by_token
+    operation.requested_by = ctx.requested_by
     if password is not None:
         operation.sealed_password = password.sealed
         operation.password_given = password.given

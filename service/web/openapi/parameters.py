@@ -147,6 +147,9 @@ SINCE = Param(
     datetime,
     "Only operations created at or after this RFC 3339 time (with an offset).",
 )
+REQUESTED_BY = Param(
+    "requestedBy", "query", uuid.UUID, "Only operations this token asked for (the token's `id`)."
+)
 LIMIT = _page_size("limit", "operations", most=MAX_LIMIT, default=DEFAULT_LIMIT)
 CURSOR = Param(
     "cursor", "query", Text, "Opaque: taken from the `Link` header of the previous page."
