@@ -8,12 +8,12 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from service.domain.roles import Role
 from service.domain.tokens import hash_token
-from service.store.models import Account, ApiToken, Organization
+from service.store.models import ApiToken
 from tests.conftest import Tenant
 from tests.integration.api import (
     Client,
@@ -24,6 +24,7 @@ from tests.integration.api import (
     get_account,
     wait_result,
 )
+from tests.integration.rows import end_grace_period
 
 
 def token_id(engine: Engine, tenant: Tenant, role: Role) -> str:
@@ -87,15 +88,7 @@ async def test_a_scheduled_purge_was_asked_for_by_nobody(
 ) -> None:
     await create(client, tenant, "expiring")
     await drop(client, tenant, "expiring")
-    with Session(engine) as session, session.begin():
-        organization_id = session.scalar(
-            select(Organization.id).where(Organization.name == tenant.name)
-        )
-        session.execute(
-            update(Account)
-            .where(Account.name == "EXPIRING", Account.organization_id == organization_id)
-            .values(scheduled_deletion_time=Account.scheduled_deletion_time - timedelta(days=4))
-        )
+    end_grace_period(engine, tenant.name, "EXPIRING")
     deadline = time.monotonic() + 20
     while not (purges := await operations(client, tenant, "?kind=purge&state=succeeded")):
         assert time.monotonic() < deadline, "the purge scan did not purge the account"
