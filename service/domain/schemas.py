@@ -20,6 +20,7 @@ from pydantic import (
 from service.domain.errors import InvalidArgument
 from service.domain.names import IDENTIFIER_PATTERN, IDENTIFIER_RULE, MAX_NAME_LENGTH, is_identifier
 from service.domain.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, password_problem
+from service.domain.unsupported import UNSUPPORTED_VALUES
 
 
 class Edition(StrEnum):
@@ -97,32 +98,6 @@ def drop_null(schema: dict[str, Any]) -> None:
             schema.update(options[0])
         else:
             schema["anyOf"] = options
-
-
-# Snowflake's create fields the tenant clusters cannot honour: accepted only with the value
-# that means what the service does anyway (clients send them so), else a 400 saying why.
-UNSUPPORTED_VALUES: dict[str, tuple[dict[str, Any], str]] = {
-    "admin_rsa_public_key": (
-        {"type": "null"},
-        "key-pair authentication is not supported: the administrator logs in with a password; "
-        "leave it out or send null",
-    ),
-    "admin_user_type": (
-        {"anyOf": [{"type": "null"}, {"type": "string", "pattern": "^[Pp][Ee][Rr][Ss][Oo][Nn]$"}]},
-        "only PERSON (a login with a password, what the service creates) is supported; "
-        "leave it out or send null or PERSON",
-    ),
-    "must_change_password": (
-        {"type": "boolean", "const": False},
-        "true is not supported: the tenant's login cannot be made to change its password at "
-        "the first login; send false or leave it out",
-    ),
-    "polaris": (
-        {"type": "boolean", "const": False},
-        "true is not supported: the service creates no Polaris (Open Catalog) accounts; send "
-        "false or leave it out",
-    ),
-}
 
 
 def _create_schema(schema: dict[str, Any]) -> None:

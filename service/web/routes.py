@@ -133,12 +133,6 @@ ROUTES: tuple[Route, ...] = (
         errors=(InvalidArgument, NotFound),
     ),
     _route(
-        "GET /api/v2/accounts/{name}/plan", get_plan_handler, "getAccountPlan",
-        "An account's plan: its limits and its usage against each", "accounts",
-        permission=READ, params=(p.NAME,),
-        answers=(answer(200, "The plan.", PlanView),), errors=(InvalidArgument, NotFound),
-    ),
-    _route(
         "DELETE /api/v2/accounts/{name}", accounts.drop_account_handler, "deleteAccount",
         "Drop an account", "accounts", permission=MUTATE,
         params=(p.NAME, p.GRACE_PERIOD, p.IF_EXISTS, p.IDEMPOTENCY_KEY),
@@ -150,6 +144,12 @@ ROUTES: tuple[Route, ...] = (
         body=AccountPatch, body_description="The changes (at most 1 MiB).",
         body_media_types=("application/merge-patch+json", JSON),
         answers=(ACCEPTED,), errors=(*MUTATION_ERRORS, AlreadyExists, TooLarge),
+    ),
+    _route(
+        "GET /api/v2/accounts/{name}/plan", get_plan_handler, "getAccountPlan",
+        "An account's plan: its limits and its usage against each", "accounts",
+        permission=READ, params=(p.NAME,),
+        answers=(answer(200, "The plan.", PlanView),), errors=(InvalidArgument, NotFound),
     ),
     _route(
         "GET /api/v2/results/{handle}", results.get_result_handler, "fetchResult",
