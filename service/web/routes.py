@@ -33,6 +33,7 @@ from service.web.openapi.document import build_document
 from service.web.openapi.metadata import JSON, Answer, Doc, Handler, Route, answer
 from service.web.openapi.prose import DESCRIPTIONS as D
 from service.web.operation_view import OperationView
+from service.web.plans import PlanView, get_plan_handler
 from service.web.queue_view import QueueReport
 from service.web.token_view import NewTokenView, RevokedTokenView, TokenView
 
@@ -108,6 +109,12 @@ ROUTES: tuple[Route, ...] = (
         permission=MUTATE, params=AT_NAME, answers=(ACCEPTED,), errors=MUTATION_ERRORS,
     ),
     _route(
+        "POST /api/v2/accounts/{name}:purge", accounts.purge_account_handler,
+        "purgeAccount", "Purge a dropped account now", "accounts",
+        permission=Permission.PURGE_ACCOUNTS, params=AT_NAME, answers=(ACCEPTED,),
+        errors=MUTATION_ERRORS,
+    ),
+    _route(
         "GET /api/v2/accounts", accounts.list_accounts_handler, "listAccounts",
         "List accounts", "accounts", permission=READ,
         params=(p.LIKE, p.SHOW_LIMIT, p.FROM_NAME, p.HISTORY, p.EXTERNAL_ID, p.ORDER_BY),
@@ -139,6 +146,12 @@ ROUTES: tuple[Route, ...] = (
         answers=(ACCEPTED,), errors=(*MUTATION_ERRORS, AlreadyExists, TooLarge),
     ),
     _route(
+        "GET /api/v2/accounts/{name}/plan", get_plan_handler, "getAccountPlan",
+        "An account's plan: its limits and its usage against each", "accounts",
+        permission=READ, params=(p.NAME,),
+        answers=(answer(200, "The plan.", PlanView),), errors=(InvalidArgument, NotFound),
+    ),
+    _route(
         "GET /api/v2/results/{handle}", results.get_result_handler, "fetchResult",
         "Poll a result", "results", permission=READ, params=(p.HANDLE, p.WAIT),
         answers=(SUCCEEDED, ACCEPTED, CANCELED, FAILED), errors=(InvalidArgument, NotFound),
@@ -152,7 +165,7 @@ ROUTES: tuple[Route, ...] = (
     _route(
         "GET /api/v2/operations", operations.list_operations_handler, "listOperations",
         "List operations", "operations", permission=READ,
-        params=(p.STATE, p.KIND, p.ACCOUNT, p.SINCE, p.LIMIT, p.CURSOR),
+        params=(p.STATE, p.KIND, p.ACCOUNT, p.SINCE, p.LIMIT, p.CURSOR, p.REQUESTED_BY),
         answers=(answer(200, "The operations.", list[OperationView], headers=(p.LINK,)),),
         errors=(InvalidArgument,),
     ),
