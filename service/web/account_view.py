@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -97,6 +98,12 @@ class AccountView(BaseModel):
         max_length=MAX_NAME_LENGTH,
         pattern=STORED_NAME_PATTERN,
     )
+    id: uuid.UUID = Field(
+        validation_alias="public_id",
+        description="The account's immutable id (our extension): a rename keeps it; address the "
+        "account as `id:<id>` in any `/api/v2/accounts/{name}` path.",
+        json_schema_extra=READ_ONLY,
+    )
     region_group: str | None = _omitted_when_empty(
         "Region group where the account is located.", read_only=False
     )
@@ -105,6 +112,9 @@ class AccountView(BaseModel):
     )
     edition: Edition = _always("Edition (plan).", read_only=False)
     created_on: Timestamp | None = _omitted_when_empty("When the account was created.")
+    updated_on: Timestamp | None = _omitted_when_empty(
+        "When the account's row last changed (our extension)."
+    )
     account_url: str | None = _omitted_when_empty("URL of the account (set once it is created).")
     account_locator: str = _always("System-assigned, unique identifier, e.g. `AB123456`.")
     account_locator_url: str | None = _omitted_when_empty("URL of the account by its locator.")

@@ -10,8 +10,8 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain.lifecycle import MAX_GRACE_DAYS, MIN_GRACE_DAYS, OperationState
-from service.domain.names import normalize_account_name
 from service.domain.patches import AccountPatch
+from service.domain.refs import AccountRef, parse_account_ref
 from service.domain.results import ResultResponse, accepted, success_body
 from service.domain.roles import Permission
 from service.domain.schemas import AccountCreate, Edition
@@ -56,6 +56,11 @@ log = structlog.get_logger(__name__)
 UseCase = Callable[[AsyncSession, AcceptContext], Awaitable[Operation | Queued | None]]
 
 
+def account_ref(request: web.Request) -> AccountRef:
+    """The account the path names: its name, `id:<uuid>` or `externalId:<value>`."""
+    return parse_account_ref(request.match_info["name"])
+
+
 async def list_accounts_handler(request: web.Request) -> web.Response:
     principal = await authorize(request, Permission.READ_ACCOUNTS)
     params = query_params(request)
@@ -89,10 +94,10 @@ async def list_accounts_handler(request: web.Request) -> web.Response:
 
 async def get_account_handler(request: web.Request) -> web.Response:
     principal = await authorize(request, Permission.READ_ACCOUNTS)
-    name = normalize_account_name(request.match_info["name"])
+    ref = account_ref(request)
     settings = request.app[SETTINGS]
     account, usage = await read_account(
-        request.app[POOL], principal.organization_id, name, wait_seconds=settings.db_timeout_seconds
+        request.app[POOL], principal.organization_id, ref, wait_seconds=settings.db_timeout_seconds
     )
     limits = settings.plans()[Edition(account.edition)]
     return json_response(
@@ -134,49 +139,51 @@ async def create_account_handler(request: web.Request) -> web.Response:
 
 async def drop_account_handler(request: web.Request) -> web.Response:
     principal = await authorize(request, Permission.MUTATE_ACCOUNTS)
-    name = normalize_account_name(request.match_info["name"])
+    ref = account_ref(request)
     params = query_params(request)
     grace_days = parse_int(params, "gracePeriodInDays", low=MIN_GRACE_DAYS, high=MAX_GRACE_DAYS)
     if_exists = parse_bool(params, "ifExists", default=False)
 
     async def run(session: AsyncSession, ctx: AcceptContext) -> Operation | None:
-        return await drop_account(session, ctx, name, grace_days, if_exists=if_exists)
+        return await drop_account(session, ctx, ref, grace_days, if_exists=if_exists)
 
-    summary = {"drop": name, "gracePeriodInDays": grace_days, "ifExists": if_exists}
-    return await _accept(request, principal, summary, run, account=name)
+    summary = {"drop": str(ref), "gracePeriodInDays": grace_days, "ifExists": if_exists}
+    return await _accept(request, principal, summary, run, account=str(ref))
 
 
 async def undrop_account_handler(request: web.Request) -> web.Response:
     principal = await authorize(request, Permission.MUTATE_ACCOUNTS)
-    name = normalize_account_name(request.match_info["name"])
+    ref = account_ref(request)
 
     async def run(session: AsyncSession, ctx: AcceptContext) -> Operation:
-        return await undrop_account(session, ctx, name)
+        return await undrop_account(session, ctx, ref)
 
-    return await _accept(request, principal, {"undrop": name}, run, account=name)
+    return await _accept(request, principal, {"undrop": str(ref)}, run, account=str(ref))
 
 
 async def rotate_credentials_handler(request: web.Request) -> web.Response:
     principal = await authorize(request, Permission.MUTATE_ACCOUNTS)
-    name = normalize_account_name(request.match_info["name"])
+    ref = account_ref(request)
     password = new_password(None, request.app[SEAL])
 
     async def run(session: AsyncSession, ctx: AcceptContext) -> Operation:
-        return await rotate_credentials(session, ctx, name, password)
+        return await rotate_credentials(session, ctx, ref, password)
 
-    return await _accept(request, principal, {"rotateCredentials": name}, run, account=name)
+    summary = {"rotateCredentials": str(ref)}
+    return await _accept(request, principal, summary, run, account=str(ref))
 
 
 async def update_account_handler(request: web.Request) -> web.Response:
     principal = await authorize(request, Permission.MUTATE_ACCOUNTS)
-    name = normalize_account_name(request.match_info["name"])
+    ref = account_ref(request)
     raw = await read_json(request, required="a JSON Account object")
     changes = AccountPatch.parse(raw)
 
     async def run(session: AsyncSession, ctx: AcceptContext) -> Operation:
-        return await update_account(session, ctx, name, changes, request.app[SETTINGS].plans())
+        return await update_account(session, ctx, ref, changes, request.app[SETTINGS].plans())
 
-    return await _accept(request, principal, {"update": name, "patch": raw}, run, account=name)
+    summary = {"update": str(ref), "patch": raw}
+    return await _accept(request, principal, summary, run, account=str(ref))
 
 
 async def _accept(

@@ -155,7 +155,7 @@ ROUTES: tuple[Route, ...] = (
     _route(
         "GET /api/v2/operations", operations.list_operations_handler, "listOperations",
         "List operations", "operations", permission=READ,
-        params=(p.STATE, p.KIND, p.ACCOUNT, p.SINCE, p.LIMIT, p.CURSOR),
+        params=(p.STATE, p.KIND, p.ACCOUNT, p.SINCE, p.LIMIT, p.CURSOR, p.REQUESTED_BY),
         answers=(answer(200, "The operations.", list[OperationView], headers=(p.LINK,)),),
         errors=(InvalidArgument,),
     ),
