@@ -1,11 +1,9 @@
-"""Keyset pages of accounts (filtered, ordered, with opaque cursors) and single-account lookups
-by public id or external id, for the GraphQL API."""
+"""Keyset pages of accounts, filtered and ordered, with opaque cursors (the GraphQL API's)."""
 
 from __future__ import annotations
 
 import base64
 import json
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -154,23 +152,3 @@ async def account_page(
 async def count_accounts(session: AsyncSession, organization_id: int, where: AccountFilter) -> int:
     query = select(func.count()).select_from(Account).where(*_conditions(organization_id, where))
     return int((await session.execute(query)).scalar_one())
-
-
-async def find_visible(
-    session: AsyncSession,
-    organization_id: int,
-    *,
-    public_id: uuid.UUID | None = None,
-    external_id: str | None = None,
-) -> Account | None:
-    """The organization's account (live or dropped, not gone) with this public or external id."""
-    query = select(Account).where(
-        Account.organization_id == organization_id, Account.state.in_(VISIBLE_STATES)
-    )
-    if public_id is not None:
-        query = query.where(Account.public_id == public_id)
-    elif external_id is not None:
-        query = query.where(Account.external_id == external_id)
-    else:
-        return None
-    return (await session.scalars(query)).one_or_none()

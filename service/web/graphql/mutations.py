@@ -4,21 +4,22 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import strawberry
-from multidict import CIMultiDict
+from aiohttp import web
+from multidict import CIMultiDict, CIMultiDictProxy
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from service.domain.errors import Internal, NotFound
+from service.domain.errors import Internal
 from service.domain.identifiers import parse_uuid
 from service.domain.patches import AccountPatch
+from service.domain.refs import AccountRef, parse_account_ref
 from service.domain.roles import Permission
 from service.domain.schemas import AccountCreate
 from service.store import idempotency
-from service.store.account_pages import find_visible
 from service.store.operation_reads import get_operation
 from service.usecases.accounts import (
     AcceptContext,
@@ -51,6 +52,25 @@ IdempotencyKey = Annotated[
 ]
 
 
+class _KeyedRequest:
+    """The request as REST's accept path reads it (`headers`, `app`, the request id), with
+    this mutation's `idempotencyKey` as its Idempotency-Key header: a document may hold several
+    mutations, each with its own key. (An aiohttp request cannot be cloned once its body is
+    read.)"""
+
+    def __init__(self, request: web.Request, key: str | None) -> None:
+        self._request = request
+        self.app = request.app
+        headers = CIMultiDict(request.headers)
+        headers.popall(idempotency.HEADER, None)
+        if key is not None:
+            headers[idempotency.HEADER] = key
+        self.headers = CIMultiDictProxy(headers)
+
+    def __getitem__(self, name: Any) -> Any:
+        return self._request[name]
+
+
 @strawberry.type(description="A drop: `success`, and the queued operation (null: nothing to do).")
 class DeleteAccountPayload:
     success: bool
@@ -62,12 +82,7 @@ async def _accepted(
 ) -> Operation | None:
     """Accept as REST does; the queued operation, or None when there was nothing to do."""
     context = info.context
-    # The accept path reads the key from the request's header: this mutation's key, only.
-    headers = CIMultiDict(context.request.headers)
-    headers.popall(idempotency.HEADER, None)
-    if key is not None:
-        headers[idempotency.HEADER] = key
-    request = context.request.clone(headers=headers)
+    request = cast(web.Request, _KeyedRequest(context.request, key))
     response = await _accept(request, context.principal, summary, run, account=account)
     location = response.headers.get("Location")
     if location is None:
@@ -85,17 +100,16 @@ def _queued(operation: Operation | None) -> Operation:
     return operation
 
 
-async def _name_of(context: Context, account_id: strawberry.ID) -> str | None:
-    """The name of the organization's account with this public id, or None."""
-    wanted = parse_uuid(str(account_id))
-    if wanted is None:
-        return None
-    async with context.request.app[SESSIONS]() as session:
-        account = await find_visible(session, context.principal.organization_id, public_id=wanted)
-    return None if account is None else account.name
+def _ref(account_id: strawberry.ID) -> AccountRef:
+    """The account an `accountId` names: its id (a UUID), or REST's forms (`id:<uuid>`,
+    `externalId:<value>`, a name)."""
+    public_id = parse_uuid(str(account_id))
+    if public_id is not None:
+        return AccountRef.by_id(public_id)
+    return parse_account_ref(str(account_id), field="accountId")
 
 
-AccountCall = Callable[[AsyncSession, AcceptContext, str], Awaitable[Any]]
+AccountCall = Callable[[AsyncSession, AcceptContext, AccountRef], Awaitable[Any]]
 
 
 async def _on_account(
@@ -104,18 +118,16 @@ async def _on_account(
     summary: tuple[str, dict[str, Any]],
     call: AccountCall,
     key: str | None,
-) -> Operation:
-    """A mutation of one existing account, by its public id; `summary` (the REST summary's
-    verb and the rest of it) fingerprints the request for its idempotency key."""
-    name = await _name_of(info.context, account_id)
-    if name is None:
-        raise NotFound(f"account {account_id} does not exist")
+) -> Operation | None:
+    """A mutation of one account; `summary` (the REST summary's verb and the rest of it)
+    fingerprints the request for its idempotency key, as REST's does."""
+    ref = _ref(account_id)
 
     async def run(session: AsyncSession, ctx: AcceptContext) -> Any:
-        return await call(session, ctx, name)
+        return await call(session, ctx, ref)
 
     verb, rest = summary
-    return _queued(await _accepted(info, {verb: name, **rest}, run, account=name, key=key))
+    return await _accepted(info, {verb: str(ref), **rest}, run, account=str(ref), key=key)
 
 
 class MayMutate(BasePermission):
@@ -161,11 +173,11 @@ class Mutation:
         changes = AccountPatch.parse(raw)
         plans = info.context.request.app[SETTINGS].plans()
 
-        def call(session: AsyncSession, ctx: AcceptContext, name: str) -> Awaitable[Any]:
-            return update_account(session, ctx, name, changes, plans)
+        def call(session: AsyncSession, ctx: AcceptContext, ref: AccountRef) -> Awaitable[Any]:
+            return update_account(session, ctx, ref, changes, plans)
 
         summary = ("update", {"patch": raw})
-        return await _on_account(info, input.account_id, summary, call, idempotency_key)
+        return _queued(await _on_account(info, input.account_id, summary, call, idempotency_key))
 
     @_mutation(
         "Drop an account (as `DELETE /api/v2/accounts/{name}`); `success` is true when the drop "
@@ -175,17 +187,12 @@ class Mutation:
         self, info: GraphInfo, input: DeleteAccountInput, idempotency_key: IdempotencyKey = None
     ) -> DeleteAccountPayload:
         grace, if_exists = input.grace_period_in_days, input.if_exists
-        name = await _name_of(info.context, input.account_id)
-        if name is None:
-            if if_exists:
-                return DeleteAccountPayload(success=True, operation=None)
-            raise NotFound(f"account {input.account_id} does not exist")
 
-        async def run(session: AsyncSession, ctx: AcceptContext) -> Any:
-            return await drop_account(session, ctx, name, grace, if_exists=if_exists)
+        def call(session: AsyncSession, ctx: AcceptContext, ref: AccountRef) -> Awaitable[Any]:
+            return drop_account(session, ctx, ref, grace, if_exists=if_exists)
 
-        summary = {"drop": name, "gracePeriodInDays": grace, "ifExists": if_exists}
-        operation = await _accepted(info, summary, run, account=name, key=idempotency_key)
+        summary = ("drop", {"gracePeriodInDays": grace, "ifExists": if_exists})
+        operation = await _on_account(info, input.account_id, summary, call, idempotency_key)
         return DeleteAccountPayload(success=True, operation=operation)
 
     @_mutation("Undrop a dropped account.")
@@ -193,7 +200,10 @@ class Mutation:
         self, info: GraphInfo, input: AccountIdInput, idempotency_key: IdempotencyKey = None
     ) -> Operation:
         summary: tuple[str, dict[str, Any]] = ("undrop", {})
-        return await _on_account(info, input.account_id, summary, undrop_account, idempotency_key)
+        operation = await _on_account(
+            info, input.account_id, summary, undrop_account, idempotency_key
+        )
+        return _queued(operation)
 
     @_mutation(
         "Rotate the administrator's password; the new one is handed over once by the "
@@ -204,8 +214,8 @@ class Mutation:
     ) -> Operation:
         password = new_password(None, info.context.request.app[SEAL])
 
-        def call(session: AsyncSession, ctx: AcceptContext, name: str) -> Awaitable[Any]:
-            return rotate_credentials(session, ctx, name, password)
+        def call(session: AsyncSession, ctx: AcceptContext, ref: AccountRef) -> Awaitable[Any]:
+            return rotate_credentials(session, ctx, ref, password)
 
         summary: tuple[str, dict[str, Any]] = ("rotateCredentials", {})
-        return await _on_account(info, input.account_id, summary, call, idempotency_key)
+        return _queued(await _on_account(info, input.account_id, summary, call, idempotency_key))

@@ -37,6 +37,7 @@ class AccountNode:
     region: str | None
     edition: Edition
     created_on: str | None
+    updated_on: str | None = strawberry.field(description="When the account last changed.")
     account_url: str | None
     account_locator: str
     account_locator_url: str | None
@@ -101,7 +102,7 @@ def account_node(
     view["organization_url_expiration_on"] = view.get("organization_URL_expiration_on")
     values: dict[str, Any] = {name: view.get(name) for name in _PLAIN}
     return AccountNode(
-        id=strawberry.ID(str(account.public_id)),
+        id=strawberry.ID(view["id"]),
         internal_id=account.id,
         **values,
         **nested(view),

@@ -7,8 +7,9 @@ from strawberry.types import Info
 
 from service.domain.errors import InvalidArgument, NotFound
 from service.domain.identifiers import parse_uuid
-from service.store.account_pages import AccountFilter, PageRequest, account_page, find_visible
-from service.store.listing import usage_of_accounts
+from service.domain.refs import EXTERNAL_ID_PREFIX, AccountRef, parse_account_ref
+from service.store.account_pages import AccountFilter, PageRequest, account_page
+from service.store.listing import read_account
 from service.store.operation_reads import (
     MAX_LIMIT,
     OperationFilter,
@@ -20,27 +21,28 @@ from service.web.graphql.inputs import AccountFilterInput, AccountOrderInput, Op
 from service.web.graphql.nodes import AccountNode, account_node
 from service.web.graphql.pages import AccountConnection, OperationConnection, account_connection
 from service.web.graphql.types import BigInt, EditionLimits, Operation, OrderDirection, PageInfo
-from service.web.keys import SESSIONS, SETTINGS
+from service.web.keys import POOL, SESSIONS, SETTINGS
 from service.web.operation_view import render_operation
 
 GraphInfo = Info[Context, None]
 
 
-async def _one_account(
-    info: GraphInfo, *, public_id: str | None = None, external_id: str | None = None
-) -> AccountNode | None:
-    context = info.context
-    wanted = parse_uuid(public_id) if public_id is not None else None
-    if public_id is not None and wanted is None:
+async def _one_account(info: GraphInfo, ref: AccountRef | None) -> AccountNode | None:
+    """The account REST's `GET /api/v2/accounts/{ref}` reads, or None."""
+    if ref is None:
         return None  # a malformed id is one that does not exist
-    async with context.request.app[SESSIONS]() as session:
-        account = await find_visible(
-            session, context.principal.organization_id, public_id=wanted, external_id=external_id
+    context = info.context
+    app = context.request.app
+    try:
+        account, usage = await read_account(
+            app[POOL],
+            context.principal.organization_id,
+            ref,
+            wait_seconds=app[SETTINGS].db_timeout_seconds,
         )
-        if account is None:
-            return None
-        usage = await usage_of_accounts(session, [account.id])
-    return account_node(context, account, usage.get(account.id))
+    except NotFound:
+        return None
+    return account_node(context, account, usage)
 
 
 @strawberry.type
@@ -73,11 +75,16 @@ class Query:
 
     @strawberry.field(description="The account with this public id, or null.")
     async def account(self, info: GraphInfo, id: strawberry.ID) -> AccountNode | None:
-        return await _one_account(info, public_id=str(id))
+        public_id = parse_uuid(str(id))
+        return await _one_account(info, AccountRef.by_id(public_id) if public_id else None)
 
     @strawberry.field(description="The account with this external id, or null.")
     async def account_by_external_id(self, info: GraphInfo, external_id: str) -> AccountNode | None:
-        return await _one_account(info, external_id=external_id)
+        try:
+            ref = parse_account_ref(EXTERNAL_ID_PREFIX + external_id, field="externalId")
+        except InvalidArgument:
+            return None  # too long or empty: no account has it
+        return await _one_account(info, ref)
 
     @strawberry.field(description="The operation with this handle, or null.")
     async def operation(self, info: GraphInfo, id: strawberry.ID) -> Operation | None:
