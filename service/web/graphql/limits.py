@@ -31,11 +31,14 @@ from service.store.account_pages import MAX_PAGE
 MAX_DOCUMENT_BYTES = 16 * 1024
 MAX_TOKENS = 2_000
 MAX_ALIASES = 20
-# The standard introspection query (graphql-core's, as clients such as gql send it) is 13 deep.
-MAX_DEPTH = 13
+# The schema's deepest selection (accounts > edges > node > operations > a leaf) is 4 deep.
+# Introspection fields do not count towards depth (strawberry's limiter skips `__` fields), so
+# nesting `ofType` is held by the token and cost limits instead.
+MAX_DEPTH = 6
 MAX_COST = 5_000
-# How many items a list field fans out to when its `first`/`last` is not a literal.
-DEFAULT_FAN_OUT = {"accounts": MAX_PAGE, "operations": 50}
+# How many items a list field fans out to when its `first`/`last` is not a literal: the default
+# page sizes (`operations` as an account's: at the root it multiplies nothing).
+DEFAULT_FAN_OUT = {"accounts": MAX_PAGE, "operations": 10}
 PAGE_ARGUMENTS = ("first", "last")
 
 
