@@ -16,6 +16,8 @@ class Permission(StrEnum):
     MUTATE_ACCOUNTS = "mutate_accounts"
     MANAGE_TOKENS = "manage_tokens"
     WATCH_QUEUES = "watch_queues"
+    # Erase a dropped account before its grace period ends (admins only: it cannot be undone).
+    PURGE_ACCOUNTS = "purge_accounts"
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {

@@ -174,7 +174,7 @@ async def drop_account(
             'PATCH it with {"deletion_protection": false} first'
         )
     await require_startable(session, account, OperationKind.DROP)
-    return await _start(
+    return await start_operation(
         session, ctx, account, OperationKind.DROP, {"grace_period_days": grace_days}
     )
 
@@ -182,7 +182,7 @@ async def drop_account(
 async def undrop_account(session: AsyncSession, ctx: AcceptContext, ref: AccountRef) -> Operation:
     account = await find_account_or_404(session, ctx, ref)
     await require_startable(session, account, OperationKind.UNDROP)
-    return await _start(session, ctx, account, OperationKind.UNDROP, {})
+    return await start_operation(session, ctx, account, OperationKind.UNDROP, {})
 
 
 async def update_account(
@@ -202,7 +202,7 @@ async def update_account(
     patch = await _with_suspension_lifted(session, account, patch, plans)
     if "enabled" in patch:
         await clear_suspended_reason(session, account.id)
-    return await _start(session, ctx, account, OperationKind.UPDATE, {"patch": patch})
+    return await start_operation(session, ctx, account, OperationKind.UPDATE, {"patch": patch})
 
 
 async def _with_suspension_lifted(
@@ -241,7 +241,7 @@ async def rotate_credentials(
 ) -> Operation:
     account = await find_account_or_404(session, ctx, ref)
     await require_startable(session, account, OperationKind.ROTATE)
-    return await _start(session, ctx, account, OperationKind.ROTATE, {}, password=password)
+    return await start_operation(session, ctx, account, OperationKind.ROTATE, {}, password=password)
 
 
 async def find_account_or_404(
@@ -268,15 +268,16 @@ async def require_startable(session: AsyncSession, account: Account, kind: Opera
 def _refusal(kind: OperationKind, account: Account) -> str:
     if kind == OperationKind.DROP:
         return f"account {account.name} is already dropped"
-    if kind == OperationKind.UNDROP:
+    if kind in {OperationKind.UNDROP, OperationKind.PURGE}:
+        verb = "undropped" if kind == OperationKind.UNDROP else "purged"
         return (
             f"account {account.name} is not dropped (it is {account.state.value}); "
-            "only a dropped account can be undropped"
+            f"only a dropped account can be {verb}"
         )
     return f"account {account.name} is {account.state.value}; only an active account can do that"
 
 
-async def _start(
+async def start_operation(
     session: AsyncSession,
     ctx: AcceptContext,
     account: Account,

@@ -1,4 +1,4 @@
-"""The accounts resource: list, create, get, drop, undrop and rotate credentials."""
+"""The accounts resource: list, create, get, drop, undrop, rotate credentials, purge now."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from service.usecases.accounts import (
     undrop_account,
     update_account,
 )
+from service.usecases.purge_now import purge_account
 from service.web.account_view import render_account
 from service.web.auth import authorize
 from service.web.bodies import read_json
@@ -54,6 +55,8 @@ from service.web.responses import json_response, result_response
 log = structlog.get_logger(__name__)
 
 UseCase = Callable[[AsyncSession, AcceptContext], Awaitable[Operation | Queued | None]]
+RefUseCase = Callable[[AsyncSession, AcceptContext, AccountRef], Awaitable[Operation]]
+Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 
 def account_ref(request: web.Request) -> AccountRef:
@@ -151,16 +154,6 @@ async def drop_account_handler(request: web.Request) -> web.Response:
     return await _accept(request, principal, summary, run, account=str(ref))
 
 
-async def undrop_account_handler(request: web.Request) -> web.Response:
-    principal = await authorize(request, Permission.MUTATE_ACCOUNTS)
-    ref = account_ref(request)
-
-    async def run(session: AsyncSession, ctx: AcceptContext) -> Operation:
-        return await undrop_account(session, ctx, ref)
-
-    return await _accept(request, principal, {"undrop": str(ref)}, run, account=str(ref))
-
-
 async def rotate_credentials_handler(request: web.Request) -> web.Response:
     principal = await authorize(request, Permission.MUTATE_ACCOUNTS)
     ref = account_ref(request)
@@ -171,6 +164,25 @@ async def rotate_credentials_handler(request: web.Request) -> web.Response:
 
     summary = {"rotateCredentials": str(ref)}
     return await _accept(request, principal, summary, run, account=str(ref))
+
+
+def _action_handler(permission: Permission, use_case: RefUseCase, verb: str) -> Handler:
+    """The handler of an action on one account that takes nothing but the account."""
+
+    async def handler(request: web.Request) -> web.Response:
+        principal = await authorize(request, permission)
+        ref = account_ref(request)
+
+        async def run(session: AsyncSession, ctx: AcceptContext) -> Operation:
+            return await use_case(session, ctx, ref)
+
+        return await _accept(request, principal, {verb: str(ref)}, run, account=str(ref))
+
+    return handler
+
+
+undrop_account_handler = _action_handler(Permission.MUTATE_ACCOUNTS, undrop_account, "undrop")
+purge_account_handler = _action_handler(Permission.PURGE_ACCOUNTS, purge_account, "purge")
 
 
 async def update_account_handler(request: web.Request) -> web.Response:

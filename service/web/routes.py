@@ -111,6 +111,12 @@ ROUTES: tuple[Route, ...] = (
         permission=MUTATE, params=AT_NAME, answers=(ACCEPTED,), errors=MUTATION_ERRORS,
     ),
     _route(
+        "POST /api/v2/accounts/{name}:purge", accounts.purge_account_handler,
+        "purgeAccount", "Purge a dropped account now", "accounts",
+        permission=Permission.PURGE_ACCOUNTS, params=AT_NAME, answers=(ACCEPTED,),
+        errors=MUTATION_ERRORS,
+    ),
+    _route(
         "GET /api/v2/accounts", accounts.list_accounts_handler, "listAccounts",
         "List accounts", "accounts", permission=READ,
         params=(p.LIKE, p.SHOW_LIMIT, p.FROM_NAME, p.HISTORY, p.EXTERNAL_ID, p.ORDER_BY),

@@ -72,6 +72,26 @@ def end_grace_period(engine: Engine, organization: str, name: str) -> None:
         )
 
 
+def operations_of(
+    engine: Engine, organization: str, name: str, kind: OperationKind
+) -> list[Operation]:
+    """The operations of one kind on the organization's account `name`, oldest first."""
+    with Session(engine) as session:
+        return list(
+            session.scalars(
+                select(Operation)
+                .join(Account, Account.id == Operation.account_id)
+                .join(Organization, Organization.id == Account.organization_id)
+                .where(
+                    Organization.name == organization,
+                    Account.name == name,
+                    Operation.kind == kind,
+                )
+                .order_by(Operation.created_at)
+            )
+        )
+
+
 def row_count(engine: Engine, query: Select[Any]) -> int:
     """How many rows `query` selects."""
     with Session(engine) as session:

@@ -107,6 +107,12 @@ DESCRIPTIONS: dict[str, str] = {
         "Sets a new generated password; the final result carries `credentials` with it (shown "
         "once). Only an `ACTIVE` account with no operation in flight (else 409)."
     ),
+    "purgeAccount": (
+        "Erases a `DROPPED` account now, without waiting for its grace period (an erasure request):"
+        " its database and login are removed, its name is freed and it cannot be undropped. "
+        "Admin tokens only (else 403). Any other state, or an operation in flight (such as the "
+        "scheduled purge), is 409. 202 + `Location`; the operation records who asked."
+    ),
     "fetchResult": (
         "202 (with `Location` and `Retry-After`) while the operation is queued or running; then its"
         " final answer: 200 on success (create and rotateCredentials add `credentials`), 500 "
