@@ -159,3 +159,35 @@ async def test_over_the_rate_limit_is_429_like_rest(
         with pytest.raises(TransportServerError) as raised:
             await run(session, "{ editions { name } }")
     assert raised.value.code == 429
+
+
+PURGE = f"""mutation($id: ID!) {{ purgeAccount(input: {{accountId: $id}}) {{ {OPERATION} }} }}"""
+ASKED = """query($token: ID!) { operations(filter: {requestedBy: $token}) {
+  nodes { kind requestedBy { tokenId description } } } }"""
+
+
+async def test_purge_now_is_for_admins_and_records_who_asked(
+    client: Client, tenant: Tenant
+) -> None:
+    async with graphql_session(client, tenant) as session:
+        created = (await run(session, CREATE, input=new_account("gq_purge")))["createAccount"]
+        await finished(session, created)
+        public_id = (await get_account(client, tenant, "GQ_PURGE"))["id"]
+        dropped = (await run(session, DELETE, input={"accountId": public_id}))["deleteAccount"]
+        await finished(session, dropped["operation"])
+    async with graphql_session(client, tenant, Role.OPERATOR) as session:
+        denied = await refusal(session, PURGE, id=public_id)
+    assert denied["extensions"]["code"] == "permission_denied"
+    async with graphql_session(client, tenant) as session:
+        purged = (await run(session, PURGE, id=f"id:{public_id}"))["purgeAccount"]
+        assert purged["kind"] == "PURGE"
+        assert (await finished(session, purged))["state"] == "SUCCEEDED"
+        gone = await run(session, "query($id: ID!) { account(id: $id) { id } }", id=public_id)
+        assert gone == {"account": None}
+        query = "query($id: ID!) { operation(id: $id) { requestedBy { tokenId } } }"
+        asked = (await run(session, query, id=purged["id"]))["operation"]["requestedBy"]
+        mine = (await run(session, ASKED, token=asked["tokenId"]))["operations"]["nodes"]
+        bad = await refusal(session, ASKED, token="not-a-uuid")
+    assert [op["kind"] for op in mine] == ["PURGE", "DROP", "CREATE"]
+    assert {op["requestedBy"]["description"] for op in mine} == {"test"}
+    assert bad["extensions"]["code"] == "invalid_argument"

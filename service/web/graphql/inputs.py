@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 
 from service.domain.errors import InvalidArgument
+from service.domain.identifiers import parse_uuid
 from service.domain.lifecycle import MIN_GRACE_DAYS, AccountState, OperationKind, OperationState
 from service.domain.names import normalize_account_name
 from service.domain.schemas import Edition
@@ -58,16 +59,23 @@ class OperationFilterInput:
     since: datetime | None = strawberry.field(
         default=None, description="Created at or after (RFC 3339 with an offset)."
     )
+    requested_by: strawberry.ID | None = strawberry.field(
+        default=None, description="Asked for by this token (its id)."
+    )
 
     def condition(self) -> OperationFilter:
         if self.since is not None and self.since.tzinfo is None:
             raise InvalidArgument("filter.since must have a UTC offset")
         account = self.account
+        token_id = parse_uuid(str(self.requested_by)) if self.requested_by is not None else None
+        if self.requested_by is not None and token_id is None:
+            raise InvalidArgument("filter.requestedBy must be a token id (a UUID)")
         return OperationFilter(
             state=self.state,
             kind=self.kind,
             account=normalize_account_name(account, field="filter.account") if account else None,
             since=self.since.astimezone(UTC) if self.since else None,
+            requested_by=token_id,
         )
 
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, ClassVar, cast
 
 import strawberry
 from aiohttp import web
@@ -29,6 +29,7 @@ from service.usecases.accounts import (
     undrop_account,
     update_account,
 )
+from service.usecases.purge_now import purge_account
 from service.web.accounts import UseCase, _accept
 from service.web.graphql.context import Context
 from service.web.graphql.inputs import (
@@ -133,13 +134,19 @@ async def _on_account(
 class MayMutate(BasePermission):
     """The token's role may mutate accounts (the request was authorized to read)."""
 
+    needs: ClassVar[Permission] = Permission.MUTATE_ACCOUNTS
+
     def has_permission(self, source: Any, info: GraphInfo, **kwargs: Any) -> bool:
-        info.context.require(Permission.MUTATE_ACCOUNTS)
+        info.context.require(self.needs)
         return True
 
 
-def _mutation(description: str) -> Any:
-    return strawberry.mutation(description=description, permission_classes=[MayMutate])
+class MayPurge(MayMutate):
+    needs = Permission.PURGE_ACCOUNTS
+
+
+def _mutation(description: str, may: type[MayMutate] = MayMutate) -> Any:
+    return strawberry.mutation(description=description, permission_classes=[may])
 
 
 @strawberry.type
@@ -219,3 +226,17 @@ class Mutation:
 
         summary: tuple[str, dict[str, Any]] = ("rotateCredentials", {})
         return _queued(await _on_account(info, input.account_id, summary, call, idempotency_key))
+
+    @_mutation(
+        "Purge a DROPPED account now, before its grace period ends (admins only; as "
+        "`POST /api/v2/accounts/{name}:purge`).",
+        MayPurge,
+    )
+    async def purge_account(
+        self, info: GraphInfo, input: AccountIdInput, idempotency_key: IdempotencyKey = None
+    ) -> Operation:
+        summary: tuple[str, dict[str, Any]] = ("purge", {})
+        operation = await _on_account(
+            info, input.account_id, summary, purge_account, idempotency_key
+        )
+        return _queued(operation)

@@ -70,6 +70,12 @@ class EditionLimits:
     storage_limit_bytes: BigInt
 
 
+@strawberry.type(description="The token that asked for an operation.")
+class RequestedBy:
+    token_id: strawberry.ID
+    description: str
+
+
 @strawberry.type(
     description="A mutation of an account, from accept to its end (as `GET /api/v2/operations/"
     "{handle}`). `id` is the handle; poll `resultLocation` for the REST result."
@@ -92,6 +98,10 @@ class Operation:
         description="The error body of a failed or canceled operation."
     )
     result_location: str
+    requested_by: RequestedBy | None = strawberry.field(
+        description="Who asked for it; null for the service's own operations (a scheduled purge, "
+        "a suspension for a storage limit)."
+    )
 
     @classmethod
     def of(cls, view: OperationView) -> Operation:
@@ -109,6 +119,11 @@ class Operation:
             result=cast(JSON, view["result"]),
             error=cast(JSON, view["error"]),
             result_location=view["result_location"],
+            requested_by=RequestedBy(
+                token_id=strawberry.ID(asked["token_id"]), description=asked["description"]
+            )
+            if (asked := view["requested_by"])
+            else None,
         )
 
 
