@@ -116,19 +116,19 @@ AccountCall = Callable[[AsyncSession, AcceptContext, AccountRef], Awaitable[Any]
 async def _on_account(
     info: GraphInfo,
     account_id: strawberry.ID,
-    summary: tuple[str, dict[str, Any]],
     call: AccountCall,
     key: str | None,
+    verb: str,
+    **summary: Any,
 ) -> Operation | None:
-    """A mutation of one account; `summary` (the REST summary's verb and the rest of it)
-    fingerprints the request for its idempotency key, as REST's does."""
+    """A mutation of one account; `verb` and `summary` make REST's summary of the request,
+    which fingerprints it for its idempotency key."""
     ref = _ref(account_id)
 
     async def run(session: AsyncSession, ctx: AcceptContext) -> Any:
         return await call(session, ctx, ref)
 
-    verb, rest = summary
-    return await _accepted(info, {verb: str(ref), **rest}, run, account=str(ref), key=key)
+    return await _accepted(info, {verb: str(ref), **summary}, run, account=str(ref), key=key)
 
 
 class MayMutate(BasePermission):
@@ -183,8 +183,10 @@ class Mutation:
         def call(session: AsyncSession, ctx: AcceptContext, ref: AccountRef) -> Awaitable[Any]:
             return update_account(session, ctx, ref, changes, plans)
 
-        summary = ("update", {"patch": raw})
-        return _queued(await _on_account(info, input.account_id, summary, call, idempotency_key))
+        operation = await _on_account(
+            info, input.account_id, call, idempotency_key, "update", patch=raw
+        )
+        return _queued(operation)
 
     @_mutation(
         "Drop an account (as `DELETE /api/v2/accounts/{name}`); `success` is true when the drop "
@@ -198,19 +200,25 @@ class Mutation:
         def call(session: AsyncSession, ctx: AcceptContext, ref: AccountRef) -> Awaitable[Any]:
             return drop_account(session, ctx, ref, grace, if_exists=if_exists)
 
-        summary = ("drop", {"gracePeriodInDays": grace, "ifExists": if_exists})
-        operation = await _on_account(info, input.account_id, summary, call, idempotency_key)
+        operation = await _on_account(
+            info,
+            input.account_id,
+            call,
+            idempotency_key,
+            "drop",
+            gracePeriodInDays=grace,
+            ifExists=if_exists,
+        )
         return DeleteAccountPayload(success=True, operation=operation)
 
     @_mutation("Undrop a dropped account.")
     async def undrop_account(
         self, info: GraphInfo, input: AccountIdInput, idempotency_key: IdempotencyKey = None
     ) -> Operation:
-        summary: tuple[str, dict[str, Any]] = ("undrop", {})
-        operation = await _on_account(
-            info, input.account_id, summary, undrop_account, idempotency_key
+        account_id = input.account_id
+        return _queued(
+            await _on_account(info, account_id, undrop_account, idempotency_key, "undrop")
         )
-        return _queued(operation)
 
     @_mutation(
         "Rotate the administrator's password; the new one is handed over once by the "
@@ -224,8 +232,10 @@ class Mutation:
         def call(session: AsyncSession, ctx: AcceptContext, ref: AccountRef) -> Awaitable[Any]:
             return rotate_credentials(session, ctx, ref, password)
 
-        summary: tuple[str, dict[str, Any]] = ("rotateCredentials", {})
-        return _queued(await _on_account(info, input.account_id, summary, call, idempotency_key))
+        account_id = input.account_id
+        return _queued(
+            await _on_account(info, account_id, call, idempotency_key, "rotateCredentials")
+        )
 
     @_mutation(
         "Purge a DROPPED account now, before its grace period ends (admins only; as "
@@ -235,8 +245,5 @@ class Mutation:
     async def purge_account(
         self, info: GraphInfo, input: AccountIdInput, idempotency_key: IdempotencyKey = None
     ) -> Operation:
-        summary: tuple[str, dict[str, Any]] = ("purge", {})
-        operation = await _on_account(
-            info, input.account_id, summary, purge_account, idempotency_key
-        )
-        return _queued(operation)
+        account_id = input.account_id
+        return _queued(await _on_account(info, account_id, purge_account, idempotency_key, "purge"))
