@@ -84,6 +84,8 @@ async def test_strawberrys_own_refusals_keep_the_error_shape(
     assert (await response.json())["code"] == "invalid_argument"
     status, body = await _post(client, tenant, [{"query": "{ editions { name } }"}] * 2)
     assert (status, body["code"]) == (400, "invalid_argument")  # batches are refused
+    status, body = await _post(client, tenant, "AAA")  # JSON, not an object (the fuzzer's)
+    assert (status, body["code"]) == (400, "invalid_argument")
     status, body = await _post(client, tenant, {"variables": {}})
     assert (status, body["code"]) == (400, "invalid_argument")
     response = await client.get(PATH, headers=tenant.headers())

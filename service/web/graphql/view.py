@@ -7,6 +7,7 @@ import functools
 from http import HTTPStatus
 from typing import Any
 
+import orjson
 import strawberry
 from aiohttp import web
 from cross_web import HTTPException
@@ -82,7 +83,21 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
     body = await request.read()  # kept by the request: the view reads it again
     if len(body) > MAX_DOCUMENT_BYTES:
         raise PayloadTooLarge(f"a GraphQL request is at most {MAX_DOCUMENT_BYTES} bytes")
+    _require_one_request(body)
     return await _view()(request)
+
+
+def _require_one_request(body: bytes) -> None:
+    """A JSON object (strawberry takes any JSON, and fails on a string or a number)."""
+    try:
+        document = orjson.loads(body) if body else None
+    except orjson.JSONDecodeError:
+        document = None
+    if not isinstance(document, dict):
+        raise InvalidArgument(
+            'the body must be one GraphQL request as a JSON object: {"query": …, "variables": '
+            '…, "operationName": …} (batches are not accepted)'
+        )
 
 
 @functools.cache
