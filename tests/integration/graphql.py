@@ -17,9 +17,9 @@ from gql.transport.exceptions import TransportQueryError
 from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 
-from service.domain.lifecycle import AccountState
+from service.domain.lifecycle import AccountState, OperationKind, OperationState
 from service.domain.roles import Role
-from service.store.models import Account
+from service.store.models import Account, Operation
 from service.store.tokens import ensure_organization
 from tests.conftest import Tenant
 from tests.integration.api import Client as HttpClient
@@ -51,9 +51,11 @@ async def refusal(session: AsyncClientSession, document: str, **variables: Any) 
     return error
 
 
-def seed_accounts(engine: Engine, tenant: Tenant, count: int, prefix: str = "ACC") -> list[str]:
+def seed_accounts(
+    engine: Engine, tenant: Tenant, count: int, prefix: str = "ACC", operations: int = 0
+) -> list[str]:
     """`count` ACTIVE accounts written directly (no worker), created a second apart, in one
-    statement; their names, in name order."""
+    statement, each with `operations` finished updates; their names, in name order."""
     start = datetime.now(UTC) - timedelta(days=1)
     with Session(engine) as session, session.begin():
         organization = ensure_organization(session, tenant.name)
@@ -70,5 +72,18 @@ def seed_accounts(engine: Engine, tenant: Tenant, count: int, prefix: str = "ACC
             }
             for index in range(count)
         ]
-        session.execute(insert(Account), rows)
+        ids = session.scalars(insert(Account).returning(Account.id), rows).all()
+        updates = [
+            {
+                "organization_id": organization.id,
+                "account_id": account_id,
+                "kind": OperationKind.UPDATE,
+                "state": OperationState.SUCCEEDED,
+                "created_at": start + timedelta(minutes=number),
+            }
+            for account_id in ids
+            for number in range(operations)
+        ]
+        if updates:
+            session.execute(insert(Operation), updates)
     return [str(row["name"]) for row in rows]

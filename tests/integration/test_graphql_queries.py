@@ -103,9 +103,9 @@ async def test_operations_of_a_page_take_one_query(
 ) -> None:
     """N+1 prevention: the statements of a page with each account's operations do not grow
     with the number of accounts."""
-    seed_accounts(engine, tenant, 30, prefix="NPO")
+    seed_accounts(engine, tenant, 30, prefix="NPO", operations=5)
     query = """query($first: Int) { accounts(first: $first) {
-      nodes { name operations(first: 3) { id kind state } } } }"""
+      nodes { name operations(first: 3) { account kind state createdOn } } } }"""
     statements: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
@@ -126,6 +126,11 @@ async def test_operations_of_a_page_take_one_query(
         event.remove(sync_engine, "before_cursor_execute", count)
     assert len(small["accounts"]["nodes"]) == 2
     assert len(large["accounts"]["nodes"]) == 30
+    for node in large["accounts"]["nodes"]:
+        operations = node["operations"]
+        assert [op["account"] for op in operations] == [node["name"]] * 3
+        times = [op["createdOn"] for op in operations]
+        assert times == sorted(times, reverse=True)  # its newest three
     assert few == many, statements
     assert many <= 4, statements
 
