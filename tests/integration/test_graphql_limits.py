@@ -44,6 +44,10 @@ async def test_too_many_tokens_aliases_or_too_much_cost_are_refused(
         tokens = await refusal(session, many_tokens)
         alias = await refusal(session, "{ " + aliases + " }")
         cost = await refusal(session, costly)
+        # A variable page size counts as the most it may be, whatever the variables say.
+        variable = costly.replace("{ accounts(first: 100)", "query($n: Int) { accounts(first: $n)")
+        variable = variable.replace("operations(first: 50)", "operations(first: $n)")
+        cost_of_variables = await refusal(session, variable, n=1)
         affordable = await run(session, "{ accounts(first: 10) { nodes { operations { id } } } }")
     assert tokens["extensions"]["code"] == "invalid_argument"
     assert "token" in tokens["message"].lower()
@@ -51,6 +55,7 @@ async def test_too_many_tokens_aliases_or_too_much_cost_are_refused(
     assert "alias" in alias["message"].lower()
     assert cost["extensions"]["code"] == "invalid_argument"
     assert "cost" in cost["message"]
+    assert cost_of_variables["extensions"]["code"] == "invalid_argument"
     assert affordable == {"accounts": {"nodes": []}}
 
 

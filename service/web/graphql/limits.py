@@ -27,6 +27,8 @@ from strawberry.extensions import (
 )
 
 from service.store.account_pages import MAX_PAGE
+from service.store.operation_reads import MAX_LIMIT
+from service.web.graphql.nodes import MAX_OPERATIONS
 
 MAX_DOCUMENT_BYTES = 16 * 1024
 MAX_TOKENS = 2_000
@@ -35,18 +37,24 @@ MAX_ALIASES = 20
 # Introspection fields do not count towards depth (strawberry's limiter skips `__` fields), so
 # nesting `ofType` is held by the token and cost limits instead.
 MAX_DEPTH = 6
-MAX_COST = 5_000
-# How many items a list field fans out to when its `first`/`last` is not a literal: the default
-# page sizes (`operations` as an account's: at the root it multiplies nothing).
+MAX_COST = 10_000
+# How many items a list field fans out to: its literal `first`/`last`; with a variable there,
+# the most it may be; without, its default (`operations` as an account's: at the root it
+# multiplies nothing).
 DEFAULT_FAN_OUT = {"accounts": MAX_PAGE, "operations": 10}
+MOST_FAN_OUT = {"accounts": MAX_PAGE, "operations": MAX_OPERATIONS}
 PAGE_ARGUMENTS = ("first", "last")
 
 
 def _fan_out(node: FieldNode) -> int:
+    name = node.name.value
     for argument in node.arguments or ():
-        if argument.name.value in PAGE_ARGUMENTS and isinstance(argument.value, IntValueNode):
-            return max(1, min(int(argument.value.value), MAX_PAGE * 5))
-    return DEFAULT_FAN_OUT.get(node.name.value, 1)
+        if argument.name.value not in PAGE_ARGUMENTS:
+            continue
+        if isinstance(argument.value, IntValueNode):
+            return max(1, min(int(argument.value.value), MAX_LIMIT))
+        return MOST_FAN_OUT.get(name, 1)
+    return DEFAULT_FAN_OUT.get(name, 1)
 
 
 class _Cost:
