@@ -205,3 +205,28 @@ async def test_a_gql_session_raises_on_http_refusals(client: Client, tenant: Ten
         with pytest.raises(TransportServerError) as raised:
             await run(session, "{ editions { name } }")
     assert raised.value.code == 401
+
+
+async def test_bad_page_arguments_are_invalid_arguments(
+    client: Client, tenant: Tenant, engine: Engine
+) -> None:
+    seed_accounts(engine, tenant, 3, prefix="ARG")
+    by_age = {"field": "CREATED_ON", "direction": "ASC"}
+    async with graphql_session(client, tenant, Role.VIEWER) as session:
+        page = await run(session, PAGE, first=1, orderBy=by_age)
+        foreign = page["accounts"]["pageInfo"]["endCursor"]
+        refusals = [
+            await refusal(session, PAGE, first=101),
+            await refusal(session, PAGE, first=1, last=1),
+            await refusal(session, PAGE, first=1, after=foreign),  # a CREATED_ON cursor
+            await refusal(session, PAGE, first=1, after="garbage"),
+            await refusal(session, PAGE, filter={"nameLike": "ends\\"}),
+            await refusal(session, PAGE, filter={"name": "not a name"}),
+            await refusal(session, "{ operations(first: 501) { nodes { id } } }"),
+            await refusal(
+                session, '{ operations(filter: {since: "2026-01-01T00:00:00"}) { nodes { id } } }'
+            ),
+        ]
+    assert [error["extensions"]["code"] for error in refusals] == ["invalid_argument"] * 8
+    assert "first" in refusals[0]["message"]
+    assert "cursor" in refusals[2]["message"]
