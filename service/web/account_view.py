@@ -83,6 +83,15 @@ class OverLimitView(_Extension):
     since: Timestamp = Field(description="The scan that first saw it over.")
 
 
+class OwnerView(_Extension):
+    """The owner contact given at create (our extension; admin and operator tokens only)."""
+
+    admin_name: str | None = _omitted_when_empty("The administrator's login name.")
+    email: str | None = _omitted_when_empty("The administrator's e-mail address.")
+    first_name: str | None = _omitted_when_empty("The administrator's first name.")
+    last_name: str | None = _omitted_when_empty("The administrator's last name.")
+
+
 class AccountView(BaseModel):
     """An account as returned: field names, types and nullability as in Snowflake's Account. A
     field with no value is omitted, except the five Snowflake marks nullable (`dropped_on`,
@@ -159,6 +168,11 @@ class AccountView(BaseModel):
         min_length=1,
         max_length=255,
     )
+    owner: OwnerView | None = _omitted_when_empty(
+        "The owner contact given at create (our extension): shown to admin and operator tokens "
+        "only, never to viewers; Snowflake's write-only fields are never returned under their own "
+        "names."
+    )
     usage: UsageView | None = _omitted_when_empty(
         "Last measured usage (our extension); omitted until the usage scan has measured it."
     )
@@ -205,15 +219,27 @@ def _extensions(
     return extra
 
 
+def _owner(account: Account) -> dict[str, Any]:
+    contact = {
+        "admin_name": account.admin_name,
+        "email": account.owner_email,
+        "first_name": account.owner_first_name,
+        "last_name": account.owner_last_name,
+    }
+    # Accounts created before the contact was kept have none.
+    return {"owner": contact} if any(value is not None for value in contact.values()) else {}
+
+
 def render_account(
     account: Account,
     organization_name: str,
     *,
     usage: UsageSeen | None = None,
     limits: PlanLimits | None = None,
+    owner: bool = False,
 ) -> dict[str, Any]:
     """An account as the contract's Account object (fields without a value omitted), with its
-    last measured usage and its edition's limits."""
+    last measured usage and its edition's limits, and with `owner` its owner contact."""
     # The row's loaded columns as one dict: pydantic reads them in one pass, where reading each
     # ORM attribute cost more than the rest of the rendering did.
     columns = instance_dict(account)
@@ -222,6 +248,7 @@ def render_account(
             **columns,
             "organization_name": organization_name,
             **_extensions(account, usage, limits),
+            **(_owner(account) if owner else {}),
         }
     ).model_dump(mode="json", exclude_none=True)
     # Always there, null when empty, and last (where they always were on the wire).

@@ -13,7 +13,7 @@ from service.domain.lifecycle import MAX_GRACE_DAYS, MIN_GRACE_DAYS, OperationSt
 from service.domain.patches import AccountPatch
 from service.domain.refs import AccountRef, parse_account_ref
 from service.domain.results import ResultResponse, accepted, success_body
-from service.domain.roles import Permission
+from service.domain.roles import Permission, allows
 from service.domain.schemas import AccountCreate, Edition
 from service.domain.tokens import Principal
 from service.store import idempotency
@@ -82,6 +82,7 @@ async def list_accounts_handler(request: web.Request) -> web.Response:
         )
         usage = await usage_of_accounts(session, [account.id for account in accounts])
     plans = request.app[SETTINGS].plans()
+    owner = allows(principal.role, Permission.READ_OWNERS)
     return json_response(
         [
             render_account(
@@ -89,6 +90,7 @@ async def list_accounts_handler(request: web.Request) -> web.Response:
                 principal.organization_name,
                 usage=usage.get(account.id),
                 limits=plans[Edition(account.edition)],
+                owner=owner,
             )
             for account in accounts
         ]
@@ -104,7 +106,13 @@ async def get_account_handler(request: web.Request) -> web.Response:
     )
     limits = settings.plans()[Edition(account.edition)]
     return json_response(
-        render_account(account, principal.organization_name, usage=usage, limits=limits)
+        render_account(
+            account,
+            principal.organization_name,
+            usage=usage,
+            limits=limits,
+            owner=allows(principal.role, Permission.READ_OWNERS),
+        )
     )
 
 

@@ -36,6 +36,7 @@ from service.web.openapi.document import build_document
 from service.web.openapi.metadata import JSON, Answer, Doc, Handler, Route, answer
 from service.web.openapi.prose import DESCRIPTIONS as D
 from service.web.operation_view import OperationView
+from service.web.plans import PlanView, get_plan_handler
 from service.web.queue_view import QueueReport
 from service.web.token_view import NewTokenView, RevokedTokenView, TokenView
 
@@ -146,6 +147,12 @@ ROUTES: tuple[Route, ...] = (
         body=AccountPatch, body_description="The changes (at most 1 MiB).",
         body_media_types=("application/merge-patch+json", JSON),
         answers=(ACCEPTED,), errors=(*MUTATION_ERRORS, AlreadyExists, TooLarge),
+    ),
+    _route(
+        "GET /api/v2/accounts/{name}/plan", get_plan_handler, "getAccountPlan",
+        "An account's plan: its limits and its usage against each", "accounts",
+        permission=READ, params=(p.NAME,),
+        answers=(answer(200, "The plan.", PlanView),), errors=(InvalidArgument, NotFound),
     ),
     _route(
         "GET /api/v2/results/{handle}", results.get_result_handler, "fetchResult",

@@ -73,6 +73,8 @@ async def test_an_unknown_account_is_the_same_404_whichever_form_names_it(
             ("DELETE", f"/api/v2/accounts/{ref}?gracePeriodInDays=3"),
             ("POST", f"/api/v2/accounts/{ref}:undrop"),
             ("POST", f"/api/v2/accounts/{ref}:rotateCredentials"),
+            ("POST", f"/api/v2/accounts/{ref}:purge"),
+            ("GET", f"/api/v2/accounts/{ref}/plan"),
         ):
             body = {"comment": "x"} if method == "PATCH" else None
             response = await client.request(method, path, json=body, headers=headers)

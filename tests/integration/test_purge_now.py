@@ -24,6 +24,7 @@ from tests.integration.api import (
 )
 from tests.integration.rows import end_grace_period, operations_of
 from tests.integration.tenant import database_exists, role_exists
+from tests.integration.test_audit import token_id
 from tests.integration.test_cli import Cli
 
 
@@ -138,11 +139,14 @@ async def test_purge_now_and_the_scheduled_purge_never_both_run(
     assert left == 0
 
 
-async def test_the_cli_purges_by_reference(client: Client, tenant: Tenant) -> None:
+async def test_the_cli_purges_by_reference(client: Client, tenant: Tenant, engine: Engine) -> None:
     account = await dropped(client, tenant, "cli_purge")
     cli = Cli(client, tenant.tokens[Role.ADMIN])
     result = await cli("accounts", "purge", f"id:{account['id']}", "--wait")
     assert result.exit_code == 0, result.output
     assert "succeeded: purge of CLI_PURGE" in result.stdout
+    admin = token_id(engine, tenant, Role.ADMIN)
+    (listed,) = await cli.json("ops", "list", "--kind", "purge", "--requested-by", admin)
+    assert (listed["account"], listed["requested_by"]["token_id"]) == ("CLI_PURGE", admin)
     refused = await Cli(client, tenant.tokens[Role.OPERATOR])("accounts", "purge", "cli_purge")
     assert refused.exit_code != 0
