@@ -30,7 +30,7 @@ ROTATE = (
     f"""mutation($id: ID!) {{ rotateCredentials(input: {{accountId: $id}}) {{ {OPERATION} }} }}"""
 )
 BY_EXTERNAL_ID = """query($ext: String!) { accountByExternalId(externalId: $ext) {
-  id name state comment operations(first: 10) { kind state } } }"""
+  id name state comment owner { adminName email } operations(first: 10) { kind state } } }"""
 STATE = "query($id: ID!) { operation(id: $id) { state done error } }"
 
 
@@ -62,6 +62,7 @@ async def test_every_mutation_runs_the_rest_use_cases(client: Client, tenant: Te
         account = (await run(session, BY_EXTERNAL_ID, ext="life-1"))["accountByExternalId"]
         assert account["name"] == "GQ_LIFE"
         assert account["operations"] == [{"kind": "CREATE", "state": "SUCCEEDED"}]
+        assert account["owner"] == {"adminName": "ADMIN", "email": "a@example.com"}
         public_id = account["id"]
         rest = await get_account(client, tenant, f"id:{public_id}")
         assert rest["name"] == "GQ_LIFE"
@@ -84,6 +85,9 @@ async def test_every_mutation_runs_the_rest_use_cases(client: Client, tenant: Te
         account = (await run(session, BY_EXTERNAL_ID, ext="life-1"))["accountByExternalId"]
     assert account["state"] == "ACTIVE"
     assert account["comment"] == "from graphql"
+    async with graphql_session(client, tenant, Role.VIEWER) as session:
+        seen = (await run(session, BY_EXTERNAL_ID, ext="life-1"))["accountByExternalId"]
+    assert seen["owner"] is None  # as REST: the owner contact is not a viewer's
     assert [op["kind"] for op in account["operations"]] == [
         "UNDROP",
         "DROP",
@@ -131,6 +135,7 @@ async def test_errors_carry_the_rest_codes(client: Client, tenant: Tenant) -> No
         unknown = await refusal(session, ROTATE, id="00000000-0000-0000-0000-000000000002")
         bad_ref = await refusal(session, ROTATE, id="no:such:form")
         coerced = await refusal(session, CREATE, input={"name": "x"})  # required fields missing
+        unsupported = await refusal(session, CREATE, input=new_account("gq_pol", polaris=True))
     async with graphql_session(client, tenant, Role.VIEWER) as session:
         denied = await refusal(session, UNDROP, id=public_id)
     assert bad_name["extensions"]["code"] == "invalid_argument"
@@ -142,6 +147,8 @@ async def test_errors_carry_the_rest_codes(client: Client, tenant: Tenant) -> No
     assert unknown["extensions"]["code"] == "not_found"
     assert bad_ref["extensions"]["code"] == "invalid_argument"
     assert coerced["extensions"]["code"] == "invalid_argument"
+    assert unsupported["extensions"]["code"] == "invalid_argument"
+    assert "polaris" in unsupported["message"]  # refused as REST refuses it, never ignored
     assert denied["extensions"]["code"] == "permission_denied"
     response = await client.post(
         f"/api/v2/accounts/id:{public_id}:undrop", headers=tenant.headers()

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from service.domain.lifecycle import AccountState
+from service.domain.roles import Permission, allows
 from service.domain.schemas import Edition
 from service.domain.usage import UsageSeen
 from service.store.models import Account as AccountRow
@@ -17,6 +18,7 @@ from service.web.graphql.types import (
     Limits,
     Operation,
     OverLimit,
+    Owner,
     Usage,
     nested,
 )
@@ -61,6 +63,9 @@ class AccountNode:
     deletion_protection: bool
     external_id: str | None
     usage: Usage | None
+    owner: Owner | None = strawberry.field(
+        description="The owner contact given at create; null for viewer tokens."
+    )
     limits: Limits | None
     over_limit: OverLimit | None
     suspended_reason: str | None
@@ -84,7 +89,7 @@ class AccountNode:
 _PLAIN = [
     name
     for name in AccountNode.__annotations__
-    if name not in {"id", "internal_id", "usage", "limits", "over_limit", "operations"}
+    if name not in {"id", "internal_id", "usage", "limits", "over_limit", "owner", "operations"}
 ]
 
 
@@ -98,6 +103,7 @@ def account_node(
         context.principal.organization_name,
         usage=usage,
         limits=plans[Edition(account.edition)],
+        owner=allows(context.principal.role, Permission.READ_OWNERS),
     )
     view["organization_url_expiration_on"] = view.get("organization_URL_expiration_on")
     values: dict[str, Any] = {name: view.get(name) for name in _PLAIN}

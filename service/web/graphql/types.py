@@ -63,6 +63,16 @@ class OverLimit:
     since: str
 
 
+@strawberry.type(
+    description="The owner contact given at create (shown to admin and operator tokens only)."
+)
+class Owner:
+    admin_name: str | None = None
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+
+
 @strawberry.type(description="One edition (plan) with its limits, as `GET /api/v2/editions`.")
 class EditionLimits:
     name: Edition
@@ -138,7 +148,9 @@ class PageInfo:
 def nested(view: dict[str, Any]) -> dict[str, Any]:
     """The rendered account's nested objects as their GraphQL types."""
     usage, limits, over = view.get("usage"), view.get("limits"), view.get("over_limit")
+    owner = view.get("owner")
     return {
+        "owner": Owner(**owner) if owner else None,
         "usage": Usage(**usage) if usage else None,
         "limits": Limits(**limits) if limits else None,
         "over_limit": OverLimit(**over) if over else None,
