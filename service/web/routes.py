@@ -27,6 +27,9 @@ from service.web import accounts, docs, editions, health, metrics, operations, q
 from service.web import tokens as token_handlers
 from service.web.account_view import AccountView
 from service.web.console.routes import CONSOLE_ROUTES
+from service.web.graphql import view as graphql
+from service.web.graphql.limits import MAX_DOCUMENT_BYTES
+from service.web.graphql.wire import GraphQLRequest, GraphQLResponse
 from service.web.openapi import parameters as p
 from service.web.openapi.answers import ACCEPTED, NOTHING_TO_DO, SUCCEEDED
 from service.web.openapi.document import build_document
@@ -201,6 +204,19 @@ ROUTES: tuple[Route, ...] = (
         "DELETE /api/v2/tokens/{token_id}", token_handlers.revoke_token_handler, "revokeToken",
         "Revoke a token", "tokens", permission=TOKENS, params=(p.TOKEN_ID,),
         answers=(answer(200, "The revoked token.", RevokedTokenView),), errors=(NotFound,),
+    ),
+    _route(
+        "POST /api/v2/graphql", graphql.graphql_handler, "graphql", "GraphQL", "graphql",
+        permission=READ, body=GraphQLRequest,
+        body_description=f"One GraphQL request (at most {MAX_DOCUMENT_BYTES} bytes).",
+        answers=(answer(200, "The result: `data`, and `errors` (with `extensions.code`).",
+                        GraphQLResponse),),
+        errors=(InvalidArgument, TooLarge),
+    ),
+    _route(
+        "GET /api/v2/graphql/schema.graphql", graphql.schema_handler, "graphqlSchema",
+        "The GraphQL schema (SDL)", "graphql", permission=READ,
+        answers=(Answer(200, "The schema in GraphQL's schema language.", (("text/plain", str),)),),
     ),
     *CONSOLE_ROUTES,
 )  # fmt: skip
