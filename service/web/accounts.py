@@ -214,8 +214,24 @@ async def _accept(
     *,
     account: str,
 ) -> web.Response:
-    """Run one mutation in one transaction (honouring an Idempotency-Key), commit, publish."""
-    key = idempotency.validate_key(request.headers.get(idempotency.HEADER))
+    """Run one mutation with the request's Idempotency-Key header; the HTTP answer."""
+    key = request.headers.get(idempotency.HEADER)
+    answer = await accept_mutation(request, principal, summary, run, account=account, key=key)
+    return result_response(answer)
+
+
+async def accept_mutation(
+    request: web.Request,
+    principal: Principal,
+    summary: dict[str, Any],
+    run: UseCase,
+    *,
+    account: str,
+    key: str | None,
+) -> ResultResponse:
+    """Run one mutation in one transaction (honouring the idempotency `key`), commit, publish.
+    REST passes its Idempotency-Key header; GraphQL each mutation's own `idempotencyKey`."""
+    key = idempotency.validate_key(key)
     ctx = AcceptContext(principal, request[REQUEST_ID])
     organization_id = principal.organization_id
     async with request.app[SESSIONS].begin() as session:
@@ -223,7 +239,7 @@ async def _accept(
             fingerprint = idempotency.fingerprint(request.app[SEAL], summary)
             replay = await idempotency.reserve(session, organization_id, key, fingerprint)
             if replay is not None:
-                return result_response(replay)
+                return replay
         started = await run(session, ctx)
         queued = Queued(started.kind, started.id) if isinstance(started, Operation) else started
         answer = (
@@ -235,7 +251,7 @@ async def _accept(
             await idempotency.remember(session, organization_id, key, answer)
     if queued is not None:
         await _hand_over(request, queued, account)
-    return result_response(answer)
+    return answer
 
 
 async def _hand_over(request: web.Request, queued: Queued, account: str) -> None:

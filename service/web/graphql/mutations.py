@@ -4,11 +4,9 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, ClassVar, cast
+from typing import Annotated, Any, ClassVar
 
 import strawberry
-from aiohttp import web
-from multidict import CIMultiDict, CIMultiDictProxy
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.permission import BasePermission
 from strawberry.types import Info
@@ -19,7 +17,6 @@ from service.domain.patches import AccountPatch
 from service.domain.refs import AccountRef, parse_account_ref
 from service.domain.roles import Permission
 from service.domain.schemas import AccountCreate
-from service.store import idempotency
 from service.store.operation_reads import get_operation
 from service.usecases.accounts import (
     AcceptContext,
@@ -30,7 +27,7 @@ from service.usecases.accounts import (
     update_account,
 )
 from service.usecases.purge_now import purge_account
-from service.web.accounts import UseCase, _accept
+from service.web.accounts import UseCase, accept_mutation
 from service.web.graphql.context import Context
 from service.web.graphql.inputs import (
     AccountIdInput,
@@ -53,25 +50,6 @@ IdempotencyKey = Annotated[
 ]
 
 
-class _KeyedRequest:
-    """The request as REST's accept path reads it (`headers`, `app`, the request id), with
-    this mutation's `idempotencyKey` as its Idempotency-Key header: a document may hold several
-    mutations, each with its own key. (An aiohttp request cannot be cloned once its body is
-    read.)"""
-
-    def __init__(self, request: web.Request, key: str | None) -> None:
-        self._request = request
-        self.app = request.app
-        headers = CIMultiDict(request.headers)
-        headers.popall(idempotency.HEADER, None)
-        if key is not None:
-            headers[idempotency.HEADER] = key
-        self.headers = CIMultiDictProxy(headers)
-
-    def __getitem__(self, name: Any) -> Any:
-        return self._request[name]
-
-
 @strawberry.type(description="A drop: `success`, and the queued operation (null: nothing to do).")
 class DeleteAccountPayload:
     success: bool
@@ -83,9 +61,10 @@ async def _accepted(
 ) -> Operation | None:
     """Accept as REST does; the queued operation, or None when there was nothing to do."""
     context = info.context
-    request = cast(web.Request, _KeyedRequest(context.request, key))
-    response = await _accept(request, context.principal, summary, run, account=account)
-    location = response.headers.get("Location")
+    answer = await accept_mutation(
+        context.request, context.principal, summary, run, account=account, key=key
+    )
+    location = answer.headers.get("Location")
     if location is None:
         return None
     async with context.request.app[SESSIONS]() as session:
