@@ -36,15 +36,16 @@ def log_events(log: str) -> list[dict[str, Any]]:
     return found
 
 
-def running(log: str) -> set[str]:
-    """Operations a worker started and has not finished with (by their id)."""
-    started, ended = set(), set()
+def running(log: str) -> dict[str, str]:
+    """Operations a worker started and has not finished with: id -> account name."""
+    started: dict[str, str] = {}
+    ended = set()
     for event in log_events(log):
         if event.get("event") == "operation.running":
-            started.add(event["operation_id"])
+            started[event["operation_id"]] = event.get("account", "")
         elif event.get("event") in DELIVERY_ENDS and "operation_id" in event:
             ended.add(event["operation_id"])
-    return started - ended
+    return {operation: name for operation, name in started.items() if operation not in ended}
 
 
 def successes(logs: list[str]) -> Counter[str]:

@@ -20,7 +20,7 @@ from tests.multihost.evidence import Figures
 from tests.multihost.servers import POSTGRES_PORT
 
 WAVE = 10  # creates per wave; four waves
-SLOW_PER_WAVE = 2
+SLOW_PER_WAVE = 3  # more than a worker takes at once: worker1 gets one of them
 WAIT_SECONDS = 15.0  # longest wait for an operation to be in flight
 SETTLE_SECONDS = 60.0
 UNUSED_PORT = 9  # a worker host listens nowhere: its kernel refuses, which shows it is there
@@ -101,13 +101,19 @@ async def _send_during(
 async def _cut_worker_mid_operation(
     http: aiohttp.ClientSession, run: Deployment, handles: list[str], figures: Figures
 ) -> None:
-    """Wave 0 runs; as soon as worker1 is inside an operation its cable is pulled; wave 1 is
+    """Wave 0 runs; as soon as worker1 is inside a slow create its cable is pulled; wave 1 is
     sent while it is out."""
     handles += await _wave(http, run, 0)
-    await _until("worker1 runs an operation", lambda: bool(evidence.running(run.log("worker1"))))
-    cut_during = evidence.running(run.log("worker1"))
+
+    def slow_on_worker1() -> dict[str, str]:
+        running = evidence.running(run.log("worker1"))
+        return {op: name for op, name in running.items() if name.startswith(SLOW_PREFIX)}
+
+    await _until("worker1 runs a slow create", lambda: bool(slow_on_worker1()))
+    cut_during = slow_on_worker1()
     await _send_during(WORKER_OUTAGE, http, run, handles, 1)
-    figures.notes.append(f"worker1 cut for {WORKER_OUTAGE.seconds:g} s in {len(cut_during)} op(s)")
+    during = ", ".join(sorted(cut_during.values()))
+    figures.notes.append(f"worker1 cut for {WORKER_OUTAGE.seconds:g} s while it ran {during}")
 
 
 async def _cut_tenant_cluster(
