@@ -77,17 +77,27 @@ def pending(engine: Engine, handles: list[str]) -> int:
     )
 
 
-def tenant_inventory(tenant_url: str) -> tuple[list[str], list[str]]:
-    """The accounts' databases and roles on one tenant cluster (with repeats, if any)."""
+def tenant_inventory(tenant_urls: list[str]) -> tuple[list[str], list[str]]:
+    """The accounts' databases and roles on every tenant cluster, with repeats: an account
+    must be on exactly one cluster, once."""
     pattern = PREFIX.replace("_", "\\_") + "%"
-    with psycopg.connect(tenant_url, connect_timeout=5) as connection:
-        databases = connection.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE %s", (pattern,)
-        ).fetchall()
-        roles = connection.execute(
-            "SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (pattern,)
-        ).fetchall()
-    return [str(row[0]) for row in databases], [str(row[0]) for row in roles]
+    databases: list[str] = []
+    roles: list[str] = []
+    for url in tenant_urls:
+        with psycopg.connect(url, connect_timeout=5) as connection:
+            databases += [
+                str(row[0])
+                for row in connection.execute(
+                    "SELECT datname FROM pg_database WHERE datname LIKE %s", (pattern,)
+                )
+            ]
+            roles += [
+                str(row[0])
+                for row in connection.execute(
+                    "SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (pattern,)
+                )
+            ]
+    return databases, roles
 
 
 @dataclass
