@@ -15,7 +15,7 @@ import pytest
 
 from service.domain.lifecycle import OperationState
 from tests.multihost import evidence
-from tests.multihost.deployment import SLOW_PREFIX, Deployment
+from tests.multihost.deployment import SLOW_PREFIX, WORKER_HOSTS, Deployment
 from tests.multihost.evidence import Figures
 from tests.multihost.servers import POSTGRES_PORT
 
@@ -26,8 +26,10 @@ SETTLE_SECONDS = 60.0
 UNUSED_PORT = 9  # a worker host listens nowhere: its kernel refuses, which shows it is there
 PASSWORD = "Multi-Host-Run-Pw-1"  # a throwaway account's, on a throwaway cluster
 
-# Bring-up (three PostgreSQL/Redis servers, two workers, beat, the API: ~10 s of CPU on two
-# shared cores), two outages of 5 s and 10 s, the backoff after them, and the teardown.
+# A run takes 40 to 55 s here (bring-up of three servers, two workers, beat and the API; outages
+# of 5 s and 10 s and the backoff after them; teardown). Its own bounded waits (30 s per
+# readiness, 15 s per in-flight wait, 60 s to settle) add up beyond the default 120 s: each
+# should fail with its own message before the blunt per-test timeout does.
 pytestmark = pytest.mark.timeout(180)
 
 
@@ -179,7 +181,7 @@ async def test_creates_survive_a_worker_host_and_the_tenant_cluster_losing_their
             figures.settle_seconds = time.monotonic() - restored
             rows = evidence.operations(run.engine, handles)
             inventory = evidence.tenant_inventory(list(run.tenant_urls.values()))
-            logs = [run.log(host) for host in ("worker1", "worker2")]
+            logs = [run.log(host) for host in WORKER_HOSTS]
             evidence.tally(figures, rows, inventory, evidence.successes(logs))
             figures.logins = await _login_all(http, run, handles)
     figures.total_seconds = time.monotonic() - started
