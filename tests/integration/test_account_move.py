@@ -246,3 +246,33 @@ def test_a_move_within_one_cluster_is_refused(account: AccountSpec, source_url: 
     with pytest.raises(DriverError, match="same cluster"):
         AccountMover(source_url, source_url).prepare(move_spec(account))
     assert holds(source_url, account) == (True, True)
+
+
+def test_tenant_code_run_by_the_restore_gains_no_rights_on_the_target(
+    mover: AccountMover, account: AccountSpec, source_url: str, target_url: str
+) -> None:
+    # A CHECK constraint's function runs for every row pg_restore loads; it tries to leave
+    # `SET ROLE` and make the login a superuser (as a superuser's restore session would allow).
+    escalate = f"""
+        CREATE FUNCTION app.escalate() RETURNS boolean LANGUAGE plpgsql AS $$
+        BEGIN
+            BEGIN
+                RESET ROLE;
+                ALTER ROLE {account.tenant_role} SUPERUSER;
+            EXCEPTION WHEN OTHERS THEN NULL;
+            END;
+            SET ROLE {account.tenant_role};
+            RETURN true;
+        END $$"""
+    with login(source_url, account) as session:
+        session.execute(escalate)
+        session.execute("CREATE TABLE app.guarded (n int CHECK (app.escalate()))")
+        session.execute("INSERT INTO app.guarded VALUES (1), (2)")
+    run_move(mover, move_spec(account))
+    with _admin(target_url) as admin:
+        row = admin.execute(
+            "SELECT rolsuper FROM pg_roles WHERE rolname = %s", (account.tenant_role,)
+        ).fetchone()
+    assert row == (False,)
+    with login(target_url, account) as session:
+        assert session.execute("SELECT count(*) FROM app.guarded").fetchone() == (2,)
