@@ -155,6 +155,8 @@ def test_a_moved_account_keeps_its_data_and_its_password(
         assert owners == [(account.tenant_role,)]
         session.execute("INSERT INTO items (name) VALUES ('after the move')")  # writable
     assert holds(source_url, account) == (False, False)
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        login(source_url, account)
     with _admin(target_url) as admin:
         public, restorers = admin.execute(
             "SELECT has_database_privilege('public', %s, 'CONNECT'), "
