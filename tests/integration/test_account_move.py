@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ from sqlalchemy.engine import make_url
 from service.adapters.embedded import TENANT, EmbeddedServers
 from service.settings import Settings
 from tests.integration.rows import PASSWORD, new_spec
-from workers.drivers.base import AccountSpec, DriverError
+from workers.drivers.base import AccountSpec, DriverError, TransientDriverError
 from workers.drivers.moving import MOVE_STEPS, AccountMover, MoveSpec, MoveStep, run_move, run_step
 from workers.drivers.postgres import PostgresDriver
 
@@ -218,7 +219,7 @@ def test_a_failed_restore_leaves_the_account_usable_on_the_source_and_nothing_on
             admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(grantee)))
 
 
-def test_a_copy_resumed_over_a_half_made_target_starts_again(
+def test_a_move_resumed_at_copy_over_a_half_made_target_copies_again(
     mover: AccountMover, account: AccountSpec, target_url: str
 ) -> None:
     spec = move_spec(account)
@@ -230,10 +231,45 @@ def test_a_copy_resumed_over_a_half_made_target_starts_again(
     half = make_url(target_url).set(database=account.tenant_database)
     with _admin(half.render_as_string(hide_password=False)) as admin:
         admin.execute("CREATE TABLE half_copied (id int)")
-    report = mover.copy(spec)
-    assert (report.copied, report.rows) == (True, ROWS + ROWS // 3)
-    mover.roll_back(spec)
-    assert holds(target_url, account) == (False, False)
+    finished: list[MoveStep] = []
+    report = run_move(mover, spec, start=MoveStep.COPY, done=finished.append)
+    assert finished == [MoveStep.COPY, MoveStep.OPEN, MoveStep.RETIRE]
+    assert report.copy is not None
+    assert (report.copy.copied, report.copy.rows) == (True, ROWS + ROWS // 3)
+    with login(target_url, account) as session:
+        assert session.execute("SELECT to_regclass('public.half_copied')").fetchone() == (None,)
+
+
+def test_copy_and_roll_back_refuse_to_overwrite_an_opened_target(
+    mover: AccountMover, account: AccountSpec, target_url: str
+) -> None:
+    spec = move_spec(account)
+    mover.prepare(spec)
+    with pytest.raises(DriverError, match="not frozen"):
+        mover.copy(spec)
+    for step in (MoveStep.FREEZE, MoveStep.COPY, MoveStep.OPEN):
+        run_step(mover, step, spec)
+    with login(target_url, account) as session:
+        session.execute("INSERT INTO items (name) VALUES ('written on the target')")
+    with pytest.raises(DriverError, match="open and differs"):
+        mover.copy(spec)
+    with pytest.raises(DriverError, match="open on the target"):
+        mover.roll_back(spec)
+    with login(target_url, account) as session:
+        assert session.execute("SELECT count(*) FROM items").fetchone() == (ROWS + 1,)
+
+
+def test_an_unreachable_target_is_a_transient_error_and_the_account_stays(
+    account: AccountSpec, source_url: str
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mover = AccountMover(source_url, f"postgresql://postgres:none@127.0.0.1:{port}/postgres")
+    with pytest.raises(TransientDriverError):
+        run_move(mover, move_spec(account))
+    with login(source_url, account) as session:
+        assert session.execute("SELECT count(*) FROM items").fetchone() == (ROWS,)
 
 
 def test_a_suspended_account_moves_suspended(

@@ -7,8 +7,8 @@ and the source serves it as before. `retire` refuses unless the target holds the
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -16,10 +16,9 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 from sqlalchemy.engine import make_url
 
-from service.domain.passwords import scram_verifier
 from workers.drivers.base import DriverError, TransientDriverError
 from workers.drivers.moving.inventory import READ_OPTIONS, Inventory, take_inventory
-from workers.drivers.moving.transfer import dump_and_restore
+from workers.drivers.moving.transfer import dump_and_restore, restore_login, restore_login_name
 from workers.drivers.tenant_cluster import (
     LOCK_TIMEOUT_MS,
     Connection,
@@ -57,6 +56,7 @@ class _Source:
     """What the source says about the login and the database (pg_authid, pg_database)."""
 
     verifier: str
+    can_login: bool
     attributes: str
     role_limit: int
     valid_until: str | None
@@ -65,16 +65,12 @@ class _Source:
 
 
 _SOURCE = (
-    "SELECT a.rolpassword, a.rolsuper, a.rolinherit, a.rolcreaterole, a.rolcreatedb, "
-    "a.rolreplication, a.rolbypassrls, a.rolconnlimit, a.rolvaliduntil::text, d.datconnlimit, "
-    "pg_encoding_to_char(d.encoding) FROM pg_authid a, pg_database d "
+    "SELECT a.rolpassword, a.rolcanlogin, a.rolsuper, a.rolinherit, a.rolcreaterole, "
+    "a.rolcreatedb, a.rolreplication, a.rolbypassrls, a.rolconnlimit, a.rolvaliduntil::text, "
+    "d.datconnlimit, pg_encoding_to_char(d.encoding) FROM pg_authid a, pg_database d "
     "WHERE a.rolname = %s AND d.datname = %s"
 )
 _FLAGS = ("SUPERUSER", "INHERIT", "CREATEROLE", "CREATEDB", "REPLICATION", "BYPASSRLS")
-
-
-def _restorer_name(spec: MoveSpec) -> str:
-    return f"mover_{spec.database}"[:63]
 
 
 class AccountMover:
@@ -142,38 +138,60 @@ class AccountMover:
 
     def copy(self, spec: MoveSpec) -> CopyReport:
         """Dump the frozen source into a fresh target database, then compare the two; a no-op
-        when the target already holds what the source holds."""
+        when the target already holds what the source holds. Refuses to overwrite a target the
+        login may already use."""
         with self._clusters() as (source, target):
             facts = _source_facts(source, spec)
-            wanted = self._inventory(self._source_info, spec)
-            if _database_open(target, spec.database):
-                held = self._inventory(self._target_info, spec)
-                if held == wanted:
+            if facts.can_login:
+                raise DriverError("the source is not frozen: run freeze before copy")
+            if not role_exists(target, spec.role):
+                raise DriverError("the target has no login for the account: run prepare first")
+            opened = _database_open(target, spec.database)
+            if opened:
+                wanted = self._inventory(self._source_info, spec)
+                if self._inventory(self._target_info, spec) == wanted:
                     spec.progress("the target already holds the account's data")
                     return CopyReport(len(wanted.tables), wanted.rows, copied=False)
-            spec.progress("recreating the database on the target")
-            target.execute(sql.SQL("ALTER ROLE {} NOLOGIN").format(sql.Identifier(spec.role)))
-            drop_database_and_role(target, spec.database, _restorer_name(spec), spec.progress)
-            create_closed_database(
-                target, spec.database, spec.role, facts.database_limit, spec.progress
-            )
-            open_database(target, spec.database)  # PUBLIC has no CONNECT, the login no LOGIN
-            spec.progress("copying the data (pg_dump | pg_restore)")
-            with _restorer(target, spec) as password:
-                restorer = make_conninfo(
-                    self._target_info, dbname=spec.database, user=_restorer_name(spec)
-                )
-                dump_and_restore(
-                    make_conninfo(self._source_info, dbname=spec.database),
-                    make_conninfo(restorer, password=password),
-                    role=spec.role,
-                    timeout_seconds=self._copy_timeout,
-                )
+                if _can_login(target, spec.role):
+                    raise DriverError("the target is open and differs from the source")
+            # The source is frozen: its inventory is taken while the copy runs.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                source_inventory = pool.submit(self._inventory, self._source_info, spec)
+                self._restore(target, spec, facts, fresh=not opened)
+                wanted = source_inventory.result()
             spec.progress("verifying the copy")
             differences = wanted.differences(self._inventory(self._target_info, spec))
             if differences:
                 raise DriverError("the copy differs from the source: " + "; ".join(differences[:5]))
         return CopyReport(len(wanted.tables), wanted.rows, copied=True)
+
+    def _restore(self, target: Connection, spec: MoveSpec, facts: _Source, *, fresh: bool) -> None:
+        """Restore into the database as `prepare` made it: kept when `fresh` (a database that
+        never allowed connections was never written to), else dropped and made again."""
+        target.execute(sql.SQL("ALTER ROLE {} NOLOGIN").format(sql.Identifier(spec.role)))
+        if not fresh:
+            spec.progress("recreating the database on the target")
+            drop_database_and_role(
+                target, spec.database, restore_login_name(spec.database), spec.progress
+            )
+        create_closed_database(
+            target, spec.database, spec.role, facts.database_limit, spec.progress
+        )
+        open_database(target, spec.database)  # PUBLIC has no CONNECT, the login no LOGIN
+        spec.progress("copying the data (pg_dump | pg_restore)")
+        with restore_login(target, spec.database, spec.role) as password:
+            restorer = make_conninfo(
+                self._target_info,
+                dbname=spec.database,
+                user=restore_login_name(spec.database),
+                password=password,
+            )
+            dump_and_restore(
+                make_conninfo(self._source_info, dbname=spec.database),
+                restorer,
+                role=spec.role,
+                timeout_seconds=self._copy_timeout,
+            )
 
     def _inventory(self, conninfo: str, spec: MoveSpec) -> Inventory:
         options = f"{READ_OPTIONS} -c statement_timeout={int(self._copy_timeout * 1000)}"
@@ -203,38 +221,18 @@ class AccountMover:
         with self._clusters() as (source, target):
             if not database_exists(source, spec.database):
                 raise DriverError("the source no longer holds the account; nothing to roll back")
+            if _can_login(target, spec.role):
+                raise DriverError("the account is open on the target; finish the move instead")
             if spec.login and role_exists(source, spec.role):
                 spec.progress("letting the login in again on the source")
                 source.execute(sql.SQL("ALTER ROLE {} LOGIN").format(sql.Identifier(spec.role)))
             spec.progress("removing the copy from the target")
             drop_database_and_role(target, spec.database, spec.role, spec.progress)
             target.execute(
-                sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(_restorer_name(spec)))
+                sql.SQL("DROP ROLE IF EXISTS {}").format(
+                    sql.Identifier(restore_login_name(spec.database))
+                )
             )
-
-
-@contextmanager
-def _restorer(target: Connection, spec: MoveSpec) -> Iterator[str]:
-    """A throwaway login that may only SET ROLE to the account's login and connect to its
-    database, for pg_restore: a tenant function that runs `RESET ROLE` during the restore
-    becomes this login, not a superuser. Its password, in the clear, for this copy only."""
-    name, role = sql.Identifier(_restorer_name(spec)), sql.Identifier(spec.role)
-    password = secrets.token_urlsafe(24)
-    target.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(name))
-    target.execute(
-        sql.SQL(
-            "CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT "
-            "CONNECTION LIMIT 2 PASSWORD {}"
-        ).format(name, sql.Literal(scram_verifier(password)))
-    )
-    target.execute(sql.SQL("GRANT {} TO {}").format(role, name))
-    database = sql.Identifier(spec.database)
-    target.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(database, name))
-    try:
-        yield password
-    finally:
-        target.execute(sql.SQL("REVOKE CONNECT ON DATABASE {} FROM {}").format(database, name))
-        target.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(name))
 
 
 def _copy_login(target: Connection, role: str, facts: _Source) -> None:
@@ -259,6 +257,11 @@ def _system_id(connection: Connection) -> object:
     return row[0] if row else None
 
 
+def _can_login(connection: Connection, role: str) -> bool:
+    row = connection.execute("SELECT rolcanlogin FROM pg_roles WHERE rolname = %s", (role,))
+    return row.fetchone() == (True,)
+
+
 def _database_open(connection: Connection, database: str) -> bool:
     row = connection.execute(
         "SELECT datallowconn FROM pg_database WHERE datname = %s", (database,)
@@ -270,7 +273,7 @@ def _source_facts(source: Connection, spec: MoveSpec) -> _Source:
     row = source.execute(_SOURCE, (spec.role, spec.database)).fetchone()
     if row is None:
         raise DriverError("the account's login or database does not exist on the source cluster")
-    verifier, *flags, role_limit, valid_until, database_limit, encoding = row
+    verifier, can_login, *flags, role_limit, valid_until, database_limit, encoding = row
     if flags[0]:
         raise DriverError("the account's login is a superuser; refusing to copy it")
     if not isinstance(verifier, str) or not verifier.startswith("SCRAM-SHA-256$"):
@@ -280,6 +283,7 @@ def _source_facts(source: Connection, spec: MoveSpec) -> _Source:
     )
     return _Source(
         verifier,
+        bool(can_login),
         attributes,
         int(str(role_limit)),
         None if valid_until is None else str(valid_until),

@@ -9,16 +9,22 @@ operation records names only the tool and its exit status.
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO
 
 import structlog
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from service.adapters.pg_install import pg_bin
+from service.domain.passwords import scram_verifier
 from workers.drivers.base import DriverError, TransientDriverError
+from workers.drivers.tenant_cluster import Connection
 
 _log = structlog.get_logger(__name__)
 TAIL_CHARACTERS = 2000
@@ -112,3 +118,35 @@ def _failure(name: str, code: int, errors: IO[bytes]) -> DriverError:
     if any(words in text for words in _UNREACHABLE):
         return TransientDriverError(f"{name} could not reach a cluster (exit status {code})")
     return DriverError(f"{name} failed (exit status {code}); the worker's log has its output")
+
+
+def restore_login_name(database: str) -> str:
+    return f"mover_{database}"[:63]
+
+
+@contextmanager
+def restore_login(target: Connection, database: str, role: str) -> Iterator[str]:
+    """A throwaway login for pg_restore that may only `SET ROLE role` and connect to
+    `database`: a tenant function that runs `RESET ROLE` during the restore becomes this login,
+    not a superuser. Yields its password, in the clear, for this copy only; dropped after."""
+    name = sql.Identifier(restore_login_name(database))
+    password = secrets.token_urlsafe(24)
+    target.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(name))
+    target.execute(
+        sql.SQL(
+            "CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT "
+            "CONNECTION LIMIT 2 PASSWORD {}"
+        ).format(name, sql.Literal(scram_verifier(password)))
+    )
+    target.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(role), name))
+    granted = sql.SQL("CONNECT ON DATABASE {} {} {}")
+    target.execute(
+        sql.SQL("GRANT ") + granted.format(sql.Identifier(database), sql.SQL("TO"), name)
+    )
+    try:
+        yield password
+    finally:
+        target.execute(
+            sql.SQL("REVOKE ") + granted.format(sql.Identifier(database), sql.SQL("FROM"), name)
+        )
+        target.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(name))
