@@ -94,14 +94,21 @@ class Inventory:
         extra = sorted(set(other.objects) - set(self.objects))
         theirs = {table.table: table for table in other.tables}
         tables = [
-            f"table {mine.table}: {mine.rows} rows here, "
-            + (f"{theirs[mine.table].rows} there" if mine.table in theirs else "missing there")
+            f"table {mine.table}: " + _table_difference(mine, theirs.get(mine.table))
             for mine in self.tables
             if theirs.get(mine.table) != mine
         ]
         return (
             [f"missing {item}" for item in missing] + [f"extra {item}" for item in extra] + tables
         )
+
+
+def _table_difference(mine: TableSum, theirs: TableSum | None) -> str:
+    if theirs is None:
+        return "missing there"
+    if theirs.rows != mine.rows:
+        return f"{mine.rows} rows here, {theirs.rows} there"
+    return f"{mine.rows} rows on both sides, with different contents"
 
 
 def take_inventory(connection: Connection) -> Inventory:
