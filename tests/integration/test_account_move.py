@@ -314,3 +314,19 @@ def test_tenant_code_run_by_the_restore_gains_no_rights_on_the_target(
     assert row == (False,)
     with login(target_url, account) as session:
         assert session.execute("SELECT count(*) FROM app.guarded").fetchone() == (2,)
+
+
+def test_a_changed_row_on_the_target_is_seen_and_copied_again(
+    mover: AccountMover, account: AccountSpec, target_url: str
+) -> None:
+    spec = move_spec(account)
+    for step in (MoveStep.PREPARE, MoveStep.FREEZE, MoveStep.COPY):
+        run_step(mover, step, spec)
+    copied = make_url(target_url).set(database=account.tenant_database)
+    with _admin(copied.render_as_string(hide_password=False)) as admin:  # same count, one byte
+        admin.execute("UPDATE app.items SET name = 'item 8' WHERE id = 9")
+    report = mover.copy(spec)
+    assert (report.copied, report.rows) == (True, ROWS + ROWS // 3)
+    mover.open(spec)
+    with login(target_url, account) as session:
+        assert session.execute("SELECT name FROM items WHERE id = 9").fetchone() == ("item 9",)
