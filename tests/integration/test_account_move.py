@@ -25,8 +25,9 @@ from workers.drivers.moving import MOVE_STEPS, AccountMover, MoveSpec, MoveStep,
 from workers.drivers.postgres import PostgresDriver
 
 ROWS = 2000  # in items, as SEED inserts them
-# In a schema of its own: on PostgreSQL 15 a NOINHERIT login may not create in `public`
-# (the rights of pg_database_owner are inherited ones).
+COPIED_ROWS = ROWS + ROWS // 3 + 1  # items, extra.notes, public.loose
+# Mostly in schemas of the tenant's own: on PostgreSQL 15 a NOINHERIT login may not create in
+# `public` (the rights of pg_database_owner are inherited ones); on 18 it may.
 SEED = [
     "CREATE SCHEMA app",
     "CREATE TABLE items (id serial PRIMARY KEY, name text NOT NULL, price numeric(10, 2), "
@@ -39,8 +40,13 @@ SEED = [
     "CREATE SCHEMA extra",
     "CREATE TABLE extra.notes (item int REFERENCES items (id), body text)",
     "INSERT INTO extra.notes SELECT id, repeat('x', id % 50) FROM items WHERE id % 3 = 0",
+    "CREATE TABLE public.loose (v text)",  # both clusters run PostgreSQL 18 (see below)
+    "INSERT INTO public.loose VALUES ('in public')",
 ]
-READ_BACK = "SELECT count(*), sum(price), total(), (SELECT count(*) FROM extra.notes) FROM items"
+READ_BACK = (
+    "SELECT count(*), sum(price), total(), (SELECT count(*) FROM extra.notes), "
+    "(SELECT v FROM public.loose) FROM items"
+)
 
 
 def _admin(url: str) -> psycopg.Connection[tuple[Any, ...]]:
@@ -146,12 +152,13 @@ def test_a_moved_account_keeps_its_data_and_its_password(
     report = run_move(mover, move_spec(account), done=finished.append)
     assert finished == list(MOVE_STEPS)
     assert report.copy is not None
-    assert (report.copy.tables, report.copy.rows, report.copy.copied) == (2, ROWS + ROWS // 3, True)
+    assert (report.copy.tables, report.copy.rows, report.copy.copied) == (3, COPIED_ROWS, True)
     assert 0 < report.cutover_seconds < 60
     with login(target_url, account) as session:
         assert session.execute(READ_BACK).fetchone() == before
         owners = session.execute(
-            "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname IN ('app', 'extra')"
+            "SELECT DISTINCT tableowner FROM pg_tables "
+            "WHERE schemaname IN ('app', 'extra', 'public')"
         ).fetchall()
         assert owners == [(account.tenant_role,)]
         session.execute("INSERT INTO items (name) VALUES ('after the move')")  # writable
@@ -235,7 +242,7 @@ def test_a_move_resumed_at_copy_over_a_half_made_target_copies_again(
     report = run_move(mover, spec, start=MoveStep.COPY, done=finished.append)
     assert finished == [MoveStep.COPY, MoveStep.OPEN, MoveStep.RETIRE]
     assert report.copy is not None
-    assert (report.copy.copied, report.copy.rows) == (True, ROWS + ROWS // 3)
+    assert (report.copy.copied, report.copy.rows) == (True, COPIED_ROWS)
     with login(target_url, account) as session:
         assert session.execute("SELECT to_regclass('public.half_copied')").fetchone() == (None,)
 
@@ -326,7 +333,7 @@ def test_a_changed_row_on_the_target_is_seen_and_copied_again(
     with _admin(copied.render_as_string(hide_password=False)) as admin:  # same count, one byte
         admin.execute("UPDATE app.items SET name = 'item 8' WHERE id = 9")
     report = mover.copy(spec)
-    assert (report.copied, report.rows) == (True, ROWS + ROWS // 3)
+    assert (report.copied, report.rows) == (True, COPIED_ROWS)
     mover.open(spec)
     with login(target_url, account) as session:
         assert session.execute("SELECT name FROM items WHERE id = 9").fetchone() == ("item 9",)
