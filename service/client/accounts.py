@@ -1,7 +1,9 @@
-"""`provisioner accounts …`: create, list, get, update, drop, undrop and rotate, over HTTP."""
+"""`provisioner accounts …`: create, list, get, update, drop, undrop, rotate and purge, over
+HTTP."""
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Annotated, Any
 
 import typer
@@ -11,11 +13,16 @@ from service.client.commands import Call, WaitOption, api_command
 
 accounts_app = typer.Typer(help="Accounts, through the HTTP API.", no_args_is_help=True)
 
-NameArgument = Annotated[str, typer.Argument(help="Account name (case-insensitive)")]
+NameArgument = Annotated[
+    str,
+    typer.Argument(
+        help="The account: its name (case-insensitive), id:<id> or externalId:<external id>"
+    ),
+]
 
 
 def _path(name: str) -> str:
-    return f"/api/v2/accounts/{name}"
+    return "/api/v2/accounts/" + urllib.parse.quote(name, safe=":")
 
 
 @accounts_app.command("create")
@@ -97,6 +104,13 @@ def undrop(call: Call, name: NameArgument, *, wait: WaitOption = False) -> None:
 def rotate(call: Call, name: NameArgument, *, wait: WaitOption = False) -> None:
     """Give the administrator a new generated password (printed once with --wait)."""
     _mutate(call, "POST", _path(name) + ":rotateCredentials", wait=wait)
+
+
+@accounts_app.command("purge")
+@api_command
+def purge(call: Call, name: NameArgument, *, wait: WaitOption = False) -> None:
+    """Erase a dropped account now, before its grace period ends (admin tokens only)."""
+    _mutate(call, "POST", _path(name) + ":purge", wait=wait)
 
 
 @accounts_app.command("update")

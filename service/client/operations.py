@@ -41,6 +41,9 @@ def list_operations(
         str | None, typer.Option(help="Created at or after (RFC 3339, e.g. 2026-11-23T10:00:00Z)")
     ] = None,
     limit: Annotated[int | None, typer.Option(help="Operations per page (API default 50)")] = None,
+    requested_by: Annotated[
+        str | None, typer.Option(help="Only those this token asked for (the token's id)")
+    ] = None,
     every_page: Annotated[
         bool, typer.Option("--all", help="Follow the Link header through every page")
     ] = False,
@@ -52,6 +55,7 @@ def list_operations(
         "account": account,
         "since": since,
         "limit": limit,
+        "requestedBy": requested_by,
     }
     call.show(_pages(call.api, params, every_page), render.operations_table)
 

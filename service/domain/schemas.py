@@ -20,6 +20,7 @@ from pydantic import (
 from service.domain.errors import InvalidArgument
 from service.domain.names import IDENTIFIER_PATTERN, IDENTIFIER_RULE, MAX_NAME_LENGTH, is_identifier
 from service.domain.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, password_problem
+from service.domain.unsupported import UNSUPPORTED_VALUES
 
 
 class Edition(StrEnum):
@@ -100,11 +101,19 @@ def drop_null(schema: dict[str, Any]) -> None:
 
 
 def _create_schema(schema: dict[str, Any]) -> None:
-    """Clients send some read-only keys as null: the document says they may."""
+    """Clients send some read-only keys as null: the document says they may. The fields the
+    service cannot honour take only the values it accepts."""
     for key in sorted(READ_ONLY_FIELDS):
         schema["properties"][key] = {
             "type": "null",
             "description": "Read-only: accepted only as null.",
+        }
+    for key, (accepted, why) in UNSUPPORTED_VALUES.items():
+        described = schema["properties"][key]
+        schema["properties"][key] = {
+            **accepted,
+            "description": f"{described['description']} Any other value is a 400: {why}.",
+            **WRITE_ONLY,
         }
 
 
@@ -144,13 +153,11 @@ class AccountCreate(BaseModel):
     )
     admin_rsa_public_key: StrictStr | None = Field(
         default=None,
-        max_length=8192,
         description="RSA public key of the administrator.",
         json_schema_extra=WRITE_ONLY,
     )
     admin_user_type: StrictStr | None = Field(
         default=None,
-        max_length=64,
         description="User type of the administrator.",
         json_schema_extra=WRITE_ONLY,
     )
@@ -202,6 +209,20 @@ class AccountCreate(BaseModel):
         if not is_identifier(value):
             raise ValueError(IDENTIFIER_RULE)
         return value.upper()
+
+    @field_validator("admin_rsa_public_key", "must_change_password", "polaris")
+    @classmethod
+    def _not_supported(cls, value: object, info: ValidationInfo) -> object:
+        if value:  # None or false: what the service does anyway
+            raise ValueError(UNSUPPORTED_VALUES[str(info.field_name)][1])
+        return value
+
+    @field_validator("admin_user_type")
+    @classmethod
+    def _person_only(cls, value: str | None) -> str | None:
+        if value is not None and value.upper() != "PERSON":
+            raise ValueError(UNSUPPORTED_VALUES["admin_user_type"][1])
+        return value.upper() if value is not None else None
 
     @field_validator("admin_password")
     @classmethod

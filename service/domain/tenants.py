@@ -12,8 +12,10 @@ from urllib.parse import quote
 
 MAX_IDENTIFIER_BYTES = 63
 PREFIX = "acct_"
-# An account's login may log in and nothing else, whatever the cluster's defaults.
-LOGIN_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT"
+# An account's login may log in and nothing else, whatever the cluster's defaults. INHERIT: the
+# login is a member of no role but its own database's `pg_database_owner`, and on PostgreSQL 15
+# it needs that membership inherited to create tables in `public` (NOINHERIT refused it there).
+LOGIN_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ class Principal:
     organization_id: int
     organization_name: str
     role: Role
+    # The token's description, recorded on the operations it asks for (who asked).
+    token_description: str = ""
 
 
 def generate_token() -> str:

@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.type_api import TypeEngine
 
 from service.domain.lifecycle import (
@@ -29,6 +30,7 @@ from service.domain.lifecycle import (
     OperationKind,
     OperationState,
 )
+from service.domain.refs import AccountRef, RefKind
 from service.store.compiled import compile_hot, constant
 from service.store.constraints import unique_index_met
 from service.store.db import PoolConnection
@@ -60,6 +62,13 @@ class CreateRow:
     request_id: str
     sealed_password: str
     password_given: bool
+    # The owner contact given at create, and who asked (the token and its description).
+    admin_name: str
+    owner_email: str
+    owner_first_name: str | None
+    owner_last_name: str | None
+    requested_by_token: uuid.UUID | None
+    requested_by: str | None
     cluster: str | None = None  # the tenant cluster placement chose (None: not placed)
 
 
@@ -94,6 +103,7 @@ _ACCOUNT_COLUMNS = (
     "comment",
     "deletion_protection",
     "external_id",
+    *("admin_name", "owner_email", "owner_first_name", "owner_last_name"),
     "cluster",
 )
 
@@ -130,6 +140,7 @@ def _creates_statement(*, skip_conflicts: bool) -> Any:
             [
                 *("id", "organization_id", "account_id", "kind", "state", "request"),
                 *("request_id", "attempts", "sealed_password", "password_given"),
+                *("requested_by_token", "requested_by"),
             ],
             select(
                 _INPUT.c.operation_id,
@@ -142,6 +153,8 @@ def _creates_statement(*, skip_conflicts: bool) -> Any:
                 constant(0),
                 _INPUT.c.sealed_password,
                 _INPUT.c.password_given,
+                _INPUT.c.requested_by_token,
+                _INPUT.c.requested_by,
             ).select_from(
                 _INPUT.join(written, written.c.account_locator == _INPUT.c.account_locator)
             ),
@@ -179,13 +192,29 @@ async def insert_create(session: AsyncSession, row: CreateRow) -> str | None:
     return await unique_index_met(write)
 
 
+def ref_condition(ref: AccountRef, value: Any) -> ColumnElement[bool]:
+    """The column `ref` names an account by, compared with `value` (the ref's value or a bind)."""
+    column = {
+        RefKind.ID: accounts_table.c.public_id,
+        RefKind.EXTERNAL_ID: accounts_table.c.external_id,
+        RefKind.NAME: accounts_table.c.name,
+    }[ref.kind]
+    condition: ColumnElement[bool] = column == value
+    return condition
+
+
+def ref_value(ref: AccountRef) -> str | uuid.UUID:
+    """The value to compare with `ref_condition`'s column."""
+    return ref.uuid if ref.kind == RefKind.ID else ref.value
+
+
 async def find_account(
-    session: AsyncSession, organization_id: int, name: str, *, lock: bool = False
+    session: AsyncSession, organization_id: int, ref: AccountRef, *, lock: bool = False
 ) -> Account | None:
-    """The organization's account `name` that still holds its name (locked with `lock`)."""
+    """The organization's account `ref` names that still holds its name (locked with `lock`)."""
     query = select(Account).where(
         Account.organization_id == organization_id,
-        Account.name == name,
+        ref_condition(ref, ref_value(ref)),
         Account.state.not_in(GONE_STATES),
     )
     if lock:

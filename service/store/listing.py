@@ -1,17 +1,20 @@
-"""Account reads: one account by name, and the `like` / `fromName` / `showLimit` listing."""
+"""Account reads: one account (by name, id or external id), and the `like` / `fromName` /
+`showLimit` listing."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, UnaryExpression, any_, bindparam, func, select
+from sqlalchemy import BigInteger, Text, UnaryExpression, Uuid, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain.errors import InvalidArgument, NotFound
 from service.domain.lifecycle import GONE_STATES, HISTORY_STATES, LIVE_STATES, AccountState
+from service.domain.refs import AccountRef, RefKind
 from service.domain.usage import UsageSeen
+from service.store.accounts import ref_condition, ref_value
 from service.store.compiled import compile_hot
 from service.store.db import HotPool
 from service.store.models import Account, AccountUsage
@@ -51,15 +54,18 @@ _USAGE_COLUMNS = [
     AccountUsage.over_limit_since,
     AccountUsage.suspended_reason,
 ]
-_READ_ACCOUNT = compile_hot(
-    select(*(getattr(Account, key) for key in _COLUMNS), *_USAGE_COLUMNS)
-    .outerjoin(AccountUsage, AccountUsage.account_id == Account.id)
-    .where(
-        Account.organization_id == bindparam("organization_id"),
-        Account.name == bindparam("name"),
-        Account.state.not_in(bindparam("gone", sorted(GONE_STATES), literal_execute=True)),
+_READ_ACCOUNT = {
+    kind: compile_hot(
+        select(*(getattr(Account, key) for key in _COLUMNS), *_USAGE_COLUMNS)
+        .outerjoin(AccountUsage, AccountUsage.account_id == Account.id)
+        .where(
+            Account.organization_id == bindparam("organization_id"),
+            ref_condition(AccountRef(kind, ""), bindparam("value", type_=type_)),
+            Account.state.not_in(bindparam("gone", sorted(GONE_STATES), literal_execute=True)),
+        )
     )
-)
+    for kind, type_ in ((RefKind.NAME, Text()), (RefKind.ID, Uuid()), (RefKind.EXTERNAL_ID, Text()))
+}
 
 
 def _usage(values: Sequence[Any]) -> UsageSeen | None:
@@ -68,17 +74,16 @@ def _usage(values: Sequence[Any]) -> UsageSeen | None:
 
 
 async def read_account(
-    pool: HotPool, organization_id: int, name: str, *, wait_seconds: float
+    pool: HotPool, organization_id: int, ref: AccountRef, *, wait_seconds: float
 ) -> tuple[Account, UsageSeen | None]:
-    """The organization's live account `name` (not attached to any session: read only) and
-    its last measured usage."""
+    """The organization's live account `ref` names (not attached to any session: read only)
+    and its last measured usage."""
+    statement = _READ_ACCOUNT[ref.kind]
+    binds = {"organization_id": organization_id, "value": ref_value(ref)}
     async with pool.acquire(wait_seconds=wait_seconds) as connection:
-        row = await connection.fetchrow(
-            _READ_ACCOUNT.sql,
-            *_READ_ACCOUNT.arguments({"organization_id": organization_id, "name": name}),
-        )
+        row = await connection.fetchrow(statement.sql, *statement.arguments(binds))
     if row is None:
-        raise NotFound(f"account {name} does not exist")
+        raise NotFound(f"account {ref} does not exist")
     values = dict(zip(_COLUMNS, row[: len(_COLUMNS)], strict=True))
     values["state"] = AccountState(values["state"])
     return Account(**values), _usage(row[len(_COLUMNS) :])

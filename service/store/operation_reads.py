@@ -33,6 +33,7 @@ class OperationFilter:
     kind: OperationKind | None = None
     account: str | None = None
     since: datetime | None = None
+    requested_by: uuid.UUID | None = None  # the token that asked
 
 
 def _query(organization_id: int) -> Select[Operation, str, str | None]:
@@ -89,6 +90,8 @@ async def list_operations(
         conditions.append(Account.name == filters.account)
     if filters.since is not None:
         conditions.append(Operation.created_at >= filters.since)
+    if filters.requested_by is not None:
+        conditions.append(Operation.requested_by_token == filters.requested_by)
     if cursor is not None:
         created, operation_id = decode_cursor(cursor)
         conditions.append(

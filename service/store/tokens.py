@@ -49,7 +49,10 @@ def token_is_valid(session: Session, token: str) -> bool:
 
 
 _PRINCIPAL = compile_hot(
-    select(ApiToken.id, ApiToken.role, Organization.id, Organization.name, ApiToken.expires_at)
+    select(
+        *(ApiToken.id, ApiToken.role, Organization.id, Organization.name, ApiToken.expires_at),
+        ApiToken.description,
+    )
     .join(Organization, Organization.id == ApiToken.organization_id)
     .where(
         ApiToken.token_hash == bindparam("token_hash"),
@@ -71,5 +74,8 @@ async def find_principal(
         )
     if row is None:
         return None
-    token_id, role, organization_id, organization_name, expires_at = row
-    return Principal(str(token_id), organization_id, organization_name, Role(role)), expires_at
+    token_id, role, organization_id, organization_name, expires_at, description = row
+    principal = Principal(
+        str(token_id), organization_id, organization_name, Role(role), token_description=description
+    )
+    return principal, expires_at

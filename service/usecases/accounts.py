@@ -20,6 +20,7 @@ from service.domain.lifecycle import (
     can_start,
 )
 from service.domain.plans import PlanLimits
+from service.domain.refs import AccountRef, RefKind
 from service.domain.schemas import AccountCreate, Edition
 from service.domain.tenants import tenant_names
 from service.domain.tokens import Principal
@@ -54,6 +55,14 @@ class AcceptContext:
     request_id: str
     # The settings' REGIONS: what a create may name while no tenant cluster is registered.
     regions: tuple[str, ...] = ()
+
+    @property
+    def requested_by_token(self) -> uuid.UUID:
+        return uuid.UUID(self.principal.token_id)
+
+    @property
+    def requested_by(self) -> str:
+        return self.principal.token_description
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,12 @@ def create_row(
         request_id=ctx.request_id,
         sealed_password=password.sealed,
         password_given=password.given,
+        admin_name=body.admin_name,
+        owner_email=body.email,
+        owner_first_name=body.first_name,
+        owner_last_name=body.last_name,
+        requested_by_token=ctx.requested_by_token,
+        requested_by=ctx.requested_by,
         cluster=cluster,
     )
 
@@ -157,7 +172,7 @@ async def write_creates(
 
 
 async def drop_account(
-    session: AsyncSession, ctx: AcceptContext, name: str, grace_days: int, *, if_exists: bool
+    session: AsyncSession, ctx: AcceptContext, ref: AccountRef, grace_days: int, *, if_exists: bool
 ) -> Operation | None:
     """The drop operation, or None when `if_exists` and there is nothing to drop."""
     if not MIN_GRACE_DAYS <= grace_days <= MAX_GRACE_DAYS:
@@ -165,36 +180,34 @@ async def drop_account(
             f"gracePeriodInDays must be between {MIN_GRACE_DAYS} and {MAX_GRACE_DAYS}, "
             f"got {grace_days}"
         )
-    account = await find_account(session, ctx.principal.organization_id, name, lock=True)
+    account = await find_account(session, ctx.principal.organization_id, ref, lock=True)
     if account is None:
         if if_exists:
             return None
-        raise NotFound(f"account {name} does not exist")
+        raise NotFound(f"account {ref} does not exist")
     if if_exists and account.state in NOT_ACTIVE_STATES:
         return None
     if account.deletion_protection:
         raise Conflict(
-            f"account {name} has deletion_protection on; "
+            f"account {account.name} has deletion_protection on; "
             'PATCH it with {"deletion_protection": false} first'
         )
-    await _require_startable(session, account, OperationKind.DROP)
-    return await _start(
+    await require_startable(session, account, OperationKind.DROP)
+    return await start_operation(
         session, ctx, account, OperationKind.DROP, {"grace_period_days": grace_days}
     )
 
 
-async def undrop_account(session: AsyncSession, ctx: AcceptContext, name: str) -> Operation:
-    account = await find_account(session, ctx.principal.organization_id, name, lock=True)
-    if account is None:
-        raise NotFound(f"account {name} does not exist")
-    await _require_startable(session, account, OperationKind.UNDROP)
-    return await _start(session, ctx, account, OperationKind.UNDROP, {})
+async def undrop_account(session: AsyncSession, ctx: AcceptContext, ref: AccountRef) -> Operation:
+    account = await find_account_or_404(session, ctx, ref)
+    await require_startable(session, account, OperationKind.UNDROP)
+    return await start_operation(session, ctx, account, OperationKind.UNDROP, {})
 
 
 async def update_account(
     session: AsyncSession,
     ctx: AcceptContext,
-    name: str,
+    ref: AccountRef,
     patch: dict[str, Any],
     plans: dict[Edition, PlanLimits] | None = None,
 ) -> Operation:
@@ -202,15 +215,13 @@ async def update_account(
 
     With `plans`, an edition change that lifts an account suspended for its storage limit
     above its last measured usage re-enables it in the same update."""
-    account = await find_account(session, ctx.principal.organization_id, name, lock=True)
-    if account is None:
-        raise NotFound(f"account {name} does not exist")
-    await _require_startable(session, account, OperationKind.UPDATE)
+    account = await find_account_or_404(session, ctx, ref)
+    await require_startable(session, account, OperationKind.UPDATE)
     await require_unclaimed(session, account, patch)
     patch = await _with_suspension_lifted(session, account, patch, plans)
     if "enabled" in patch:
         await clear_suspended_reason(session, account.id)
-    return await _start(session, ctx, account, OperationKind.UPDATE, {"patch": patch})
+    return await start_operation(session, ctx, account, OperationKind.UPDATE, {"patch": patch})
 
 
 async def _with_suspension_lifted(
@@ -234,7 +245,8 @@ async def require_unclaimed(session: AsyncSession, account: Account, patch: dict
     """409 when the patch's new name or external_id belongs to another live account."""
     new_name = patch.get("name")
     renamed = isinstance(new_name, str) and new_name != account.name
-    if renamed and await find_account(session, account.organization_id, str(new_name)):
+    new_ref = AccountRef(RefKind.NAME, str(new_name))
+    if renamed and await find_account(session, account.organization_id, new_ref):
         raise AlreadyExists(f"account {new_name} already exists")
     external_id = patch.get("external_id")
     if external_id is not None and external_id != account.external_id:
@@ -244,16 +256,24 @@ async def require_unclaimed(session: AsyncSession, account: Account, patch: dict
 
 
 async def rotate_credentials(
-    session: AsyncSession, ctx: AcceptContext, name: str, password: NewPassword
+    session: AsyncSession, ctx: AcceptContext, ref: AccountRef, password: NewPassword
 ) -> Operation:
-    account = await find_account(session, ctx.principal.organization_id, name, lock=True)
+    account = await find_account_or_404(session, ctx, ref)
+    await require_startable(session, account, OperationKind.ROTATE)
+    return await start_operation(session, ctx, account, OperationKind.ROTATE, {}, password=password)
+
+
+async def find_account_or_404(
+    session: AsyncSession, ctx: AcceptContext, ref: AccountRef
+) -> Account:
+    """The caller's account `ref` names, locked; the same 404 whichever form `ref` has."""
+    account = await find_account(session, ctx.principal.organization_id, ref, lock=True)
     if account is None:
-        raise NotFound(f"account {name} does not exist")
-    await _require_startable(session, account, OperationKind.ROTATE)
-    return await _start(session, ctx, account, OperationKind.ROTATE, {}, password=password)
+        raise NotFound(f"account {ref} does not exist")
+    return account
 
 
-async def _require_startable(session: AsyncSession, account: Account, kind: OperationKind) -> None:
+async def require_startable(session: AsyncSession, account: Account, kind: OperationKind) -> None:
     handle = await in_flight_handle(session, account.id)
     if handle is not None:
         raise Conflict(
@@ -267,15 +287,16 @@ async def _require_startable(session: AsyncSession, account: Account, kind: Oper
 def _refusal(kind: OperationKind, account: Account) -> str:
     if kind == OperationKind.DROP:
         return f"account {account.name} is already dropped"
-    if kind == OperationKind.UNDROP:
+    if kind in {OperationKind.UNDROP, OperationKind.PURGE}:
+        verb = "undropped" if kind == OperationKind.UNDROP else "purged"
         return (
             f"account {account.name} is not dropped (it is {account.state.value}); "
-            "only a dropped account can be undropped"
+            f"only a dropped account can be {verb}"
         )
     return f"account {account.name} is {account.state.value}; only an active account can do that"
 
 
-async def _start(
+async def start_operation(
     session: AsyncSession,
     ctx: AcceptContext,
     account: Account,
@@ -285,6 +306,8 @@ async def _start(
     password: NewPassword | None = None,
 ) -> Operation:
     operation = begin_operation(account, kind, request, ctx.request_id)
+    operation.requested_by_token = ctx.requested_by_token
+    operation.requested_by = ctx.requested_by
     if password is not None:
         operation.sealed_password = password.sealed
         operation.password_given = password.given

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -82,6 +83,15 @@ class OverLimitView(_Extension):
     since: Timestamp = Field(description="The scan that first saw it over.")
 
 
+class OwnerView(_Extension):
+    """The owner contact given at create (our extension; admin and operator tokens only)."""
+
+    admin_name: str | None = _omitted_when_empty("The administrator's login name.")
+    email: str | None = _omitted_when_empty("The administrator's e-mail address.")
+    first_name: str | None = _omitted_when_empty("The administrator's first name.")
+    last_name: str | None = _omitted_when_empty("The administrator's last name.")
+
+
 class AccountView(BaseModel):
     """An account as returned: field names, types and nullability as in Snowflake's Account. A
     field with no value is omitted, except the five Snowflake marks nullable (`dropped_on`,
@@ -97,6 +107,12 @@ class AccountView(BaseModel):
         max_length=MAX_NAME_LENGTH,
         pattern=STORED_NAME_PATTERN,
     )
+    id: uuid.UUID = Field(
+        validation_alias="public_id",
+        description="The account's immutable id (our extension): a rename keeps it; address the "
+        "account as `id:<id>` in any `/api/v2/accounts/{name}` path.",
+        json_schema_extra=READ_ONLY,
+    )
     region_group: str | None = _omitted_when_empty(
         "Region group where the account is located.", read_only=False
     )
@@ -105,6 +121,9 @@ class AccountView(BaseModel):
     )
     edition: Edition = _always("Edition (plan).", read_only=False)
     created_on: Timestamp | None = _omitted_when_empty("When the account was created.")
+    updated_on: Timestamp | None = _omitted_when_empty(
+        "When the account's row last changed (our extension)."
+    )
     account_url: str | None = _omitted_when_empty("URL of the account (set once it is created).")
     account_locator: str = _always("System-assigned, unique identifier, e.g. `AB123456`.")
     account_locator_url: str | None = _omitted_when_empty("URL of the account by its locator.")
@@ -148,6 +167,11 @@ class AccountView(BaseModel):
         read_only=False,
         min_length=1,
         max_length=255,
+    )
+    owner: OwnerView | None = _omitted_when_empty(
+        "The owner contact given at create (our extension): shown to admin and operator tokens "
+        "only, never to viewers; Snowflake's write-only fields are never returned under their own "
+        "names."
     )
     usage: UsageView | None = _omitted_when_empty(
         "Last measured usage (our extension); omitted until the usage scan has measured it."
@@ -198,16 +222,29 @@ def _extensions(
     return extra
 
 
+def _owner(account: Account) -> dict[str, Any]:
+    contact = {
+        "admin_name": account.admin_name,
+        "email": account.owner_email,
+        "first_name": account.owner_first_name,
+        "last_name": account.owner_last_name,
+    }
+    # Accounts created before the contact was kept have none.
+    return {"owner": contact} if any(value is not None for value in contact.values()) else {}
+
+
 def render_account(
     account: Account,
     organization_name: str,
     *,
     usage: UsageSeen | None = None,
     limits: PlanLimits | None = None,
+    owner: bool = False,
     show_cluster: bool = False,
 ) -> dict[str, Any]:
     """An account as the contract's Account object (fields without a value omitted), with its
-    last measured usage and its edition's limits (and its cluster, with `show_cluster`)."""
+    last measured usage and its edition's limits, with `owner` its owner contact, and with
+    `show_cluster` its tenant cluster."""
     # The row's loaded columns as one dict: pydantic reads them in one pass, where reading each
     # ORM attribute cost more than the rest of the rendering did.
     columns = instance_dict(account)
@@ -216,6 +253,7 @@ def render_account(
             **columns,
             "organization_name": organization_name,
             **_extensions(account, usage, limits),
+            **(_owner(account) if owner else {}),
         }
     ).model_dump(mode="json", exclude_none=True)
     if not show_cluster:

@@ -1,4 +1,4 @@
-"""The accounts resource: list, create, get, drop, undrop and rotate credentials."""
+"""The accounts resource: list, create, get, drop, undrop, rotate credentials, purge now."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain.lifecycle import MAX_GRACE_DAYS, MIN_GRACE_DAYS, OperationState
-from service.domain.names import normalize_account_name
 from service.domain.patches import AccountPatch
+from service.domain.refs import AccountRef, parse_account_ref
 from service.domain.results import ResultResponse, accepted, success_body
-from service.domain.roles import Permission, Role
+from service.domain.roles import Permission, Role, allows
 from service.domain.schemas import AccountCreate, Edition
 from service.domain.tokens import Principal
 from service.store import idempotency
@@ -33,6 +33,7 @@ from service.usecases.accounts import (
     undrop_account,
     update_account,
 )
+from service.usecases.purge_now import purge_account
 from service.web.account_view import render_account
 from service.web.auth import authorize
 from service.web.bodies import read_json
@@ -54,6 +55,13 @@ from service.web.responses import json_response, result_response
 log = structlog.get_logger(__name__)
 
 UseCase = Callable[[AsyncSession, AcceptContext], Awaitable[Operation | Queued | None]]
+RefUseCase = Callable[[AsyncSession, AcceptContext, AccountRef], Awaitable[Operation]]
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def account_ref(request: web.Request) -> AccountRef:
+    """The account the path names: its name, `id:<uuid>` or `externalId:<value>`."""
+    return parse_account_ref(request.match_info["name"])
 
 
 async def list_accounts_handler(request: web.Request) -> web.Response:
@@ -74,6 +82,7 @@ async def list_accounts_handler(request: web.Request) -> web.Response:
         )
         usage = await usage_of_accounts(session, [account.id for account in accounts])
     plans = request.app[SETTINGS].plans()
+    owner = allows(principal.role, Permission.READ_OWNERS)
     return json_response(
         [
             render_account(
@@ -81,6 +90,7 @@ async def list_accounts_handler(request: web.Request) -> web.Response:
                 principal.organization_name,
                 usage=usage.get(account.id),
                 limits=plans[Edition(account.edition)],
+                owner=owner,
                 show_cluster=principal.role == Role.ADMIN,
             )
             for account in accounts
@@ -90,10 +100,10 @@ async def list_accounts_handler(request: web.Request) -> web.Response:
 
 async def get_account_handler(request: web.Request) -> web.Response:
     principal = await authorize(request, Permission.READ_ACCOUNTS)
-    name = normalize_account_name(request.match_info["name"])
+    ref = account_ref(request)
     settings = request.app[SETTINGS]
     account, usage = await read_account(
-        request.app[POOL], principal.organization_id, name, wait_seconds=settings.db_timeout_seconds
+        request.app[POOL], principal.organization_id, ref, wait_seconds=settings.db_timeout_seconds
     )
     limits = settings.plans()[Edition(account.edition)]
     return json_response(
@@ -102,6 +112,7 @@ async def get_account_handler(request: web.Request) -> web.Response:
             principal.organization_name,
             usage=usage,
             limits=limits,
+            owner=allows(principal.role, Permission.READ_OWNERS),
             show_cluster=principal.role == Role.ADMIN,
         )
     )
@@ -135,7 +146,6 @@ async def create_account_handler(request: web.Request) -> web.Response:
 
     async def run(session: AsyncSession, ctx: AcceptContext) -> Queued:
         # In the transaction that records the Idempotency-Key.
-        ctx = AcceptContext(ctx.principal, ctx.request_id, settings.regions)
         return await create_account(session, ctx, body, password)
 
     return await _accept(request, principal, {"create": raw}, run, account=body.name)
@@ -143,49 +153,60 @@ async def create_account_handler(request: web.Request) -> web.Response:
 
 async def drop_account_handler(request: web.Request) -> web.Response:
     principal = await authorize(request, Permission.MUTATE_ACCOUNTS)
-    name = normalize_account_name(request.match_info["name"])
+    ref = account_ref(request)
     params = query_params(request)
     grace_days = parse_int(params, "gracePeriodInDays", low=MIN_GRACE_DAYS, high=MAX_GRACE_DAYS)
     if_exists = parse_bool(params, "ifExists", default=False)
 
     async def run(session: AsyncSession, ctx: AcceptContext) -> Operation | None:
-        return await drop_account(session, ctx, name, grace_days, if_exists=if_exists)
+        return await drop_account(session, ctx, ref, grace_days, if_exists=if_exists)
 
-    summary = {"drop": name, "gracePeriodInDays": grace_days, "ifExists": if_exists}
-    return await _accept(request, principal, summary, run, account=name)
-
-
-async def undrop_account_handler(request: web.Request) -> web.Response:
-    principal = await authorize(request, Permission.MUTATE_ACCOUNTS)
-    name = normalize_account_name(request.match_info["name"])
-
-    async def run(session: AsyncSession, ctx: AcceptContext) -> Operation:
-        return await undrop_account(session, ctx, name)
-
-    return await _accept(request, principal, {"undrop": name}, run, account=name)
+    summary = {"drop": str(ref), "gracePeriodInDays": grace_days, "ifExists": if_exists}
+    return await _accept(request, principal, summary, run, account=str(ref))
 
 
 async def rotate_credentials_handler(request: web.Request) -> web.Response:
     principal = await authorize(request, Permission.MUTATE_ACCOUNTS)
-    name = normalize_account_name(request.match_info["name"])
+    ref = account_ref(request)
     password = new_password(None, request.app[SEAL])
 
     async def run(session: AsyncSession, ctx: AcceptContext) -> Operation:
-        return await rotate_credentials(session, ctx, name, password)
+        return await rotate_credentials(session, ctx, ref, password)
 
-    return await _accept(request, principal, {"rotateCredentials": name}, run, account=name)
+    summary = {"rotateCredentials": str(ref)}
+    return await _accept(request, principal, summary, run, account=str(ref))
+
+
+def _action_handler(permission: Permission, use_case: RefUseCase, verb: str) -> Handler:
+    """The handler of an action on one account that takes nothing but the account."""
+
+    async def handler(request: web.Request) -> web.Response:
+        principal = await authorize(request, permission)
+        ref = account_ref(request)
+
+        async def run(session: AsyncSession, ctx: AcceptContext) -> Operation:
+            return await use_case(session, ctx, ref)
+
+        return await _accept(request, principal, {verb: str(ref)}, run, account=str(ref))
+
+    return handler
+
+
+undrop_account_handler = _action_handler(Permission.MUTATE_ACCOUNTS, undrop_account, "undrop")
+purge_account_handler = _action_handler(Permission.PURGE_ACCOUNTS, purge_account, "purge")
 
 
 async def update_account_handler(request: web.Request) -> web.Response:
     principal = await authorize(request, Permission.MUTATE_ACCOUNTS)
-    name = normalize_account_name(request.match_info["name"])
+    ref = account_ref(request)
     raw = await read_json(request, required="a JSON Account object")
     changes = AccountPatch.parse(raw)
 
     async def run(session: AsyncSession, ctx: AcceptContext) -> Operation:
-        return await update_account(session, ctx, name, changes, request.app[SETTINGS].plans())
+        return await update_account(session, ctx, ref, changes, request.app[SETTINGS].plans())
 
-    return await _accept(request, principal, {"update": name, "patch": raw}, run, account=name)
+    summary = {"update": str(ref), "patch": raw}
+    return await _accept(request, principal, summary, run, account=str(ref))
 
 
 async def _accept(
@@ -196,16 +217,32 @@ async def _accept(
     *,
     account: str,
 ) -> web.Response:
-    """Run one mutation in one transaction (honouring an Idempotency-Key), commit, publish."""
-    key = idempotency.validate_key(request.headers.get(idempotency.HEADER))
-    ctx = AcceptContext(principal, request[REQUEST_ID])
+    """Run one mutation with the request's Idempotency-Key header; the HTTP answer."""
+    key = request.headers.get(idempotency.HEADER)
+    answer = await accept_mutation(request, principal, summary, run, account=account, key=key)
+    return result_response(answer)
+
+
+async def accept_mutation(
+    request: web.Request,
+    principal: Principal,
+    summary: dict[str, Any],
+    run: UseCase,
+    *,
+    account: str,
+    key: str | None,
+) -> ResultResponse:
+    """Run one mutation in one transaction (honouring the idempotency `key`), commit, publish.
+    REST passes its Idempotency-Key header; GraphQL each mutation's own `idempotencyKey`."""
+    key = idempotency.validate_key(key)
+    ctx = AcceptContext(principal, request[REQUEST_ID], request.app[SETTINGS].regions)
     organization_id = principal.organization_id
     async with request.app[SESSIONS].begin() as session:
         if key is not None:
             fingerprint = idempotency.fingerprint(request.app[SEAL], summary)
             replay = await idempotency.reserve(session, organization_id, key, fingerprint)
             if replay is not None:
-                return result_response(replay)
+                return replay
         started = await run(session, ctx)
         queued = Queued(started.kind, started.id) if isinstance(started, Operation) else started
         answer = (
@@ -217,7 +254,7 @@ async def _accept(
             await idempotency.remember(session, organization_id, key, answer)
     if queued is not None:
         await _hand_over(request, queued, account)
-    return result_response(answer)
+    return answer
 
 
 async def _hand_over(request: web.Request, queued: Queued, account: str) -> None:

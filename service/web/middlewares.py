@@ -67,7 +67,7 @@ def _framework_message(request: web.Request, exc: web.HTTPException) -> str:
     return exc.reason
 
 
-def _is_database_outage(exc: Exception) -> bool:
+def is_database_outage(exc: Exception) -> bool:
     if isinstance(exc, PoolTimeoutError | OperationalError | InterfaceError | OSError):
         return True
     if isinstance(exc, ASYNCPG_OUTAGES):
@@ -103,7 +103,7 @@ async def _answer(request: web.Request, handler: Handler, request_id: str) -> we
         kept = {name: exc.headers[name] for name in ("Allow",) if name in exc.headers}
         return error_response(request, exc.status, code, _framework_message(request, exc), kept)
     except Exception as exc:
-        if _is_database_outage(exc):
+        if is_database_outage(exc):
             log.warning("database.unavailable", error=error_text(exc))
             return error_response(
                 request,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, cast
 
 from pydantic import ConfigDict, Field, with_config
@@ -16,6 +17,16 @@ from service.web.wire import TimestampText, moment
 
 RESULT_LOCATION_PATTERN = r"^/api/v2/results/[0-9a-f-]{36}$"
 ResultLocation = Annotated[str, Field(pattern=RESULT_LOCATION_PATTERN)]
+
+
+@with_config(ConfigDict(extra="forbid", title="RequestedBy"))
+class RequestedByView(TypedDict):
+    """The token that asked for an operation."""
+
+    token_id: Annotated[
+        str, Field(description="The token's `id`.", json_schema_extra={"format": "uuid"})
+    ]
+    description: Annotated[str, Field(description="The token's description when it asked.")]
 
 
 @with_config(ConfigDict(extra="forbid", title="Operation"))
@@ -45,6 +56,13 @@ class OperationView(TypedDict):
         ErrorBody | None, Field(description="The error body of a failed or canceled operation.")
     ]
     result_location: ResultLocation
+    requested_by: Annotated[
+        RequestedByView | None,
+        Field(
+            description="Who asked for it; null for the service's own operations (a scheduled "
+            "purge, a suspension for a storage limit)."
+        ),
+    ]
 
 
 def render_operation(row: OperationRow) -> OperationView:
@@ -70,4 +88,11 @@ def render_operation(row: OperationRow) -> OperationView:
         "result": cast(SuccessBody, body) if succeeded else None,
         "error": cast(ErrorBody, body) if done and not succeeded else None,
         "result_location": result_location(operation.id),
+        "requested_by": _requested_by(operation.requested_by_token, operation.requested_by),
     }
+
+
+def _requested_by(token_id: uuid.UUID | None, description: str | None) -> RequestedByView | None:
+    if token_id is None:
+        return None
+    return {"token_id": str(token_id), "description": description or ""}

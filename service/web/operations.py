@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 from aiohttp import web
 
 from service.domain.errors import InvalidArgument
+from service.domain.identifiers import parse_uuid
 from service.domain.lifecycle import OperationKind, OperationState
 from service.domain.names import normalize_account_name
 from service.domain.roles import Permission
@@ -77,7 +79,18 @@ def _filters(params: dict[str, str]) -> OperationFilter:
         kind=OperationKind(kind) if kind else None,
         account=normalize_account_name(account, field="account") if account is not None else None,
         since=_since(params),
+        requested_by=_token_id(params),
     )
+
+
+def _token_id(params: dict[str, str]) -> uuid.UUID | None:
+    value = params.get("requestedBy")
+    if value is None:
+        return None
+    token_id = parse_uuid(value)
+    if token_id is None:
+        raise InvalidArgument(f"requestedBy must be a token id (a UUID), got {value[:40]!r}")
+    return token_id
 
 
 async def list_operations_handler(request: web.Request) -> web.Response:

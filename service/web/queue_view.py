@@ -8,16 +8,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.domain.lifecycle import OperationKind
 from service.domain.plans import LimitKind
-from service.web.wire import TimestampText
+from service.web.wire import TimestampText, ViewPart
 
 Count = Annotated[int, Field(ge=0)]
 
 
-class _Part(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class QueueDepth(_Part):
+class QueueDepth(ViewPart):
     name: str
     ready: Count
     unacked: Count
@@ -35,24 +31,24 @@ class WorkerSeen(BaseModel):
     last_heartbeat: TimestampText | None = None
 
 
-class PurgeBacklog(_Part):
+class PurgeBacklog(ViewPart):
     due: Count
     oldest_due_since: TimestampText | None
 
 
-class NextPurge(_Part):
+class NextPurge(ViewPart):
     account: str
     scheduled_deletion_time: TimestampText
 
 
-class StuckOperation(_Part):
+class StuckOperation(ViewPart):
     id: Annotated[str, Field(json_schema_extra={"format": "uuid"})]
     kind: OperationKind
     account: str
     claimed_on: TimestampText
 
 
-class ClusterTotals(_Part):
+class ClusterTotals(ViewPart):
     """A tenant cluster as its last usage scan measured it."""
 
     name: str
@@ -64,7 +60,7 @@ class ClusterTotals(_Part):
     measured_on: TimestampText
 
 
-class ClusterHealth(_Part):
+class ClusterHealth(ViewPart):
     """A registered tenant cluster: its placements and what the workers last saw of it."""
 
     name: str
@@ -78,7 +74,7 @@ class ClusterHealth(_Part):
     last_error_on: TimestampText | None
 
 
-class LimitReached(_Part):
+class LimitReached(ViewPart):
     """An account over, or at >= 90 % of, a limit of its plan."""
 
     account: str
@@ -90,7 +86,7 @@ class LimitReached(_Part):
     measured_on: TimestampText
 
 
-class QueueReport(_Part):
+class QueueReport(ViewPart):
     """Queues, workers and backlogs: the operator's view."""
 
     queues: list[QueueDepth]

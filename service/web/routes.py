@@ -39,12 +39,16 @@ from service.web import tokens as token_handlers
 from service.web.account_view import AccountView
 from service.web.cluster_view import ClusterView, RemovedClusterView
 from service.web.console.routes import CONSOLE_ROUTES
+from service.web.graphql import view as graphql
+from service.web.graphql.limits import MAX_DOCUMENT_BYTES
+from service.web.graphql.wire import GraphQLRequest, GraphQLResponse
 from service.web.openapi import parameters as p
 from service.web.openapi.answers import ACCEPTED, NOTHING_TO_DO, SUCCEEDED
 from service.web.openapi.document import build_document
 from service.web.openapi.metadata import JSON, Answer, Doc, Handler, Route, answer
 from service.web.openapi.prose import DESCRIPTIONS as D
 from service.web.operation_view import OperationView
+from service.web.plans import PlanView, get_plan_handler
 from service.web.queue_view import QueueReport
 from service.web.token_view import NewTokenView, RevokedTokenView, TokenView
 
@@ -121,6 +125,12 @@ ROUTES: tuple[Route, ...] = (
         permission=MUTATE, params=AT_NAME, answers=(ACCEPTED,), errors=MUTATION_ERRORS,
     ),
     _route(
+        "POST /api/v2/accounts/{name}:purge", accounts.purge_account_handler,
+        "purgeAccount", "Purge a dropped account now", "accounts",
+        permission=Permission.PURGE_ACCOUNTS, params=AT_NAME, answers=(ACCEPTED,),
+        errors=MUTATION_ERRORS,
+    ),
+    _route(
         "GET /api/v2/accounts", accounts.list_accounts_handler, "listAccounts",
         "List accounts", "accounts", permission=READ,
         params=(p.LIKE, p.SHOW_LIMIT, p.FROM_NAME, p.HISTORY, p.EXTERNAL_ID, p.ORDER_BY),
@@ -152,6 +162,12 @@ ROUTES: tuple[Route, ...] = (
         answers=(ACCEPTED,), errors=(*MUTATION_ERRORS, AlreadyExists, TooLarge),
     ),
     _route(
+        "GET /api/v2/accounts/{name}/plan", get_plan_handler, "getAccountPlan",
+        "An account's plan: its limits and its usage against each", "accounts",
+        permission=READ, params=(p.NAME,),
+        answers=(answer(200, "The plan.", PlanView),), errors=(InvalidArgument, NotFound),
+    ),
+    _route(
         "GET /api/v2/results/{handle}", results.get_result_handler, "fetchResult",
         "Poll a result", "results", permission=READ, params=(p.HANDLE, p.WAIT),
         answers=(SUCCEEDED, ACCEPTED, CANCELED, FAILED), errors=(InvalidArgument, NotFound),
@@ -165,7 +181,7 @@ ROUTES: tuple[Route, ...] = (
     _route(
         "GET /api/v2/operations", operations.list_operations_handler, "listOperations",
         "List operations", "operations", permission=READ,
-        params=(p.STATE, p.KIND, p.ACCOUNT, p.SINCE, p.LIMIT, p.CURSOR),
+        params=(p.STATE, p.KIND, p.ACCOUNT, p.SINCE, p.LIMIT, p.CURSOR, p.REQUESTED_BY),
         answers=(answer(200, "The operations.", list[OperationView], headers=(p.LINK,)),),
         errors=(InvalidArgument,),
     ),
@@ -201,6 +217,19 @@ ROUTES: tuple[Route, ...] = (
         "DELETE /api/v2/tokens/{token_id}", token_handlers.revoke_token_handler, "revokeToken",
         "Revoke a token", "tokens", permission=TOKENS, params=(p.TOKEN_ID,),
         answers=(answer(200, "The revoked token.", RevokedTokenView),), errors=(NotFound,),
+    ),
+    _route(
+        "POST /api/v2/graphql", graphql.graphql_handler, "graphql", "GraphQL", "graphql",
+        permission=READ, body=GraphQLRequest,
+        body_description=f"One GraphQL request (at most {MAX_DOCUMENT_BYTES} bytes).",
+        answers=(answer(200, "The result: `data`, and `errors` (with `extensions.code`).",
+                        GraphQLResponse),),
+        errors=(InvalidArgument, TooLarge),
+    ),
+    _route(
+        "GET /api/v2/graphql/schema.graphql", graphql.schema_handler, "graphqlSchema",
+        "The GraphQL schema (SDL)", "graphql", permission=READ,
+        answers=(Answer(200, "The schema in GraphQL's schema language.", (("text/plain", str),)),),
     ),
     _route(
         "GET /api/v2/clusters", clusters.list_clusters_handler, "listClusters",

@@ -7,12 +7,14 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 from playwright.sync_api import Page, expect
 
 from service.domain.roles import Role
 from service.settings import Settings
 from service.web.console.memory import HEARTBEAT_EXPIRES_SECONDS
 from tests.browser.console import (
+    bearer,
     create_account,
     drop_account,
     read_account,
@@ -21,6 +23,7 @@ from tests.browser.console import (
     wait_done,
 )
 from tests.conftest import Tenant, service_env
+from tests.faults.stack import free_port
 from tests.processes import start_service
 
 SECONDS = 1000  # Playwright's timeouts are in milliseconds
@@ -176,3 +179,35 @@ def test_the_console_works_by_keyboard_at_phone_width(
     phone.keyboard.press("Enter")
     expect(phone.locator("#accounts tbody")).to_have_text("No accounts match.")
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_an_operator_cancels_a_queued_operation_from_its_page(
+    page: Page,
+    tenant: Tenant,
+    settings: Settings,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # An API publishing to a queue no worker reads: its operations stay queued until canceled.
+    port = free_port()
+    unheard = settings.model_copy(update={"queue_name": unique("unheard").lower()})
+    env = {**service_env(unheard), "API_PORT": str(port)}
+    api = start_service("serve", env, tmp_path_factory.mktemp("console-unheard"), "Running on")
+    try:
+        base = f"http://127.0.0.1:{port}"
+        admin = tenant.tokens[Role.ADMIN]
+        name = unique("CONSOLE_CANCEL")
+        location = create_account(base, admin, name)
+        handle = location.rsplit("/", 1)[-1]
+        sign_in(page, base, tenant.tokens[Role.OPERATOR])
+        page.goto(f"{base}/console#/operations/{handle}")
+        fields = page.locator("#operation-fields")
+        expect(fields).to_contain_text("queued")
+        page.get_by_role("button", name="Cancel operation").click()
+        expect(fields).to_contain_text("canceled", timeout=10 * SECONDS)
+        expect(page.get_by_role("button", name="Cancel operation")).to_have_count(0)
+        operation = requests.get(
+            f"{base}/api/v2/operations/{handle}", headers=bearer(admin), timeout=10
+        )
+        assert operation.json()["state"] == "canceled"
+    finally:
+        api.stop()

@@ -4,15 +4,16 @@ API writes them, and counts of what a query selects."""
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Engine, Select, func, select, update
 from sqlalchemy.orm import Session
 
 from service.domain.lifecycle import AccountState, OperationKind
 from service.domain.passwords import scram_verifier
 from service.domain.tenants import tenant_names
-from service.store.models import Account, Operation
+from service.store.models import Account, Operation, Organization
 from service.store.tokens import ensure_organization
 from service.usecases.operations import begin_operation
 from workers.drivers.base import AccountSpec
@@ -56,6 +57,39 @@ def queued_create(engine: Engine, spec: AccountSpec) -> Operation:
         operation.password_verifier = spec.password_verifier
         session.add(operation)
     return operation
+
+
+def end_grace_period(engine: Engine, organization: str, name: str) -> None:
+    """Move the clock for one dropped account: its grace period ended a day ago."""
+    with Session(engine) as session, session.begin():
+        organization_id = session.scalar(
+            select(Organization.id).where(Organization.name == organization)
+        )
+        session.execute(
+            update(Account)
+            .where(Account.name == name, Account.organization_id == organization_id)
+            .values(scheduled_deletion_time=Account.scheduled_deletion_time - timedelta(days=4))
+        )
+
+
+def operations_of(
+    engine: Engine, organization: str, name: str, kind: OperationKind
+) -> list[Operation]:
+    """The operations of one kind on the organization's account `name`, oldest first."""
+    with Session(engine) as session:
+        return list(
+            session.scalars(
+                select(Operation)
+                .join(Account, Account.id == Operation.account_id)
+                .join(Organization, Organization.id == Account.organization_id)
+                .where(
+                    Organization.name == organization,
+                    Account.name == name,
+                    Operation.kind == kind,
+                )
+                .order_by(Operation.created_at)
+            )
+        )
 
 
 def row_count(engine: Engine, query: Select[Any]) -> int:

@@ -6,11 +6,11 @@ import asyncio
 import time
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from service.domain.lifecycle import OperationKind, OperationState
-from service.store.models import Account, Operation, Organization
+from service.store.models import Operation, Organization
 from tests.conftest import PURGE_INTERVAL_SECONDS, SLOW_SECONDS, Tenant
 from tests.integration.api import (
     Client,
@@ -23,6 +23,7 @@ from tests.integration.api import (
     names,
     wait_result,
 )
+from tests.integration.rows import end_grace_period
 
 ACCEPTED_MESSAGE_CODE = "392604"
 
@@ -127,13 +128,7 @@ async def test_beat_purges_an_account_whose_grace_period_ended(
 ) -> None:
     await create(client, tenant, "doomed")
     await drop(client, tenant, "doomed")
-    # Move the clock for this one account: its grace period ended an hour ago.
-    with Session(engine) as session, session.begin():
-        session.execute(
-            update(Account)
-            .where(Account.name == "DOOMED", Account.organization_id == _org_id(session, tenant))
-            .values(scheduled_deletion_time=Account.scheduled_deletion_time - timedelta(days=4))
-        )
+    end_grace_period(engine, tenant.name, "DOOMED")
     await _wait_until_gone(client, tenant, "DOOMED")
     assert "DOOMED" not in await names(client, tenant, "?history=true")
     with Session(engine) as session:

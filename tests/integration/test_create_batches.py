@@ -92,7 +92,7 @@ async def batching(settings: Settings, engine: Engine, tenant: Tenant) -> AsyncI
             select(Organization.id).where(Organization.name == tenant.name)
         )
     assert organization_id is not None
-    principal = Principal("token", organization_id, tenant.name, Role.ADMIN)
+    principal = Principal(str(uuid.uuid4()), organization_id, tenant.name, Role.ADMIN)
     batcher = CreateBatcher(pool, publisher, wait_seconds=5, max_in_flight=1)
     try:
         yield Batching(batcher, redis, queue, principal, PasswordSeal(secret_key(settings)))

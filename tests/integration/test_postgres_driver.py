@@ -18,7 +18,8 @@ from service.usecases.operations import DriverOutcome, begin_operation
 from tests.integration.rows import PASSWORD, new_spec, queued_create
 from tests.integration.tenant import database_exists, login, role_exists, superuser
 from workers.drivers.base import AccountSpec, DriverError, TransientDriverError
-from workers.drivers.postgres import PostgresDriver, classify
+from workers.drivers.postgres import PostgresDriver
+from workers.drivers.tenant_cluster import classify
 from workers.execute import Outcome, execute_operation
 
 D = TypeVar("D", bound=PostgresDriver)

@@ -184,7 +184,7 @@ def test_the_login_has_no_attribute_beyond_login(account: AccountSpec, settings:
         False,
         False,
         False,
-        False,
+        True,  # inherits: only its database's pg_database_owner, for `public` on PostgreSQL 15
         SMALL,
     )
 

@@ -22,7 +22,7 @@ import pytest
 import yaml  # type: ignore[import-untyped]  # PyYAML ships no types (schemathesis brings it)
 from pydantic import SecretStr
 from redis import Redis
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from service.adapters.broker import create_celery, publish_batch
 from service.domain.lifecycle import OperationKind
@@ -30,7 +30,6 @@ from service.domain.roles import Role
 from service.domain.usage import StorageLimitAction
 from service.settings import Settings
 from service.store.db import sync_sessions
-from service.store.models import Account, Operation, Organization
 from service.store.usage import ClusterTotals
 from service.web.app import create_app
 from service.web.routes import openapi_document
@@ -42,6 +41,7 @@ from tests.integration.api import (
     get_account,
     wait_result,
 )
+from tests.integration.rows import operations_of
 from tests.integration.tenant import login
 from tests.integration.test_metrics import scrape, value
 from workers.drivers import create_driver
@@ -178,20 +178,10 @@ def assert_valid_account(account: dict[str, Any]) -> None:
 
 def update_requests(engine: Engine, tenant: Tenant, name: str) -> list[dict[str, Any]]:
     """The requests of the tenant's account's update operations, oldest first."""
-    with engine.connect() as connection:
-        return list(
-            connection.scalars(
-                select(Operation.request)
-                .join(Account, Account.id == Operation.account_id)
-                .join(Organization, Organization.id == Account.organization_id)
-                .where(
-                    Organization.name == tenant.name,
-                    Account.name == name,
-                    Operation.kind == OperationKind.UPDATE,
-                )
-                .order_by(Operation.created_at)
-            )
-        )
+    return [
+        operation.request
+        for operation in operations_of(engine, tenant.name, name, OperationKind.UPDATE)
+    ]
 
 
 async def test_usage_grows_by_the_data_written_and_counts_open_sessions(

@@ -31,7 +31,7 @@ def client_body(**changes: Any) -> dict[str, Any]:
         "first_name": "Ada",
         "last_name": "Lovelace",
         "comment": "made by the unit tests",
-        "must_change_password": True,
+        "admin_user_type": "person",
     }
     return snowflake_create_body(**(typical | changes))
 
@@ -52,8 +52,9 @@ def test_a_body_as_snowflake_clients_send_it_is_accepted_and_upper_cased() -> No
     assert model.edition is Edition.ENTERPRISE
     assert model.email == "admin@example.com"
     assert model.admin_password == PASSWORD
-    assert model.must_change_password is True
+    assert model.must_change_password is False
     assert model.polaris is False
+    assert model.admin_user_type == "PERSON"
     assert model.comment == "made by the unit tests"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from service.domain.lifecycle import AccountState
@@ -10,11 +11,13 @@ from service.store.models import Account
 from service.web.account_view import render_account
 
 CREATED = datetime(2026, 11, 23, 10, 21, 43, 296114, tzinfo=UTC)
+ACCOUNT_ID = uuid.UUID("6f1c2f0e-3f55-4b8e-9a57-0d3b6a3c1e2f")
 
 
 def active_account(**changes: object) -> Account:
     fields: dict[str, object] = {
         "id": 1,
+        "public_id": ACCOUNT_ID,
         "organization_id": 1,
         "name": "MY_ACCT",
         "state": AccountState.ACTIVE,
@@ -42,6 +45,7 @@ def test_an_active_account_renders_exactly_the_contracts_fields_in_their_order()
     expected = {
         "organization_name": "MY_ORG",
         "name": "MY_ACCT",
+        "id": str(ACCOUNT_ID),
         "region_group": "PUBLIC",
         "region": "AWS_US_WEST_2",
         "edition": "ENTERPRISE",
@@ -84,11 +88,11 @@ def test_other_fields_without_a_value_are_omitted() -> None:
 
 
 def test_internal_columns_are_never_rendered() -> None:
-    view = render_account(active_account(purged_on=CREATED, updated_on=CREATED), "MY_ORG")
+    view = render_account(active_account(purged_on=CREATED), "MY_ORG")
+    assert view["id"] == str(ACCOUNT_ID)  # the public id, never the internal key
     for key in (
-        "id",
         "organization_id",
-        "updated_on",
+        "public_id",
         "purged_on",
         "organization_url_expiration_on",
     ):

@@ -6,11 +6,9 @@ between two statements, converges instead of failing with "already exists".
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import cast
 
-import psycopg
 import structlog
 from psycopg import sql
 from sqlalchemy.engine import make_url
@@ -19,41 +17,19 @@ from service.domain.plans import PlanLimits
 from service.domain.schemas import Edition
 from service.domain.tenants import LOGIN_ATTRIBUTES, PREFIX, connection_url
 from service.usecases.operations import DriverOutcome
-from workers.drivers.base import (
-    AccountSpec,
-    ClusterUnreachable,
-    DatabaseUsage,
-    DriverError,
-    TransientDriverError,
+from workers.drivers.base import AccountSpec, DatabaseUsage, DriverError
+from workers.drivers.tenant_cluster import (
+    LOCK_TIMEOUT_MS,
+    Connection,
+    connect,
+    create_closed_database,
+    drop_database_and_role,
+    open_database,
+    role_exists,
+    terminate_sessions,
 )
-from workers.drivers.hardening import ensure_hardened
 
 _log = structlog.get_logger(__name__)
-
-CONNECT_TIMEOUT_SECONDS = 5
-LOCK_TIMEOUT_MS = 5000
-TERMINATE_WAIT_MS = 5000
-# SQLSTATE classes and codes worth retrying: connection trouble, too many connections / out of
-# resources, serialization failures and deadlocks, lock timeouts, "starting up", cancelled.
-_TRANSIENT_CLASSES = frozenset({"08", "53", "40"})
-_TRANSIENT_CODES = frozenset({"55P03", "57P03", "57014", "57P01"})
-
-
-def classify(error: psycopg.Error) -> DriverError:
-    """A psycopg error as a transient or a permanent driver error.
-
-    The server's text may name hosts, ports and roles: it goes to the worker's log (which carries
-    the operation id); the message, stored as the operation's error, names only the SQLSTATE."""
-    state = error.sqlstate or ""
-    detail = str(error).strip() or type(error).__name__
-    _log.warning("tenant_cluster.error", sqlstate=state or None, detail=detail)
-    if (not state and isinstance(error, psycopg.OperationalError)) or (
-        state[:2] in _TRANSIENT_CLASSES or state in _TRANSIENT_CODES
-    ):
-        return TransientDriverError(
-            f"the tenant cluster could not be reached or was busy (SQLSTATE {state or 'none'})"
-        )
-    return DriverError(f"the tenant cluster refused a statement (SQLSTATE {state or 'none'})")
 
 
 class PostgresDriver:
@@ -76,27 +52,8 @@ class PostgresDriver:
             f"-c statement_timeout={int(statement_timeout_seconds * 1000)}"
         )
 
-    @contextmanager
-    def _connect(self) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
-        try:
-            ensure_hardened(self._conninfo)
-            connection = psycopg.connect(
-                self._conninfo,
-                autocommit=True,  # CREATE/DROP DATABASE refuse to run in a transaction
-                connect_timeout=CONNECT_TIMEOUT_SECONDS,
-                options=self._options,
-            )
-        except psycopg.Error as exc:
-            error = classify(exc)
-            if isinstance(error, TransientDriverError) and _unreachable(exc):
-                raise ClusterUnreachable(str(error)) from exc
-            raise error from exc
-        try:
-            yield connection
-        except psycopg.Error as exc:
-            raise classify(exc) from exc
-        finally:
-            connection.close()
+    def _connect(self) -> AbstractContextManager[Connection]:
+        return connect(self._conninfo, self._options)
 
     def _credentials(self, account: AccountSpec) -> dict[str, object]:
         return {
@@ -118,32 +75,23 @@ class PostgresDriver:
         verifier = _require_verifier(account)
         limit = sql.Literal(self._limit(account.edition))
         role = sql.Identifier(account.tenant_role)
-        database = sql.Identifier(account.tenant_database)
         with self._connect() as connection:
             account.progress("creating the administrator role")
-            verb = "ALTER" if _role_exists(connection, account.tenant_role) else "CREATE"
+            verb = "ALTER" if role_exists(connection, account.tenant_role) else "CREATE"
             connection.execute(
                 sql.SQL(
                     verb + " ROLE {} WITH " + LOGIN_ATTRIBUTES + " CONNECTION LIMIT {} PASSWORD {}"
                 ).format(role, limit, sql.Literal(verifier))
             )
-            account.progress("creating the database")
-            if not _database_exists(connection, account.tenant_database):
-                connection.execute(
-                    sql.SQL(
-                        "CREATE DATABASE {} OWNER {} ALLOW_CONNECTIONS false CONNECTION LIMIT {}"
-                    ).format(database, role, limit)
-                )
-            account.progress("restricting access to the database")
-            connection.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(database, role))
-            connection.execute(
-                sql.SQL("ALTER DATABASE {} WITH CONNECTION LIMIT {}").format(database, limit)
+            create_closed_database(
+                connection,
+                account.tenant_database,
+                account.tenant_role,
+                self._limit(account.edition),
+                account.progress,
             )
-            connection.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(database))
             account.progress("opening the database to its login")
-            connection.execute(
-                sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true").format(database)
-            )
+            open_database(connection, account.tenant_database)
         url = self._url(account)
         return DriverOutcome(
             account_url=url, account_locator_url=url, credentials=self._credentials(account)
@@ -191,9 +139,7 @@ class PostgresDriver:
                 self._terminate(connection, account)
         return DriverOutcome(warnings=warnings)
 
-    def _apply_plan(
-        self, connection: psycopg.Connection[tuple[object, ...]], account: AccountSpec, edition: str
-    ) -> list[str]:
+    def _apply_plan(self, connection: Connection, account: AccountSpec, edition: str) -> list[str]:
         """Both connection limits (the role's binds: a login cannot lift it), then what is over."""
         plan = self._plans[Edition(edition)]
         limit = sql.Literal(plan.connections)
@@ -214,26 +160,13 @@ class PostgresDriver:
         ).fetchone() or (0, 0)
         return _below_use(account, edition, plan, cast("int", size), cast("int", sessions))
 
-    def _terminate(
-        self, connection: psycopg.Connection[tuple[object, ...]], account: AccountSpec
-    ) -> None:
-        connection.execute(
-            "SELECT pg_terminate_backend(pid, %s) FROM pg_stat_activity "
-            "WHERE (usename = %s OR datname = %s) AND pid <> pg_backend_pid()",
-            (TERMINATE_WAIT_MS, account.tenant_role, account.tenant_database),
-        )
+    def _terminate(self, connection: Connection, account: AccountSpec) -> None:
+        terminate_sessions(connection, account.tenant_database, account.tenant_role)
 
     def purge(self, account: AccountSpec) -> DriverOutcome:
         with self._connect() as connection:
-            account.progress("dropping the database")
-            connection.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(account.tenant_database)
-                )
-            )
-            account.progress("dropping the role")
-            connection.execute(
-                sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(account.tenant_role))
+            drop_database_and_role(
+                connection, account.tenant_database, account.tenant_role, account.progress
             )
         return DriverOutcome()
 
@@ -267,32 +200,14 @@ _USAGE = (
 )
 
 
-def _unreachable(error: psycopg.Error) -> bool:
-    """A connection that never opened: refused, timed out, the server starting or stopping."""
-    state = error.sqlstate or ""
-    return not state or state.startswith("08") or state in {"57P03", "57P01"}
-
-
 def _require_verifier(account: AccountSpec) -> str:
     if not account.password_verifier:
         raise DriverError(f"no password verifier for account {account.name}")
     return account.password_verifier
 
 
-def _role_exists(connection: psycopg.Connection[tuple[object, ...]], role: str) -> bool:
-    return (
-        connection.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
-        is not None
-    )
-
-
-def _database_exists(connection: psycopg.Connection[tuple[object, ...]], database: str) -> bool:
-    row = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
-    return row is not None
-
-
-def _require_role(connection: psycopg.Connection[tuple[object, ...]], role: str) -> None:
-    if not _role_exists(connection, role):
+def _require_role(connection: Connection, role: str) -> None:
+    if not role_exists(connection, role):
         raise DriverError("the account's login does not exist on the tenant cluster")
 
 

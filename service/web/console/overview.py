@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,16 +34,12 @@ from service.web.queue_view import (
     QueueDepth,
     StuckOperation,
 )
-from service.web.wire import TimestampText
+from service.web.wire import TimestampText, ViewPart
 
 Seconds = Annotated[float, Field(ge=0)]
 
 
-class _Part(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Sample(_Part):
+class Sample(ViewPart):
     at: TimestampText
     ready: Count
     unacked: Count
@@ -54,7 +50,7 @@ class QueueLine(QueueDepth):
     samples: list[Sample] = Field(description="This process's samples of the last 15 minutes.")
 
 
-class WorkerLine(_Part):
+class WorkerLine(ViewPart):
     id: str = Field(description="`name:pid`: two workers on one host share a name.")
     name: str | None
     active: Count | None
@@ -67,14 +63,14 @@ class WorkerLine(_Part):
     )
 
 
-class MinuteCount(_Part):
+class MinuteCount(ViewPart):
     minute: TimestampText
     kind: OperationKind
     state: OperationState
     count: Count
 
 
-class Overview(_Part):
+class Overview(ViewPart):
     """What the console's overview shows, pushed live."""
 
     queues: list[QueueLine]

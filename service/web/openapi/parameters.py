@@ -10,6 +10,7 @@ from pydantic import Field, WithJsonSchema
 
 from service.domain.lifecycle import MAX_GRACE_DAYS, MIN_GRACE_DAYS, OperationKind, OperationState
 from service.domain.names import IDENTIFIER_PATTERN, MAX_NAME_LENGTH
+from service.domain.refs import EXTERNAL_ID_PREFIX, ID_PREFIX, MAX_EXTERNAL_ID_LENGTH
 from service.store.idempotency import HEADER as IDEMPOTENCY_HEADER
 from service.store.idempotency import MAX_KEY_LENGTH
 from service.store.listing import MAX_SHOW_LIMIT, ORDERINGS
@@ -45,9 +46,19 @@ IDEMPOTENCY_KEY = Param(
 NAME = Param(
     "name",
     "path",
-    Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH, pattern=IDENTIFIER_PATTERN)],
-    "The account's name: a letter or `_`, then letters, digits, `_` or `$`, at most 255 "
-    "characters; case-insensitive (stored upper case).",
+    Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=len(EXTERNAL_ID_PREFIX) + MAX_EXTERNAL_ID_LENGTH,
+            pattern=f"^(?:{IDENTIFIER_PATTERN.strip('^$')}|{ID_PREFIX}[0-9A-Fa-f-]{{32,36}}"
+            f"|{EXTERNAL_ID_PREFIX}[^/]{{1,{MAX_EXTERNAL_ID_LENGTH}}})$",
+        ),
+    ],
+    "The account: its name (a letter or `_`, then letters, digits, `_` or `$`, at most 255 "
+    "characters; case-insensitive, stored upper case), or `id:<id>` (the account's immutable "
+    "`id`), or `externalId:<external_id>`. Names cannot contain `:`; an unknown account is the "
+    "same 404 whichever form names it.",
     required=True,
     example="MY_ACCOUNT",
 )
@@ -135,6 +146,9 @@ SINCE = Param(
     "query",
     datetime,
     "Only operations created at or after this RFC 3339 time (with an offset).",
+)
+REQUESTED_BY = Param(
+    "requestedBy", "query", uuid.UUID, "Only operations this token asked for (the token's `id`)."
 )
 LIMIT = _page_size("limit", "operations", most=MAX_LIMIT, default=DEFAULT_LIMIT)
 CURSOR = Param(

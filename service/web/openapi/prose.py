@@ -110,6 +110,18 @@ DESCRIPTIONS: dict[str, str] = {
         "Sets a new generated password; the final result carries `credentials` with it (shown "
         "once). Only an `ACTIVE` account with no operation in flight (else 409)."
     ),
+    "getAccountPlan": (
+        "The account's edition, each of its limits (`GET /api/v2/editions`) and its usage as the "
+        "usage scan last measured it against each: `over` above the limit (a connection count at "
+        "the limit is allowed), `near` at or above 90% of it. `used` is null until the account "
+        "was measured. Also while the account is dropped."
+    ),
+    "purgeAccount": (
+        "Erases a `DROPPED` account now, without waiting for its grace period (an erasure request):"
+        " its database and login are removed, its name is freed and it cannot be undropped. "
+        "Admin tokens only (else 403). Any other state, or an operation in flight (such as the "
+        "scheduled purge), is 409. 202 + `Location`; the operation records who asked."
+    ),
     "fetchResult": (
         "202 (with `Location` and `Retry-After`) while the operation is queued or running; then its"
         " final answer: 200 on success (create and rotateCredentials add `credentials`), 500 "

@@ -1,0 +1,45 @@
+"""What every resolver of one GraphQL request shares: the request, the caller, the loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from strawberry.dataloader import DataLoader
+
+from service.domain.errors import PermissionDenied
+from service.domain.roles import Permission, allows
+from service.domain.tokens import Principal
+from service.store.account_operations import latest_operations
+from service.store.operation_reads import OperationRow
+from service.web.keys import SESSIONS
+
+# (internal account id, how many of its newest operations)
+OperationsKey = tuple[int, int]
+
+
+@dataclass
+class Context:
+    request: web.Request
+    principal: Principal
+    operations: DataLoader[OperationsKey, list[OperationRow]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.operations = DataLoader(self._load_operations)
+
+    def require(self, permission: Permission) -> None:
+        """The token's role must allow `permission` (the request was authorized to read)."""
+        if not allows(self.principal.role, permission):
+            raise PermissionDenied(
+                f"role {self.principal.role.value} may not {permission.value.replace('_', ' ')}"
+            )
+
+    async def _load_operations(self, keys: list[OperationsKey]) -> list[list[OperationRow]]:
+        """One statement for every account of a level (per distinct `first`, usually one)."""
+        found: dict[OperationsKey, list[OperationRow]] = {}
+        async with self.request.app[SESSIONS]() as session:
+            for first in sorted({first for _, first in keys}):
+                ids = [account_id for account_id, wanted in keys if wanted == first]
+                rows = await latest_operations(session, ids, first)
+                found.update({(account_id, first): rows[account_id] for account_id in ids})
+        return [found[key] for key in keys]

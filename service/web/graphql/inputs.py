@@ -1,0 +1,139 @@
+"""The GraphQL input types, each turned into what the store or a use case takes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import strawberry
+
+from service.domain.errors import InvalidArgument
+from service.domain.identifiers import parse_uuid
+from service.domain.lifecycle import MIN_GRACE_DAYS, AccountState, OperationKind, OperationState
+from service.domain.names import normalize_account_name
+from service.domain.schemas import Edition
+from service.store.account_pages import AccountFilter, PageOrder
+from service.store.operation_reads import OperationFilter
+from service.web.graphql.types import OrderDirection
+
+
+@strawberry.input(description="Every given condition must hold.")
+class AccountFilterInput:
+    name: str | None = None
+    name_like: str | None = strawberry.field(
+        default=None, description="Case-insensitive SQL LIKE pattern (`%`, `_`, `\\` escapes)."
+    )
+    state: AccountState | None = strawberry.field(
+        default=None, description="Only this state (a dropped state is shown when asked for)."
+    )
+    edition: Edition | None = None
+    region: str | None = None
+    external_id: str | None = None
+    include_dropped: bool = strawberry.field(
+        default=False, description="Also dropped accounts that are not purged yet."
+    )
+
+    def condition(self) -> AccountFilter:
+        return AccountFilter(
+            name=normalize_account_name(self.name, field="filter.name") if self.name else None,
+            name_like=self.name_like,
+            state=self.state,
+            edition=self.edition.value if self.edition else None,
+            region=self.region,
+            external_id=self.external_id,
+            include_dropped=self.include_dropped,
+        )
+
+
+@strawberry.input
+class AccountOrderInput:
+    field: PageOrder = PageOrder.NAME
+    direction: OrderDirection = OrderDirection.ASC
+
+
+@strawberry.input(description="The filters of `GET /api/v2/operations`.")
+class OperationFilterInput:
+    state: OperationState | None = None
+    kind: OperationKind | None = None
+    account: str | None = strawberry.field(default=None, description="The account's name.")
+    since: datetime | None = strawberry.field(
+        default=None, description="Created at or after (RFC 3339 with an offset)."
+    )
+    requested_by: strawberry.ID | None = strawberry.field(
+        default=None, description="Asked for by this token (its id)."
+    )
+
+    def condition(self) -> OperationFilter:
+        if self.since is not None and self.since.tzinfo is None:
+            raise InvalidArgument("filter.since must have a UTC offset")
+        account = self.account
+        token_id = parse_uuid(str(self.requested_by)) if self.requested_by is not None else None
+        if self.requested_by is not None and token_id is None:
+            raise InvalidArgument("filter.requestedBy must be a token id (a UUID)")
+        return OperationFilter(
+            state=self.state,
+            kind=self.kind,
+            account=normalize_account_name(account, field="filter.account") if account else None,
+            since=self.since.astimezone(UTC) if self.since else None,
+            requested_by=token_id,
+        )
+
+
+def given(fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields a client gave (explicit nulls kept: in a patch they clear)."""
+    return {
+        key: value.value if isinstance(value, Edition) else value
+        for key, value in fields.items()
+        if value is not strawberry.UNSET
+    }
+
+
+@strawberry.input(description="`POST /api/v2/accounts`'s body; the same validation applies.")
+class CreateAccountInput:
+    name: str
+    admin_name: str
+    email: str
+    edition: Edition
+    admin_password: str | None = strawberry.UNSET
+    admin_rsa_public_key: str | None = strawberry.UNSET
+    admin_user_type: str | None = strawberry.UNSET
+    first_name: str | None = strawberry.UNSET
+    last_name: str | None = strawberry.UNSET
+    must_change_password: bool | None = strawberry.UNSET
+    polaris: bool | None = strawberry.UNSET
+    comment: str | None = strawberry.UNSET
+    region: str | None = strawberry.UNSET
+    region_group: str | None = strawberry.UNSET
+    deletion_protection: bool | None = strawberry.UNSET
+    external_id: str | None = strawberry.UNSET
+
+    def body(self) -> dict[str, Any]:
+        return given(vars(self))
+
+
+@strawberry.input(description="A merge patch, as `PATCH /api/v2/accounts/{name}`.")
+class UpdateAccountInput:
+    account_id: strawberry.ID
+    name: str | None = strawberry.UNSET
+    comment: str | None = strawberry.UNSET
+    edition: Edition | None = strawberry.UNSET
+    enabled: bool | None = strawberry.UNSET
+    deletion_protection: bool | None = strawberry.UNSET
+    external_id: str | None = strawberry.UNSET
+
+    def patch(self) -> dict[str, Any]:
+        return {k: v for k, v in given(vars(self)).items() if k != "account_id"}
+
+
+@strawberry.input(description="Also the marketplace's shape: `{accountId}` alone.")
+class DeleteAccountInput:
+    account_id: strawberry.ID
+    grace_period_in_days: int = strawberry.field(
+        default=MIN_GRACE_DAYS, description="Days before the purge (3-90)."
+    )
+    if_exists: bool = False
+
+
+@strawberry.input
+class AccountIdInput:
+    account_id: strawberry.ID

@@ -1,0 +1,161 @@
+"""What a multi-host run proves, read from where it is recorded: the control database (states,
+attempts), the tenant clusters (databases and roles) and the workers' JSON logs (each
+operation's outcomes)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from service.domain.lifecycle import TERMINAL_OPERATION_STATES, OperationState
+from service.domain.tenants import PREFIX
+from service.store.models import Account, Operation
+
+# A worker logs one of these when it is done with a delivery (a retry waits for the next one).
+DELIVERY_ENDS = frozenset(
+    {"operation.succeeded", "operation.failed", "operation.retry", "operation.skipped"}
+)
+
+
+def log_events(log: str) -> list[dict[str, Any]]:
+    """The JSON lines of a worker's log (Celery's own banner lines are not JSON)."""
+    found = []
+    for line in log.splitlines():
+        if line.startswith("{"):
+            try:
+                found.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return found
+
+
+def running(log: str) -> dict[str, str]:
+    """Operations a worker started and has not finished with: id -> account name."""
+    started: dict[str, str] = {}
+    ended = set()
+    for event in log_events(log):
+        if event.get("event") == "operation.running":
+            started[event["operation_id"]] = event.get("account", "")
+        elif event.get("event") in DELIVERY_ENDS and "operation_id" in event:
+            ended.add(event["operation_id"])
+    return {operation: name for operation, name in started.items() if operation not in ended}
+
+
+def successes(logs: list[str]) -> Counter[str]:
+    """How many times the workers recorded each operation as succeeded."""
+    return Counter(
+        event["operation_id"]
+        for log in logs
+        for event in log_events(log)
+        if event.get("event") == "operation.succeeded"
+    )
+
+
+def operations(engine: Engine, handles: list[str]) -> list[tuple[Operation, Account]]:
+    ids = [uuid.UUID(handle.rsplit("/", 1)[1]) for handle in handles]
+    with Session(engine) as session:
+        rows = session.execute(
+            select(Operation, Account)
+            .join(Account, Account.id == Operation.account_id)
+            .where(Operation.id.in_(ids))
+        ).all()
+        return [(operation, account) for operation, account in rows]
+
+
+def pending(engine: Engine, handles: list[str]) -> int:
+    return sum(
+        1
+        for operation, _ in operations(engine, handles)
+        if operation.state not in TERMINAL_OPERATION_STATES
+    )
+
+
+def tenant_inventory(tenant_urls: list[str]) -> tuple[list[str], list[str]]:
+    """The accounts' databases and roles on every tenant cluster, with repeats: an account
+    must be on exactly one cluster, once."""
+    pattern = PREFIX.replace("_", "\\_") + "%"
+    databases: list[str] = []
+    roles: list[str] = []
+    for url in tenant_urls:
+        with psycopg.connect(url, connect_timeout=5) as connection:
+            databases += [
+                str(row[0])
+                for row in connection.execute(
+                    "SELECT datname FROM pg_database WHERE datname LIKE %s", (pattern,)
+                )
+            ]
+            roles += [
+                str(row[0])
+                for row in connection.execute(
+                    "SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (pattern,)
+                )
+            ]
+    return databases, roles
+
+
+@dataclass
+class Figures:
+    """The run's numbers, as docs/operations.md reports them."""
+
+    accepted: int = 0
+    succeeded: int = 0
+    failed: int = 0  # terminal, not succeeded, with an error a person can read
+    lost: int = 0  # accepted but not terminal, or succeeded without its database and role
+    duplicated: int = 0  # an operation recorded twice, or a database or role made twice
+    retried: int = 0  # operations that needed more than one attempt
+    attempts: int = 0
+    logins: int = 0
+    settle_seconds: float = 0.0
+    total_seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        extra = f"  ({'; '.join(self.notes)})" if self.notes else ""
+        return (
+            f"accepted={self.accepted} succeeded={self.succeeded} failed={self.failed} "
+            f"lost={self.lost} duplicated={self.duplicated} retried={self.retried} "
+            f"attempts={self.attempts} logins={self.logins} "
+            f"settled={self.settle_seconds:.1f}s total={self.total_seconds:.1f}s{extra}"
+        )
+
+
+def tally(
+    figures: Figures,
+    rows: list[tuple[Operation, Account]],
+    inventory: tuple[list[str], list[str]],
+    recorded: Counter[str],
+) -> Figures:
+    """Fill in what the records say about the operations behind `rows`."""
+    databases, roles = inventory
+    made = Counter(databases) + Counter(roles)
+    figures.succeeded = sum(1 for op, _ in rows if op.state == OperationState.SUCCEEDED)
+    figures.failed = sum(
+        1
+        for op, _ in rows
+        if op.state in TERMINAL_OPERATION_STATES
+        and op.state != OperationState.SUCCEEDED
+        and (op.error or "").strip()
+    )
+    figures.lost = figures.accepted - figures.succeeded - figures.failed
+    figures.lost += sum(
+        1
+        for op, account in rows
+        if op.state == OperationState.SUCCEEDED
+        and (made[account.tenant_database or ""] != 1 or made[account.tenant_role or ""] != 1)
+    )
+    figures.duplicated = sum(1 for count in recorded.values() if count > 1)
+    figures.duplicated += len(rows) - len({account.id for _, account in rows})
+    figures.duplicated += sum(1 for count in made.values() if count > 1)
+    # Made on the cluster but belonging to none of the run's accounts: an effect done twice.
+    ours = {name for _, account in rows for name in (account.tenant_database, account.tenant_role)}
+    figures.duplicated += len(set(made) - ours)
+    figures.retried = sum(1 for op, _ in rows if op.attempts > 1)
+    figures.attempts = sum(op.attempts for op, _ in rows)
+    return figures
