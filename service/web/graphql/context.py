@@ -35,11 +35,9 @@ class Context:
             )
 
     async def _load_operations(self, keys: list[OperationsKey]) -> list[list[OperationRow]]:
-        """One statement for every account of a level (per distinct `first`, usually one)."""
-        found: dict[OperationsKey, list[OperationRow]] = {}
+        """One statement for every account of a level, whatever `first` each asked for: the
+        most any asked for, each key then taking its own newest `first`."""
+        most = max(first for _, first in keys)
         async with self.request.app[SESSIONS]() as session:
-            for first in sorted({first for _, first in keys}):
-                ids = [account_id for account_id, wanted in keys if wanted == first]
-                rows = await latest_operations(session, ids, first)
-                found.update({(account_id, first): rows[account_id] for account_id in ids})
-        return [found[key] for key in keys]
+            rows = await latest_operations(session, sorted({i for i, _ in keys}), most)
+        return [rows[account_id][:first] for account_id, first in keys]
