@@ -1,6 +1,7 @@
 """GraphQL and REST agree: a malformed reference is the same refusal in both, an external id
 with URL-special characters names the same account in both, an account's operations are one
-statement whatever sizes are asked for, and an out-of-range size is refused, not capped."""
+statement whatever sizes are asked for, an out-of-range size is refused, not capped, and each
+mutation of a request counts against the rate limit."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from sqlalchemy import Engine
 
 from service.domain.refs import MAX_EXTERNAL_ID_LENGTH
 from service.domain.roles import Role
-from tests.conftest import Tenant
+from service.settings import Settings
+from service.web.app import create_app
+from tests.conftest import ClientFactory, Tenant
 from tests.integration.api import Client, create, get_account
 from tests.integration.graphql import (
     graphql_session,
@@ -105,3 +108,32 @@ async def test_an_accounts_operations_out_of_range_are_refused_not_capped(
             )
             assert error["extensions"]["code"] == "invalid_argument"
             assert "between 0 and 50" in error["message"], name
+
+
+async def test_each_mutation_counts_against_the_rate_limit_as_a_rest_request(
+    aiohttp_client: ClientFactory, settings: Settings, client: Client, tenant: Tenant
+) -> None:
+    """Aliases do not multiply the rate: with a burst of 2, the request pays for the first
+    mutation, the second takes the last token, the third is rate_limited."""
+    limited = settings.model_copy(update={"rate_limit_per_second": 0.01, "rate_limit_burst": 2})
+    api: Client = await aiohttp_client(create_app(limited))
+    creates = " ".join(
+        f'm{n}: createAccount(input: {{name: "rl_{n}", adminName: "a", email: "a@example.com", '
+        f"edition: STANDARD}}) {{ id }}"
+        for n in (1, 2, 3)
+    )
+    response = await api.post(
+        "/api/v2/graphql", json={"query": f"mutation {{ {creates} }}"}, headers=tenant.headers()
+    )
+    assert response.status == 200
+    body = await response.json()
+    (error,) = body["errors"]
+    assert (error["path"], error["extensions"]["code"]) == (["m3"], "rate_limited")
+    # The refused one is null; the accepted ones keep their operations.
+    assert body["data"]["m3"] is None
+    assert body["data"]["m1"]["id"] != body["data"]["m2"]["id"]
+    later = await api.get("/api/v2/accounts", headers=tenant.headers())
+    assert later.status == 429  # the bucket is empty for REST too
+    async with graphql_session(client, tenant, Role.VIEWER) as session:
+        page = await run(session, '{ accounts(filter: {nameLike: "rl%"}) { nodes { name } } }')
+    assert [node["name"] for node in page["accounts"]["nodes"]] == ["RL_1", "RL_2"]

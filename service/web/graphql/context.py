@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from strawberry.dataloader import DataLoader
 
-from service.domain.errors import PermissionDenied
+from service.domain.errors import PermissionDenied, RateLimited
 from service.domain.roles import Permission, allows
 from service.domain.tokens import Principal
 from service.store.account_operations import latest_operations
 from service.store.operation_reads import OperationRow
-from service.web.keys import SESSIONS
+from service.web.keys import RATE_LIMITER, SESSIONS
 
 # (internal account id, how many of its newest operations)
 OperationsKey = tuple[int, int]
@@ -23,6 +23,20 @@ class Context:
     request: web.Request
     principal: Principal
     operations: DataLoader[OperationsKey, list[OperationRow]] = field(init=False)
+    mutations: int = 0  # accepted so far in this request
+
+    async def charge_mutation(self) -> None:
+        """Each mutation of a request counts as one REST request against the token's rate
+        limit (the HTTP request paid for the first), so aliases do not multiply the rate."""
+        self.mutations += 1
+        if self.mutations == 1:
+            return
+        wait = await self.request.app[RATE_LIMITER].wait_needed(self.principal.token_id)
+        if wait:
+            raise RateLimited(
+                f"too many requests for this token; retry in {wait} s (each mutation of a "
+                "GraphQL request counts as one request)"
+            )
 
     def __post_init__(self) -> None:
         self.operations = DataLoader(self._load_operations)
