@@ -10,7 +10,12 @@ from pydantic import Field, WithJsonSchema
 
 from service.domain.lifecycle import MAX_GRACE_DAYS, MIN_GRACE_DAYS, OperationKind, OperationState
 from service.domain.names import IDENTIFIER_PATTERN
-from service.domain.refs import EXTERNAL_ID_PREFIX, ID_PREFIX, MAX_EXTERNAL_ID_LENGTH
+from service.domain.refs import (
+    EXTERNAL_ID_ALIAS,
+    EXTERNAL_ID_PREFIX,
+    ID_PREFIX,
+    MAX_EXTERNAL_ID_LENGTH,
+)
 from service.store.idempotency import HEADER as IDEMPOTENCY_HEADER
 from service.store.idempotency import MAX_KEY_LENGTH
 from service.store.listing import MAX_SHOW_LIMIT, ORDERINGS
@@ -50,7 +55,7 @@ ACCOUNT_REF = Annotated[
         min_length=1,
         max_length=len(EXTERNAL_ID_PREFIX) + MAX_EXTERNAL_ID_LENGTH,
         pattern=f"^(?:{IDENTIFIER_PATTERN.strip('^$')}|{ID_PREFIX}[0-9A-Fa-f-]{{32,36}}"
-        f"|{EXTERNAL_ID_PREFIX}[^/]{{1,{MAX_EXTERNAL_ID_LENGTH}}})$",
+        f"|(?:{EXTERNAL_ID_PREFIX}|{EXTERNAL_ID_ALIAS})[^/]{{1,{MAX_EXTERNAL_ID_LENGTH}}})$",
     ),
 ]
 NAME = Param(
@@ -59,7 +64,8 @@ NAME = Param(
     ACCOUNT_REF,
     "The account: its name (a letter or `_`, then letters, digits, `_` or `$`, at most 255 "
     "characters; case-insensitive, stored upper case), or `id:<id>` (the account's immutable "
-    "`id`), or `externalId:<external_id>`. Names cannot contain `:`; an unknown account is the "
+    "`id`), or `externalId:<external_id>` (also spelled `externalID:`). Names cannot contain "
+    "`:`; an unknown account is the "
     "same 404 whichever form names it.",
     required=True,
     example="MY_ACCOUNT",
