@@ -1,15 +1,18 @@
-"""One account as `provisioner accounts get` prints it: plain fields, then its owner, usage
-against its plan and why it is over it, each on one readable line."""
+"""One account as `provisioner accounts get` prints it (plain fields, then its owner, usage
+against its plan and why it is over it, each on one readable line) and its plan as
+`accounts plan` does."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from service.client.render import details, moment, state
+from service.client.tables import FittedTable
 
 TIMES = (
     "created_on",
@@ -85,3 +88,27 @@ def account_details(account: dict[str, Any]) -> Table:
     fields["owner"] = owner_line(account.get("owner"))
     fields.update(plan_lines(account))
     return details(fields)
+
+
+def _shown_limit(name: str, value: int | None) -> str:
+    if value is None:
+        return "?"
+    return size(value) if name == "storage_bytes" else str(value)
+
+
+def plan_table(plan: dict[str, Any]) -> Group:
+    """`accounts plan`: a line naming the account, its edition and when it was measured, then
+    each limit of the edition, the usage measured against it, and a flag."""
+    measured = plan.get("measured_on")
+    when = f"measured {moment(measured)}" if measured else "not measured yet"
+    rows = FittedTable("LIMIT", "ALLOWED", "USED", "")
+    for limit in plan["limits"]:
+        name = limit["name"]
+        flag = Text("over", style="red") if limit["over"] else Text("near", style="yellow")
+        rows.add_row(
+            name.replace("_", " "),
+            _shown_limit(name, limit["limit"]),
+            _shown_limit(name, limit["used"]),
+            flag if limit["over"] or limit["near"] else "",
+        )
+    return Group(Text(f"{plan['name']} · {plan['edition']} · {when}", style="bold"), rows)

@@ -1,5 +1,5 @@
-"""`provisioner accounts …`: create, list, get, update, drop, undrop, rotate and purge, over
-HTTP."""
+"""`provisioner accounts …`: create, list, get, plan, update, drop, undrop, rotate and purge,
+over HTTP."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from service.client import follow, render
-from service.client.account_details import account_details
+from service.client.account_details import account_details, plan_table
 from service.client.commands import Call, WaitOption, api_command
 
 accounts_app = typer.Typer(help="Accounts, through the HTTP API.", no_args_is_help=True)
@@ -83,6 +83,13 @@ def list_accounts(
 def get(call: Call, name: NameArgument) -> None:
     """Show one account."""
     call.show(call.api.get(_path(name)), account_details)
+
+
+@accounts_app.command("plan")
+@api_command
+def plan(call: Call, name: NameArgument) -> None:
+    """Show an account's plan: each limit of its edition and the usage last measured against it."""
+    call.show(call.api.get(_path(name) + "/plan"), plan_table)
 
 
 @accounts_app.command("drop")

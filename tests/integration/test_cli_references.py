@@ -36,6 +36,12 @@ async def test_an_account_made_and_read_by_reference_prints_readably(
     assert f"? of {account['limits']['connections']}" in shown.stdout
     assert "{" not in shown.stdout  # no nested object printed as a dict
 
+    plan = await cli("accounts", "plan", "externalId:crm/42 x")
+    assert plan.exit_code == 0, plan.output
+    assert "CLI_OWNED · STANDARD · not measured yet" in plan.stdout
+    assert re.search(r"connections\s+│\s+10\s+│\s+\?", plan.stdout), plan.stdout
+    assert (await cli.json("accounts", "plan", f"id:{account['id']}"))["id"] == account["id"]
+
     (operation,) = await cli.json("ops", "list", "--account", "externalId:crm/42 x")
     assert operation["account_id"] == account["id"]
     asked = operation["requested_by"]

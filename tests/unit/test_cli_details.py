@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.console import Console, RenderableType
 
-from service.client.account_details import account_details, owner_line, size
+from service.client.account_details import account_details, owner_line, plan_table, size
 from service.client.render import operation_details, operations_table
 
 ACCOUNT_ID = "6f1c2f0e-3f55-4b8e-9a57-0d3b6a3c1e2f"
@@ -102,3 +102,27 @@ def test_operations_say_who_asked_and_name_the_account_id() -> None:
     assert "ci deploys" in table
     assert "the service" in table
     assert "{" not in table
+
+
+def test_a_plan_shows_each_limit_with_its_usage_and_a_flag() -> None:
+    plan: dict[str, Any] = {
+        "id": ACCOUNT_ID,
+        "name": "MY_ACCT",
+        "edition": "STANDARD",
+        "measured_on": "2026-11-24T09:00:00+00:00",
+        "limits": [
+            {"name": "connections", "limit": 10, "used": 9, "over": False, "near": True},
+            {"name": "storage_bytes", "limit": 1024**3, "used": 3 * 1024**3 // 2, "over": True,
+             "near": True},
+        ],
+    }  # fmt: skip
+    shown = text(plan_table(plan))
+    assert "MY_ACCT · STANDARD · measured 2026-11-24 09:00:00" in shown
+    rows = [line.split("│")[1:-1] for line in shown.splitlines() if line.startswith("│")]
+    assert [[cell.strip() for cell in row] for row in rows] == [
+        ["connections", "10", "9", "near"],
+        ["storage bytes", "1.0 GiB", "1.5 GiB", "over"],
+    ]
+    never = {**plan, "measured_on": None, "limits": [{**plan["limits"][0], "used": None,
+             "over": False, "near": False}]}  # fmt: skip
+    assert "not measured yet" in text(plan_table(never))
