@@ -1,5 +1,5 @@
-"""`provisioner accounts …`: create, list, get, update, drop, undrop, rotate and purge, over
-HTTP."""
+"""`provisioner accounts …`: create, list, get, plan, update, drop, undrop, rotate and purge,
+over HTTP."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from service.client import follow, render
+from service.client.account_details import account_details, plan_table
 from service.client.commands import Call, WaitOption, api_command
 
 accounts_app = typer.Typer(help="Accounts, through the HTTP API.", no_args_is_help=True)
@@ -34,6 +35,9 @@ def create(
     admin_name: Annotated[str, typer.Option(help="The account's administrator login")],
     email: Annotated[str, typer.Option(help="The administrator's email")],
     edition: Annotated[str, typer.Option(help="STANDARD, ENTERPRISE or BUSINESS_CRITICAL")],
+    first_name: Annotated[str | None, typer.Option(help="The owner's first name")] = None,
+    last_name: Annotated[str | None, typer.Option(help="The owner's last name")] = None,
+    external_id: Annotated[str | None, typer.Option(help="Your id for the account")] = None,
     comment: Annotated[str | None, typer.Option(help="A note on the account")] = None,
     admin_password: Annotated[
         str | None, typer.Option(help="The administrator's password (default: generated)")
@@ -47,10 +51,14 @@ def create(
         "email": email,
         "edition": edition,
     }
-    if comment is not None:
-        body["comment"] = comment
-    if admin_password is not None:
-        body["admin_password"] = admin_password
+    optional = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "external_id": external_id,
+        "comment": comment,
+        "admin_password": admin_password,
+    }
+    body.update({key: value for key, value in optional.items() if value is not None})
     _mutate(call, "POST", "/api/v2/accounts", body=body, wait=wait)
 
 
@@ -74,7 +82,14 @@ def list_accounts(
 @api_command
 def get(call: Call, name: NameArgument) -> None:
     """Show one account."""
-    call.show(call.api.get(_path(name)), render.account_details)
+    call.show(call.api.get(_path(name)), account_details)
+
+
+@accounts_app.command("plan")
+@api_command
+def plan(call: Call, name: NameArgument) -> None:
+    """Show an account's plan: each limit of its edition and the usage last measured against it."""
+    call.show(call.api.get(_path(name) + "/plan"), plan_table)
 
 
 @accounts_app.command("drop")

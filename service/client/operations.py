@@ -36,7 +36,9 @@ def list_operations(
     *,
     state: Annotated[OperationState | None, typer.Option(help="Only in this state")] = None,
     kind: Annotated[OperationKind | None, typer.Option(help="Only of this kind")] = None,
-    account: Annotated[str | None, typer.Option(help="Only of this account")] = None,
+    account: Annotated[
+        str | None, typer.Option(help="Only of this account: NAME, id:<id> or externalId:<value>")
+    ] = None,
     since: Annotated[
         str | None, typer.Option(help="Created at or after (RFC 3339, e.g. 2026-11-23T10:00:00Z)")
     ] = None,

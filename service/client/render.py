@@ -87,17 +87,18 @@ def accounts_table(accounts: list[dict[str, Any]]) -> FittedTable:
     return rows
 
 
-def account_details(account: dict[str, Any]) -> Table:
-    fields = dict(account)
-    fields["state"] = state(account["state"])
-    for key in ("created_on", "dropped_on", "scheduled_deletion_time", "restored_on"):
-        fields[key] = moment(account.get(key))
-    return details(fields)
-
-
 def error_message(operation: dict[str, Any]) -> str:
     error = operation.get("error") or {}
     return str(error.get("message", "")) if isinstance(error, dict) else str(error)
+
+
+def requested_by(operation: dict[str, Any], *, token: bool = False) -> str:
+    """Who asked: the token's description (with `token`, and its id), or the service itself."""
+    asked = operation.get("requested_by")
+    if not asked:
+        return "the service"
+    description = asked.get("description") or "(no description)"
+    return f"{description} (token {asked['token_id']})" if token else description
 
 
 def operations_table(operations: list[dict[str, Any]]) -> FittedTable:
@@ -108,8 +109,9 @@ def operations_table(operations: list[dict[str, Any]]) -> FittedTable:
         Heading("ACCOUNT", shorten=True),
         "STATE",
         Heading("STEP / ERROR", drop=2, shorten=True),
-        Heading("TRIES", drop=4),
+        Heading("TRIES", drop=5),
         Heading("CREATED", drop=3),
+        Heading("BY", drop=4, shorten=True),
     )
     for operation in operations:
         rows.add_row(
@@ -120,6 +122,7 @@ def operations_table(operations: list[dict[str, Any]]) -> FittedTable:
             operation.get("step") or error_message(operation),
             str(operation.get("attempts", "")),
             moment(operation.get("created_on")),
+            requested_by(operation),
         )
     return rows
 
@@ -132,6 +135,8 @@ def operation_details(operation: dict[str, Any]) -> Table:
             "id": operation["id"],
             "kind": operation["kind"],
             "account": operation["account"],
+            "account id": operation.get("account_id"),
+            "requested by": requested_by(operation, token=True),
             "state": state(operation["state"]),
             "step": operation.get("step"),
             "attempts": operation.get("attempts"),

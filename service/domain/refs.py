@@ -11,6 +11,8 @@ from service.domain.names import normalize_account_name
 
 ID_PREFIX = "id:"
 EXTERNAL_ID_PREFIX = "externalId:"
+# The spelling of the marketplace REST API that integrations come from (`externalID:{id}`).
+EXTERNAL_ID_ALIAS = "externalID:"
 MAX_EXTERNAL_ID_LENGTH = 255
 
 
@@ -51,8 +53,8 @@ class AccountRef:
 
 
 def parse_account_ref(raw: str, *, field: str = "name") -> AccountRef:
-    """`id:<uuid>`, `externalId:<value>`, else an account name (names cannot contain `:`);
-    anything else is InvalidArgument naming `field`."""
+    """`id:<uuid>`, `externalId:<value>` (or `externalID:<value>`), else an account name (names
+    cannot contain `:`); anything else is InvalidArgument naming `field`."""
     if raw.startswith(ID_PREFIX):
         text = raw.removeprefix(ID_PREFIX)
         try:
@@ -62,8 +64,8 @@ def parse_account_ref(raw: str, *, field: str = "name") -> AccountRef:
                 f"{field}: {ID_PREFIX} must be followed by an account id (a UUID), "
                 f"got {text[:64]!r}"
             ) from None
-    if raw.startswith(EXTERNAL_ID_PREFIX):
-        value = raw.removeprefix(EXTERNAL_ID_PREFIX)
+    if raw.startswith((EXTERNAL_ID_PREFIX, EXTERNAL_ID_ALIAS)):
+        value = raw[len(EXTERNAL_ID_PREFIX) :]
         if not 1 <= len(value) <= MAX_EXTERNAL_ID_LENGTH:
             raise InvalidArgument(
                 f"{field}: {EXTERNAL_ID_PREFIX} must be followed by an external id of 1 to "

@@ -58,6 +58,16 @@ READ_ONLY_FIELDS: frozenset[str] = frozenset(
         "moved_to_organization",
         "state",
         "enabled",
+        # Ours, beside Snowflake's: a GET body sent back to create or patch is not refused for
+        # them as unknown (null is ignored, a value is read-only).
+        "id",
+        "updated_on",
+        "owner",
+        "usage",
+        "limits",
+        "over_limit",
+        "suspended_reason",
+        "cluster",
     }
 )
 # Accepted on create, never returned, logged or stored in clear text.

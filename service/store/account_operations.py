@@ -31,13 +31,13 @@ async def latest_operations(
         .subquery()
     )
     query = (
-        select(Operation, Account.name, OperationProgress.step)
+        select(Operation, Account.name, OperationProgress.step, Account.public_id)
         .join(ranked, ranked.c.id == Operation.id)
         .join(Account, Account.id == Operation.account_id)
         .outerjoin(OperationProgress, OperationProgress.operation_id == Operation.id)
         .where(ranked.c.rank <= per_account)
         .order_by(Operation.account_id, Operation.created_at.desc(), Operation.id.desc())
     )
-    for operation, name, step in (await session.execute(query)).all():
-        found[operation.account_id].append(OperationRow(operation, name, step))
+    for operation, name, step, public_id in (await session.execute(query)).all():
+        found[operation.account_id].append(OperationRow(operation, name, step, public_id))
     return found

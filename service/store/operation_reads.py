@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.domain.errors import InvalidArgument, NotFound
 from service.domain.identifiers import parse_uuid
 from service.domain.lifecycle import OperationKind, OperationState
+from service.domain.refs import AccountRef
+from service.store.accounts import ref_condition, ref_value
 from service.store.models import Account, Operation, OperationProgress
 
 DEFAULT_LIMIT = 50
@@ -25,20 +27,21 @@ class OperationRow:
     operation: Operation
     account_name: str
     step: str | None
+    account_id: uuid.UUID  # the account's public id
 
 
 @dataclass(frozen=True)
 class OperationFilter:
     state: OperationState | None = None
     kind: OperationKind | None = None
-    account: str | None = None
+    account: AccountRef | None = None  # by name (any account that held it), id or external id
     since: datetime | None = None
     requested_by: uuid.UUID | None = None  # the token that asked
 
 
-def _query(organization_id: int) -> Select[Operation, str, str | None]:
+def _query(organization_id: int) -> Select[Operation, str, str | None, uuid.UUID]:
     return (
-        select(Operation, Account.name, OperationProgress.step)
+        select(Operation, Account.name, OperationProgress.step, Account.public_id)
         .join(Account, Account.id == Operation.account_id)
         .outerjoin(OperationProgress, OperationProgress.operation_id == Operation.id)
         .where(Operation.organization_id == organization_id)
@@ -54,7 +57,7 @@ async def get_operation(session: AsyncSession, organization_id: int, handle: str
         ).one_or_none()
     if found is None:
         raise NotFound(f"operation {handle} does not exist")
-    return OperationRow(found[0], found[1], found[2])
+    return OperationRow(*found)
 
 
 def encode_cursor(operation: Operation) -> str:
@@ -87,7 +90,7 @@ async def list_operations(
     if filters.kind is not None:
         conditions.append(Operation.kind == filters.kind)
     if filters.account is not None:
-        conditions.append(Account.name == filters.account)
+        conditions.append(ref_condition(filters.account, ref_value(filters.account)))
     if filters.since is not None:
         conditions.append(Operation.created_at >= filters.since)
     if filters.requested_by is not None:
@@ -102,9 +105,6 @@ async def list_operations(
         )
     if conditions:
         query = query.where(*conditions)
-    rows = [
-        OperationRow(operation, name, step)
-        for operation, name, step in (await session.execute(query.limit(limit + 1))).all()
-    ]
+    rows = [OperationRow(*found) for found in (await session.execute(query.limit(limit + 1))).all()]
     following = encode_cursor(rows[limit - 1].operation) if len(rows) > limit else None
     return rows[:limit], following

@@ -35,7 +35,16 @@ class OperationView(TypedDict):
 
     id: Annotated[str, Field(description="The handle.", json_schema_extra={"format": "uuid"})]
     kind: OperationKind
-    account: Annotated[str, Field(pattern=STORED_NAME_PATTERN)]
+    account: Annotated[
+        str, Field(pattern=STORED_NAME_PATTERN, description="The account's name (now).")
+    ]
+    account_id: Annotated[
+        str,
+        Field(
+            description="The account's immutable `id` (a rename keeps it).",
+            json_schema_extra={"format": "uuid"},
+        ),
+    ]
     state: OperationState
     done: bool
     attempts: Annotated[int, Field(ge=0)]
@@ -77,6 +86,7 @@ def render_operation(row: OperationRow) -> OperationView:
         "id": str(operation.id),
         "kind": operation.kind,
         "account": row.account_name,
+        "account_id": str(row.account_id),
         "state": operation.state,
         "done": done,
         "attempts": operation.attempts,

@@ -10,7 +10,7 @@ from aiohttp import web
 from service.domain.errors import InvalidArgument
 from service.domain.identifiers import parse_uuid
 from service.domain.lifecycle import OperationKind, OperationState
-from service.domain.names import normalize_account_name
+from service.domain.refs import parse_account_ref
 from service.domain.roles import Permission
 from service.store.operation_reads import (
     DEFAULT_LIMIT,
@@ -77,7 +77,7 @@ def _filters(params: dict[str, str]) -> OperationFilter:
     return OperationFilter(
         state=OperationState(state) if state else None,
         kind=OperationKind(kind) if kind else None,
-        account=normalize_account_name(account, field="account") if account is not None else None,
+        account=parse_account_ref(account, field="account") if account is not None else None,
         since=_since(params),
         requested_by=_token_id(params),
     )

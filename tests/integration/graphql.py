@@ -4,8 +4,8 @@ straight to the control database for tests that need many."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,13 +14,14 @@ from gql import Client, GraphQLRequest
 from gql.client import AsyncClientSession
 from gql.transport.aiohttp import AIOHTTPTransport
 from gql.transport.exceptions import TransportQueryError
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, event, insert
 from sqlalchemy.orm import Session
 
 from service.domain.lifecycle import AccountState, OperationKind, OperationState
 from service.domain.roles import Role
 from service.store.models import Account, Operation
 from service.store.tokens import ensure_organization
+from service.web.keys import SESSIONS
 from tests.conftest import Tenant
 from tests.integration.api import Client as HttpClient
 
@@ -49,6 +50,23 @@ async def refusal(session: AsyncClientSession, document: str, **variables: Any) 
     error: dict[str, Any] = raised.value.errors[0]
     assert error["extensions"]["request_id"]
     return error
+
+
+@contextmanager
+def statements_of(client: HttpClient) -> Iterator[list[str]]:
+    """The statements the API's own engine (inside its session factory) runs meanwhile; clear
+    the list to start counting afresh."""
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    sync_engine = client.app[SESSIONS].kw["bind"].sync_engine
+    event.listen(sync_engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", count)
 
 
 def seed_accounts(

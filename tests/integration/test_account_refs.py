@@ -29,6 +29,7 @@ async def test_an_account_is_read_by_name_by_id_and_by_external_id(
     assert await get_account(client, tenant, f"id:{account_id}") == by_name
     assert await get_account(client, tenant, f"id:{account_id.upper()}") == by_name
     assert await get_account(client, tenant, "externalId:crm%2F7%20x") == by_name
+    assert await get_account(client, tenant, "externalID:crm%2F7%20x") == by_name
     listed = await client.get("/api/v2/accounts", headers=tenant.headers())
     assert [row["id"] for row in await listed.json()] == [account_id]
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import hypothesis_graphql
+import pytest
 from graphql import get_introspection_query
 from hypothesis import HealthCheck, given, settings
+from hypothesis_graphql import Mode
 
 from service.domain.roles import Role
 from service.web.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_TOKENS
@@ -98,26 +100,35 @@ async def test_strawberrys_own_refusals_keep_the_error_shape(
     assert (await response.json())["code"] == "method_not_allowed"
 
 
-async def test_fuzzing_the_schema_finds_no_server_error(client: Client, tenant: Tenant) -> None:
+@pytest.mark.parametrize(
+    ("mode", "examples"), [(Mode.POSITIVE, FUZZ_EXAMPLES), (Mode.NEGATIVE, FUZZ_EXAMPLES // 2)]
+)
+async def test_fuzzing_the_schema_finds_no_server_error(
+    client: Client, tenant: Tenant, mode: Mode, examples: int
+) -> None:
+    """Valid documents, and documents with one violation of the schema (each refused as
+    invalid_argument), bounded and repeatable."""
     response = await client.get(f"{PATH}/schema.graphql", headers=tenant.headers())
     sdl = await response.text()
     documents: list[str] = []
 
     @settings(
-        max_examples=FUZZ_EXAMPLES,
+        max_examples=examples,
         database=None,
         deadline=None,
         derandomize=True,
         suppress_health_check=list(HealthCheck),
     )
-    @given(hypothesis_graphql.from_schema(sdl))
+    @given(hypothesis_graphql.from_schema(sdl, mode=mode))
     def collect(document: str) -> None:
         documents.append(document)
 
     collect()
-    assert len(documents) >= FUZZ_EXAMPLES // 2
+    assert len(documents) >= examples // 2
     for document in documents:
         status, body = await _post(client, tenant, {"query": document})
         assert status == 200, (document, body)
         codes = {error["extensions"]["code"] for error in body.get("errors", [])}
         assert not codes & {"internal", "unavailable"}, (document, body)
+        if mode == Mode.NEGATIVE:
+            assert codes == {"invalid_argument"}, (document, body)

@@ -19,6 +19,7 @@ ID = uuid.UUID("6f1c2f0e-3f55-4b8e-9a57-0d3b6a3c1e2f")
         (f"id:{ID}", AccountRef(RefKind.ID, str(ID)), f"id:{ID}"),
         (f"id:{str(ID).upper()}", AccountRef(RefKind.ID, str(ID)), f"id:{ID}"),
         ("externalId:crm:7", AccountRef(RefKind.EXTERNAL_ID, "crm:7"), "externalId:'crm:7'"),
+        ("externalID:crm-7", AccountRef(RefKind.EXTERNAL_ID, "crm-7"), "externalId:'crm-7'"),
     ],
 )
 def test_each_form_parses_to_its_reference(raw: str, ref: AccountRef, shown: str) -> None:
@@ -40,6 +41,8 @@ def test_an_id_reference_carries_its_uuid() -> None:
         ("externalId:", "externalId: must be followed by an external id of 1 to 255"),
         ("externalId:" + "x" * 256, "externalId: must be followed by an external id of 1 to 255"),
         ("Id:x", "names cannot contain ':'"),
+        ("externalid:x", "names cannot contain ':'"),
+        ("externalID:", "externalId: must be followed by an external id of 1 to 255"),
         ("9lives", "is not a valid account name"),
         ("", "is not a valid account name"),
     ],

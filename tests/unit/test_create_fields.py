@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from service.domain.errors import InvalidArgument
+from service.domain.patches import AccountPatch
 from service.domain.schemas import AccountCreate
 from tests.bodies import snowflake_create_body
 
@@ -73,3 +74,19 @@ def test_the_owner_contact_is_kept() -> None:
         "Ada",
         "Lovelace",
     )
+
+
+SHOWN_FIELDS = ("id", "updated_on", "owner", "usage", "limits", "over_limit", "suspended_reason")
+
+
+@pytest.mark.parametrize("key", SHOWN_FIELDS)
+def test_what_an_account_shows_is_read_only_on_create_and_patch(key: str) -> None:
+    """A GET body sent back: its extensions null are ignored like Snowflake's read-only keys;
+    with a value each is refused as read-only (not "not a field": the account has it)."""
+    assert parse(**{key: None}).name == "MY_ACCT"
+    with pytest.raises(InvalidArgument) as created:
+        parse(**{key: "x"})
+    assert f"{key}: is read-only and cannot be set" in created.value.message
+    with pytest.raises(InvalidArgument) as patched:
+        AccountPatch.parse({key: "x"})
+    assert f"{key}: is read-only and cannot be changed" in patched.value.message

@@ -261,7 +261,7 @@ def test_rendered_views_are_what_the_document_says(spec: dict[str, Any]) -> None
             }
         ),
     )
-    check("Operation", render_operation(OperationRow(operation, "MY_ACCT", None)))
+    check("Operation", render_operation(OperationRow(operation, "MY_ACCT", None, uuid.uuid4())))
     token = models.ApiToken(
         id=uuid.uuid4(), role=Role.VIEWER, description="x", created_at=CREATED, revoked_at=None
     )

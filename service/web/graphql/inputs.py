@@ -11,6 +11,7 @@ from service.domain.errors import InvalidArgument
 from service.domain.identifiers import parse_uuid
 from service.domain.lifecycle import MIN_GRACE_DAYS, AccountState, OperationKind, OperationState
 from service.domain.names import normalize_account_name
+from service.domain.refs import parse_account_ref
 from service.domain.schemas import Edition
 from service.store.account_pages import AccountFilter, PageOrder
 from service.store.operation_reads import OperationFilter
@@ -55,7 +56,10 @@ class AccountOrderInput:
 class OperationFilterInput:
     state: OperationState | None = None
     kind: OperationKind | None = None
-    account: str | None = strawberry.field(default=None, description="The account's name.")
+    account: str | None = strawberry.field(
+        default=None,
+        description="Its name, `id:<id>` or `externalId:<value>` (as REST's `account`).",
+    )
     since: datetime | None = strawberry.field(
         default=None, description="Created at or after (RFC 3339 with an offset)."
     )
@@ -73,7 +77,7 @@ class OperationFilterInput:
         return OperationFilter(
             state=self.state,
             kind=self.kind,
-            account=normalize_account_name(account, field="filter.account") if account else None,
+            account=None if account is None else parse_account_ref(account, field="filter.account"),
             since=self.since.astimezone(UTC) if self.since else None,
             requested_by=token_id,
         )

@@ -61,6 +61,7 @@ async def _accepted(
 ) -> Operation | None:
     """Accept as REST does; the queued operation, or None when there was nothing to do."""
     context = info.context
+    await context.charge_mutation()
     answer = await accept_mutation(
         context.request, context.principal, summary, run, account=account, key=key
     )
@@ -128,12 +129,15 @@ def _mutation(description: str, may: type[MayMutate] = MayMutate) -> Any:
     return strawberry.mutation(description=description, permission_classes=[may])
 
 
+# Each mutation's answer is nullable: a refused one is null beside its error, and the others of
+# the request keep their answers (a non-null field's error would null every answer, hiding
+# operations that were accepted).
 @strawberry.type
 class Mutation:
     @_mutation("Create an account (as `POST /api/v2/accounts`).")
     async def create_account(
         self, info: GraphInfo, input: CreateAccountInput, idempotency_key: IdempotencyKey = None
-    ) -> Operation:
+    ) -> Operation | None:
         app = info.context.request.app
         settings = app[SETTINGS]
         raw = input.body()
@@ -155,7 +159,7 @@ class Mutation:
     @_mutation("Change an account (as `PATCH /api/v2/accounts/{name}`).")
     async def update_account(
         self, info: GraphInfo, input: UpdateAccountInput, idempotency_key: IdempotencyKey = None
-    ) -> Operation:
+    ) -> Operation | None:
         raw = input.patch()
         changes = AccountPatch.parse(raw)
         plans = info.context.request.app[SETTINGS].plans()
@@ -174,7 +178,7 @@ class Mutation:
     )
     async def delete_account(
         self, info: GraphInfo, input: DeleteAccountInput, idempotency_key: IdempotencyKey = None
-    ) -> DeleteAccountPayload:
+    ) -> DeleteAccountPayload | None:
         grace, if_exists = input.grace_period_in_days, input.if_exists
 
         def call(session: AsyncSession, ctx: AcceptContext, ref: AccountRef) -> Awaitable[Any]:
@@ -194,7 +198,7 @@ class Mutation:
     @_mutation("Undrop a dropped account.")
     async def undrop_account(
         self, info: GraphInfo, input: AccountIdInput, idempotency_key: IdempotencyKey = None
-    ) -> Operation:
+    ) -> Operation | None:
         account_id = input.account_id
         return _queued(
             await _on_account(info, account_id, undrop_account, idempotency_key, "undrop")
@@ -206,7 +210,7 @@ class Mutation:
     )
     async def rotate_credentials(
         self, info: GraphInfo, input: AccountIdInput, idempotency_key: IdempotencyKey = None
-    ) -> Operation:
+    ) -> Operation | None:
         password = new_password(None, info.context.request.app[SEAL])
 
         def call(session: AsyncSession, ctx: AcceptContext, ref: AccountRef) -> Awaitable[Any]:
@@ -224,6 +228,6 @@ class Mutation:
     )
     async def purge_account(
         self, info: GraphInfo, input: AccountIdInput, idempotency_key: IdempotencyKey = None
-    ) -> Operation:
+    ) -> Operation | None:
         account_id = input.account_id
         return _queued(await _on_account(info, account_id, purge_account, idempotency_key, "purge"))

@@ -7,6 +7,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from service.domain.errors import InvalidArgument
 from service.domain.lifecycle import AccountState
 from service.domain.roles import Permission, allows
 from service.domain.schemas import Edition
@@ -81,7 +82,10 @@ class AccountNode:
         "accounts of a page are read by one query."
     )
     async def operations(self, info: Info[Context, None], first: int = 10) -> list[Operation]:
-        first = max(0, min(first, MAX_OPERATIONS))
+        if not 0 <= first <= MAX_OPERATIONS:
+            raise InvalidArgument(
+                f"operations: first must be between 0 and {MAX_OPERATIONS}, got {first}"
+            )
         rows = await info.context.operations.load((self.internal_id, first))
         return [Operation.of(render_operation(row)) for row in rows]
 

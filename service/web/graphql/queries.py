@@ -6,8 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from service.domain.errors import InvalidArgument, NotFound
-from service.domain.identifiers import parse_uuid
-from service.domain.refs import EXTERNAL_ID_PREFIX, AccountRef, parse_account_ref
+from service.domain.refs import EXTERNAL_ID_PREFIX, ID_PREFIX, AccountRef, parse_account_ref
 from service.store.account_pages import AccountFilter, PageRequest, account_page
 from service.store.listing import read_account
 from service.store.operation_reads import (
@@ -27,10 +26,8 @@ from service.web.operation_view import render_operation
 GraphInfo = Info[Context, None]
 
 
-async def _one_account(info: GraphInfo, ref: AccountRef | None) -> AccountNode | None:
-    """The account REST's `GET /api/v2/accounts/{ref}` reads, or None."""
-    if ref is None:
-        return None  # a malformed id is one that does not exist
+async def _one_account(info: GraphInfo, ref: AccountRef) -> AccountNode | None:
+    """The account REST's `GET /api/v2/accounts/{ref}` reads, or None where REST says 404."""
     context = info.context
     app = context.request.app
     try:
@@ -73,17 +70,19 @@ class Query:
             page = await account_page(session, context.principal.organization_id, where, request)
         return await account_connection(context, page, where)
 
-    @strawberry.field(description="The account with this public id, or null.")
+    @strawberry.field(
+        description="The account with this public id, or null; an id that is not a UUID is "
+        "`invalid_argument` (as REST's `id:` form)."
+    )
     async def account(self, info: GraphInfo, id: strawberry.ID) -> AccountNode | None:
-        public_id = parse_uuid(str(id))
-        return await _one_account(info, AccountRef.by_id(public_id) if public_id else None)
+        return await _one_account(info, parse_account_ref(ID_PREFIX + str(id), field="id"))
 
-    @strawberry.field(description="The account with this external id, or null.")
+    @strawberry.field(
+        description="The account with this external id, or null; an empty or over-long one is "
+        "`invalid_argument` (as REST's `externalId:` form)."
+    )
     async def account_by_external_id(self, info: GraphInfo, external_id: str) -> AccountNode | None:
-        try:
-            ref = parse_account_ref(EXTERNAL_ID_PREFIX + external_id, field="externalId")
-        except InvalidArgument:
-            return None  # too long or empty: no account has it
+        ref = parse_account_ref(EXTERNAL_ID_PREFIX + external_id, field="externalId")
         return await _one_account(info, ref)
 
     @strawberry.field(description="The operation with this handle, or null.")

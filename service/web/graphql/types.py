@@ -93,7 +93,10 @@ class RequestedBy:
 class Operation:
     id: strawberry.ID
     kind: OperationKind
-    account: str
+    account: str = strawberry.field(description="The account's name (now).")
+    account_id: strawberry.ID = strawberry.field(
+        description="The account's immutable id (as `Account.id`)."
+    )
     state: OperationState
     done: bool
     attempts: int
@@ -119,6 +122,7 @@ class Operation:
             id=strawberry.ID(view["id"]),
             kind=view["kind"],
             account=view["account"],
+            account_id=strawberry.ID(view["account_id"]),
             state=view["state"],
             done=view["done"],
             attempts=view["attempts"],

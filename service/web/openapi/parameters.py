@@ -9,8 +9,13 @@ from typing import Annotated, Literal
 from pydantic import Field, WithJsonSchema
 
 from service.domain.lifecycle import MAX_GRACE_DAYS, MIN_GRACE_DAYS, OperationKind, OperationState
-from service.domain.names import IDENTIFIER_PATTERN, MAX_NAME_LENGTH
-from service.domain.refs import EXTERNAL_ID_PREFIX, ID_PREFIX, MAX_EXTERNAL_ID_LENGTH
+from service.domain.names import IDENTIFIER_PATTERN
+from service.domain.refs import (
+    EXTERNAL_ID_ALIAS,
+    EXTERNAL_ID_PREFIX,
+    ID_PREFIX,
+    MAX_EXTERNAL_ID_LENGTH,
+)
 from service.store.idempotency import HEADER as IDEMPOTENCY_HEADER
 from service.store.idempotency import MAX_KEY_LENGTH
 from service.store.listing import MAX_SHOW_LIMIT, ORDERINGS
@@ -43,21 +48,24 @@ IDEMPOTENCY_KEY = Param(
     "request (in the same organization) gets the first answer again, without a second "
     "operation; with a different request it is 409 `conflict`.",
 )
+# An account as a path segment or a query value: a name, `id:<id>` or `externalId:<value>`.
+ACCOUNT_REF = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=len(EXTERNAL_ID_PREFIX) + MAX_EXTERNAL_ID_LENGTH,
+        pattern=f"^(?:{IDENTIFIER_PATTERN.strip('^$')}|{ID_PREFIX}[0-9A-Fa-f-]{{32,36}}"
+        f"|(?:{EXTERNAL_ID_PREFIX}|{EXTERNAL_ID_ALIAS})[^/]{{1,{MAX_EXTERNAL_ID_LENGTH}}})$",
+    ),
+]
 NAME = Param(
     "name",
     "path",
-    Annotated[
-        str,
-        Field(
-            min_length=1,
-            max_length=len(EXTERNAL_ID_PREFIX) + MAX_EXTERNAL_ID_LENGTH,
-            pattern=f"^(?:{IDENTIFIER_PATTERN.strip('^$')}|{ID_PREFIX}[0-9A-Fa-f-]{{32,36}}"
-            f"|{EXTERNAL_ID_PREFIX}[^/]{{1,{MAX_EXTERNAL_ID_LENGTH}}})$",
-        ),
-    ],
+    ACCOUNT_REF,
     "The account: its name (a letter or `_`, then letters, digits, `_` or `$`, at most 255 "
     "characters; case-insensitive, stored upper case), or `id:<id>` (the account's immutable "
-    "`id`), or `externalId:<external_id>`. Names cannot contain `:`; an unknown account is the "
+    "`id`), or `externalId:<external_id>` (also spelled `externalID:`). Names cannot contain "
+    "`:`; an unknown account is the "
     "same 404 whichever form names it.",
     required=True,
     example="MY_ACCOUNT",
@@ -135,11 +143,9 @@ KIND = Param("kind", "query", OperationKind, "Only operations of this kind.")
 ACCOUNT = Param(
     "account",
     "query",
-    Annotated[
-        str,
-        Field(max_length=MAX_NAME_LENGTH, pattern=f"^(?:{IDENTIFIER_PATTERN.strip('^$')})?$"),
-    ],
-    "Only operations on the account of this name (case-insensitive); empty: no filter.",
+    ACCOUNT_REF,
+    "Only operations on this account: its name (case-insensitive; every account that held the "
+    "name), `id:<id>` or `externalId:<external_id>`, as in the account routes.",
 )
 SINCE = Param(
     "since",
