@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from service.adapters.embedded import embedded_servers
+from service.adapters.embedded import TENANT, EmbeddedServers, embedded_servers
 
 
 @dataclass(frozen=True)
@@ -89,3 +91,19 @@ def real_servers(data_dir: Path) -> Iterator[RealServers]:
         database_url = stack.enter_context(_fresh_database(admin_url, database_url))
         stack.callback(_drop_tenants, database_url, tenant_url)
         yield RealServers(database_url, redis_url, tenant_url, log_dir)
+
+
+@contextlib.contextmanager
+def extra_tenant_cluster(prefix: str) -> Iterator[EmbeddedServers]:
+    """A real tenant cluster apart from the session's: PostgreSQL from the embedded binaries, in
+    a folder of its own (`tenant_url` is its superuser URL); removed afterwards."""
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    data_dir.chmod(0o755)
+    (data_dir / "logs").mkdir()
+    servers = EmbeddedServers("", "", data_dir, fast=True)
+    try:
+        servers.start(TENANT)
+        yield servers
+    finally:
+        servers.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)

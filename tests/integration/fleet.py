@@ -3,23 +3,21 @@ their own (so other tests' creates never land there), and removed with their acc
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from service.adapters.embedded import TENANT, EmbeddedServers
+from service.adapters.embedded import EmbeddedServers
 from service.adapters.secret_key import secret_key
 from service.domain.passwords import PasswordSeal
 from service.settings import Settings
 from service.store.models import Account, TenantCluster
+from tests.servers import extra_tenant_cluster
 
 UNREACHABLE_URL = "postgresql://nobody:secret@127.0.0.1:9/none"
 
@@ -102,16 +100,8 @@ def fleet(engine: Engine, settings: Settings) -> Iterator[Fleet]:
 @pytest.fixture(scope="module")
 def second_servers() -> Iterator[EmbeddedServers]:
     """A real tenant cluster apart from the session's (embedded, in a folder of its own)."""
-    data_dir = Path(tempfile.mkdtemp(prefix="provisioner-fleet-"))
-    data_dir.chmod(0o755)
-    (data_dir / "logs").mkdir()
-    servers = EmbeddedServers("", "", data_dir, fast=True)
-    try:
-        servers.start(TENANT)
+    with extra_tenant_cluster("provisioner-fleet-") as servers:
         yield servers
-    finally:
-        servers.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

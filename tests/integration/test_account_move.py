@@ -5,11 +5,8 @@ account usable where it was; every step run twice converges."""
 from __future__ import annotations
 
 import contextlib
-import shutil
 import socket
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -17,9 +14,9 @@ import pytest
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from service.adapters.embedded import TENANT, EmbeddedServers
 from service.settings import Settings
 from tests.integration.rows import PASSWORD, new_spec
+from tests.servers import extra_tenant_cluster
 from workers.drivers.base import AccountSpec, DriverError, TransientDriverError
 from workers.drivers.moving import MOVE_STEPS, AccountMover, MoveSpec, MoveStep, run_move, run_step
 from workers.drivers.moving.transfer import dump_and_restore
@@ -87,16 +84,8 @@ def holds(cluster_url: str, spec: AccountSpec) -> tuple[bool, bool]:
 @contextlib.contextmanager
 def embedded_cluster() -> Iterator[str]:
     """A tenant cluster of its own, PostgreSQL from the embedded binaries; its superuser URL."""
-    data_dir = Path(tempfile.mkdtemp(prefix="provisioner-move-"))
-    data_dir.chmod(0o755)
-    (data_dir / "logs").mkdir()
-    servers = EmbeddedServers("", "", data_dir, fast=True)
-    try:
-        servers.start(TENANT)
+    with extra_tenant_cluster("provisioner-move-") as servers:
         yield servers.tenant_url
-    finally:
-        servers.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 # Both clusters are started here rather than taking the session's tenant cluster: a configured
