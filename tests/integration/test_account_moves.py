@@ -4,6 +4,7 @@ refused at accept; a failed move leaves the account where it was, usable; a queu
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,15 +13,21 @@ import pytest
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+from service.domain.roles import Role
 from service.settings import Settings
+from service.store.moves import note_done
 from service.web.app import create_app
 from tests.conftest import ClientFactory, Tenant
 from tests.integration.api import Client, accepted_location, wait_result
 from tests.integration.fleet import Fleet, fleet, second_cluster, second_servers
 from tests.integration.tenant import login
+from tests.integration.test_cli import Cli
 from tests.integration.test_clusters_placement import paused_api
 from tests.integration.test_clusters_routing import PASSWORD, databases_on
 from tests.integration.test_tenant_accounts import created_credentials
+from workers.drivers.moving import AccountMover, MoveSpec, MoveStep, run_move
+from workers.execute import Outcome, execute_operation
+from workers.resources import WorkerResources
 
 __all__ = ["fleet", "second_cluster", "second_servers"]
 
@@ -198,3 +205,54 @@ async def test_a_queued_move_is_canceled_and_frees_the_targets_slot(
     assert fleet.cluster(target).placed_accounts == 0
     view = await client.get("/api/v2/accounts/MOVE_CANCELED", headers=tenant.headers())
     assert (await view.json())["cluster"] == source
+
+
+async def test_a_move_resumes_after_the_last_step_a_lost_worker_recorded(
+    aiohttp_client: ClientFactory,
+    client: Client,
+    tenant: Tenant,
+    pair: Pair,
+    settings: Settings,
+    second_cluster: str,
+) -> None:
+    credentials = await account_with_rows(client, tenant, "RESUMED", pair.region)
+    paused = await paused_api(aiohttp_client, settings)
+    location = await accepted_location(await move(paused, tenant, "RESUMED", pair.target))
+    operation_id = uuid.UUID(location.rsplit("/", 1)[1])
+    # A worker ran every step, recorded the last, and was lost before it recorded the outcome.
+    run_move(
+        AccountMover(pair.source_url, second_cluster),
+        MoveSpec(credentials["database"], credentials["user"]),
+    )
+    resources = WorkerResources(settings)
+    try:
+        with resources.sessions.begin() as session:
+            note_done(session, operation_id, MoveStep.RETIRE.value)
+        outcome = execute_operation(
+            resources.sessions, resources.driver, operation_id, max_attempts=3, seal=resources.seal
+        )
+    finally:
+        resources.close()
+
+    # Started over at `prepare`, it would fail: the source holds the account no more.
+    assert outcome is Outcome.SUCCEEDED
+    status, _ = await wait_result(client, location, tenant.headers())
+    assert status == 200
+    view = await (await client.get("/api/v2/accounts/RESUMED", headers=tenant.headers())).json()
+    assert view["cluster"] == pair.target
+    assert rows_at(view["account_url"]) == [(500, "row 99")]
+
+
+async def test_the_cli_moves_an_account_and_waits_for_the_outcome(
+    client: Client, mover: Client, tenant: Tenant, pair: Pair
+) -> None:
+    await account_with_rows(client, tenant, "CLI_MOVED", pair.region)
+
+    moved = await Cli(mover, tenant.tokens[Role.ADMIN])(
+        "clusters", "move", "cli_moved", "--to", pair.target, "--wait"
+    )
+
+    assert moved.exit_code == 0, moved.output
+    assert "move of CLI_MOVED" in moved.stdout
+    view = await (await client.get("/api/v2/accounts/CLI_MOVED", headers=tenant.headers())).json()
+    assert view["cluster"] == pair.target
