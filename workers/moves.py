@@ -7,6 +7,8 @@ import uuid
 from collections.abc import Callable
 
 import structlog
+from psycopg import sql
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.domain.tenants import connection_url
@@ -23,6 +25,7 @@ from workers.drivers.moving import (
     MoveStep,
     run_move,
 )
+from workers.drivers.tenant_cluster import connect, role_exists
 
 log = structlog.get_logger(__name__)
 _OPENED = MOVE_STEPS.index(POINT_OF_NO_RETURN)
@@ -49,7 +52,8 @@ def move_step(
         spec = MoveSpec(
             account.tenant_database, account.tenant_role, account.enabled, account.progress
         )
-        _resume(sessions, operation_id, AccountMover(source_url, target_url), spec)
+        mover = AccountMover(source_url, target_url)
+        _resume(sessions, operation_id, mover, spec, lambda: _thaw(source_url, spec))
         url = connection_url(account.tenant_role, host, port, account.tenant_database)
         return DriverOutcome(account_url=url, account_locator_url=url)
 
@@ -57,7 +61,11 @@ def move_step(
 
 
 def _resume(
-    sessions: sessionmaker[Session], operation_id: uuid.UUID, mover: AccountMover, spec: MoveSpec
+    sessions: sessionmaker[Session],
+    operation_id: uuid.UUID,
+    mover: AccountMover,
+    spec: MoveSpec,
+    thaw: Callable[[], None],
 ) -> None:
     """Run the steps after the last one recorded. A failure before `open` was rolled back by
     `run_move`: the record is forgotten, so a retry starts over from `prepare`."""
@@ -78,9 +86,25 @@ def _resume(
     except DriverError:
         if finished + 1 >= _OPENED:
             raise  # the account lives on the target: retried, never undone
+        thaw()
         with sessions.begin() as session:
             store.forget_move(session, operation_id)
         raise
+
+
+def _thaw(source_url: str, spec: MoveSpec) -> None:
+    """Let the login in again on the source, should `roll_back` have failed (it needs both
+    clusters: the target may be down). Before `open` the target never let the login in, so the
+    source is the account's only usable copy."""
+    if not spec.login:
+        return
+    conninfo = make_url(source_url).set(drivername="postgresql")
+    try:
+        with connect(conninfo.render_as_string(hide_password=False), "") as source:
+            if role_exists(source, spec.role):
+                source.execute(sql.SQL("ALTER ROLE {} LOGIN").format(sql.Identifier(spec.role)))
+    except DriverError as exc:
+        log.error("account_move.thaw_failed", error=str(exc))
 
 
 def end_move(session: Session, operation: Operation) -> None:

@@ -13,6 +13,7 @@ import pytest
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+from service.adapters.embedded import TENANT, EmbeddedServers
 from service.domain.roles import Role
 from service.settings import Settings
 from service.store.moves import note_done
@@ -216,29 +217,79 @@ async def test_a_move_resumes_after_the_last_step_a_lost_worker_recorded(
     second_cluster: str,
 ) -> None:
     credentials = await account_with_rows(client, tenant, "RESUMED", pair.region)
-    paused = await paused_api(aiohttp_client, settings)
-    location = await accepted_location(await move(paused, tenant, "RESUMED", pair.target))
-    operation_id = uuid.UUID(location.rsplit("/", 1)[1])
     # A worker ran every step, recorded the last, and was lost before it recorded the outcome.
     run_move(
         AccountMover(pair.source_url, second_cluster),
         MoveSpec(credentials["database"], credentials["user"]),
     )
-    resources = WorkerResources(settings)
-    try:
-        with resources.sessions.begin() as session:
-            note_done(session, operation_id, MoveStep.RETIRE.value)
-        outcome = execute_operation(
-            resources.sessions, resources.driver, operation_id, max_attempts=3, seal=resources.seal
-        )
-    finally:
-        resources.close()
+    location, outcome = await run_queued_move(
+        aiohttp_client, settings, tenant, "RESUMED", pair.target, MoveStep.RETIRE
+    )
 
     # Started over at `prepare`, it would fail: the source holds the account no more.
     assert outcome is Outcome.SUCCEEDED
     status, _ = await wait_result(client, location, tenant.headers())
     assert status == 200
     view = await (await client.get("/api/v2/accounts/RESUMED", headers=tenant.headers())).json()
+    assert view["cluster"] == pair.target
+    assert rows_at(view["account_url"]) == [(500, "row 99")]
+
+
+async def run_queued_move(
+    aiohttp_client: ClientFactory,
+    settings: Settings,
+    tenant: Tenant,
+    account: str,
+    target: str,
+    done: MoveStep,
+) -> tuple[str, Outcome]:
+    """Accept a move (on a queue no worker reads), record `done` as its last finished step, and
+    run it at once in this process as a worker would: (its result location, the outcome)."""
+    paused = await paused_api(aiohttp_client, settings)
+    location = await accepted_location(await move(paused, tenant, account, target))
+    return location, run_as_worker(settings, location, done)
+
+
+def run_as_worker(settings: Settings, location: str, done: MoveStep | None = None) -> Outcome:
+    """One delivery of the operation, in this process (after recording `done`, if given)."""
+    operation_id = uuid.UUID(location.rsplit("/", 1)[1])
+    resources = WorkerResources(settings)
+    try:
+        if done is not None:
+            with resources.sessions.begin() as session:
+                note_done(session, operation_id, done.value)
+        return execute_operation(
+            resources.sessions, resources.driver, operation_id, max_attempts=3, seal=resources.seal
+        )
+    finally:
+        resources.close()
+
+
+async def test_a_target_down_after_the_freeze_lets_the_login_in_on_the_source_until_it_is_back(
+    aiohttp_client: ClientFactory,
+    client: Client,
+    tenant: Tenant,
+    pair: Pair,
+    settings: Settings,
+    second_servers: EmbeddedServers,
+) -> None:
+    credentials = await account_with_rows(client, tenant, "THAWED", pair.region)
+    spec = MoveSpec(credentials["database"], credentials["user"])
+    mover = AccountMover(pair.source_url, second_servers.tenant_url)
+    mover.prepare(spec)
+    mover.freeze(spec)  # then the worker was lost, and the target went down
+    second_servers.stop_server(TENANT)
+    try:
+        location, outcome = await run_queued_move(
+            aiohttp_client, settings, tenant, "THAWED", pair.target, MoveStep.FREEZE
+        )
+        assert outcome is Outcome.RETRY
+        assert rows_at(credentials["url"]) == [(500, "row 99")]  # usable on the source
+    finally:
+        second_servers.start(TENANT)
+    again = run_as_worker(settings, location)  # the next delivery, the target back
+    assert again is Outcome.SUCCEEDED
+    view = await (await client.get("/api/v2/accounts/THAWED", headers=tenant.headers())).json()
     assert view["cluster"] == pair.target
     assert rows_at(view["account_url"]) == [(500, "row 99")]
 
