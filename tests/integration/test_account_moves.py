@@ -5,6 +5,7 @@ refused at accept; a failed move leaves the account where it was, usable; a queu
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from tests.conftest import ClientFactory, Tenant
 from tests.integration.api import Client, accepted_location, wait_result
 from tests.integration.fleet import Fleet, fleet, second_cluster, second_servers
 from tests.integration.tenant import login
+from tests.integration.test_account_move import embedded_cluster
 from tests.integration.test_cli import Cli
 from tests.integration.test_clusters_placement import paused_api
 from tests.integration.test_clusters_routing import PASSWORD, databases_on
@@ -55,14 +57,21 @@ class Pair:
     source_url: str
 
 
+@pytest.fixture(scope="module")
+def source_cluster() -> Iterator[str]:
+    """A cluster of the embedded binaries, as the second is: not the session's, which may be
+    another major version or build (see test_account_move.py: such a restore fails)."""
+    with embedded_cluster() as url:
+        yield url
+
+
 @pytest.fixture
-def pair(fleet: Fleet, settings: Settings, second_cluster: str) -> Pair:
-    """From the session's cluster to the second (embedded, so never older than the first)."""
+def pair(fleet: Fleet, source_cluster: str, second_cluster: str) -> Pair:
+    """Two real clusters of a new region; creates there go to `source` (more room)."""
     region = fleet.region()
-    tenant_url = settings.tenant_url()
-    assert tenant_url is not None
-    source = real_cluster(fleet, region, tenant_url, capacity=5)
-    return Pair(region, source, real_cluster(fleet, region, second_cluster, capacity=2), tenant_url)
+    source = real_cluster(fleet, region, source_cluster, capacity=5)
+    target = real_cluster(fleet, region, second_cluster, capacity=2)
+    return Pair(region, source, target, source_cluster)
 
 
 async def move(api: Client, tenant: Tenant, account: str, cluster: str, **headers: str) -> Any:
