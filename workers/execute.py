@@ -37,6 +37,7 @@ from workers.drivers.base import (
     ProvisioningDriver,
     TransientDriverError,
 )
+from workers.moves import end_move, move_step
 
 log = structlog.get_logger(__name__)
 
@@ -138,7 +139,14 @@ def _execute_claimed(
         operation, account, organization_name = row
         _derive_verifier(operation, seal)
         spec = _spec(operation, account, organization_name, _progress(sessions, operation_id))
-        return _perform(session, driver, operation, account, spec, max_attempts=max_attempts)
+        step = (
+            move_step(sessions, driver, operation)
+            if operation.kind == OperationKind.MOVE
+            else _step_for(driver, operation.kind)
+        )
+        return _perform(
+            session, driver, operation, account, spec, step=step, max_attempts=max_attempts
+        )
 
 
 def _derive_verifier(operation: Operation, seal: PasswordSeal | None) -> None:
@@ -216,6 +224,7 @@ def _perform(
     account: Account,
     spec: AccountSpec,
     *,
+    step: Callable[[AccountSpec], DriverOutcome],
     max_attempts: int,
 ) -> Finished:
     if operation.attempts > max_attempts:  # every earlier attempt lost its worker mid-step
@@ -225,7 +234,7 @@ def _perform(
         if collision is not None:
             return fail_step(session, driver, spec, operation, collision, conflict=True)
     try:
-        outcome = _step_for(driver, operation.kind)(spec)
+        outcome = step(spec)
     except TransientDriverError as exc:
         unreachable = isinstance(exc, ClusterUnreachable)
         if unreachable:  # the step never started: retried until the cluster is back
@@ -238,6 +247,8 @@ def _perform(
         return fail_step(session, driver, spec, operation, str(exc))
     session.refresh(account, with_for_update=True)
     complete_operation(operation, account, outcome, _now())
+    if operation.kind == OperationKind.MOVE:
+        end_move(session, operation)
     _announce(session, operation)
     return Finished(Outcome.SUCCEEDED)
 
@@ -269,6 +280,8 @@ def fail_step(
     if account is None:  # pragma: no cover - FK-protected
         raise RuntimeError(f"operation {operation.id} lost its account")
     _compensate(driver, spec, operation.kind)
+    if operation.kind == OperationKind.MOVE:  # rolled back by the mover: the account stayed
+        end_move(session, operation)
     fail_operation(
         operation, account, reason, _now(), operation.request_id or "", conflict=conflict
     )

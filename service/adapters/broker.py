@@ -26,6 +26,7 @@ TASK_FOR_KIND: dict[OperationKind, str] = {
     OperationKind.PURGE: "provisioner.purge_account",
     OperationKind.ROTATE: "provisioner.rotate_credentials",
     OperationKind.UPDATE: "provisioner.update_account",
+    OperationKind.MOVE: "provisioner.move_account",
 }
 # One message for many due purges (workers/purges.py); each is also a PURGE operation of its own.
 PURGE_BATCH_TASK = "provisioner.purge_accounts"

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Annotated, Any
 
 import typer
 from rich.text import Text
 
-from service.client.commands import Call, api_command, api_command_with_api_url
+from service.client import follow
+from service.client.commands import Call, WaitOption, api_command, api_command_with_api_url
 from service.client.render import details, moment
 from service.client.tables import FittedTable, Heading
 
 clusters_app = typer.Typer(
-    help="Tenant clusters: add, list, drain and remove them (admin token).",
+    help="Tenant clusters: add, list, drain and remove them, move accounts (admin token).",
     no_args_is_help=True,
 )
 PATH = "/api/v2/clusters"
@@ -93,3 +95,21 @@ def drain_cluster(call: Call, name: NameArgument) -> None:
 def remove_cluster(call: Call, name: NameArgument) -> None:
     """Remove the cluster from the fleet (refused while it holds accounts)."""
     call.show(call.api.request("DELETE", f"{PATH}/{name}").body, details)
+
+
+@clusters_app.command("move")
+@api_command
+def move_account(
+    call: Call,
+    account: Annotated[str, typer.Argument(help="The account (name, id:<uuid> or externalId:<v>)")],
+    *,
+    to: Annotated[str, typer.Option("--to", help="The cluster to move it to (same region)")],
+    wait: WaitOption = False,
+) -> None:
+    """Move an account's database, data and login to another cluster (an operation: 202)."""
+    reply = call.api.request(
+        "POST",
+        "/api/v2/accounts/" + urllib.parse.quote(account, safe=":") + ":move",
+        body={"cluster": to},
+    )
+    raise typer.Exit(follow.accepted(call.api, reply, wait=wait, as_json=call.as_json))

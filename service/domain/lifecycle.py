@@ -24,6 +24,7 @@ class OperationKind(StrEnum):
     PURGE = "purge"
     ROTATE = "rotate"
     UPDATE = "update"
+    MOVE = "move"
 
 
 class OperationState(StrEnum):
@@ -118,6 +119,14 @@ TRANSITIONS: dict[OperationKind, Transition] = {
         ),
         Transition(
             OperationKind.UPDATE,
+            AccountState.ACTIVE,
+            AccountState.ACTIVE,
+            AccountState.ACTIVE,
+            AccountState.ACTIVE,
+        ),
+        # A move to another cluster too: the login is suspended only during the cut-over.
+        Transition(
+            OperationKind.MOVE,
             AccountState.ACTIVE,
             AccountState.ACTIVE,
             AccountState.ACTIVE,

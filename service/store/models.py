@@ -369,3 +369,14 @@ progress_table = cast(Table, OperationProgress.__table__)
 usage_table = cast(Table, AccountUsage.__table__)
 cluster_usage_table = cast(Table, ClusterUsage.__table__)
 clusters_table = cast(Table, TenantCluster.__table__)
+
+
+class AccountMove(Base):
+    """The last step a move operation finished (workers/moves.py resumes after it). No foreign
+    key, like `operation_progress`: written while the step's transaction holds the operation."""
+
+    __tablename__ = "account_moves"
+
+    operation_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    done_step: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())

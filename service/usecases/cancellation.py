@@ -9,10 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain.errors import Conflict, NotFound
 from service.domain.identifiers import parse_uuid
-from service.domain.lifecycle import OperationState
+from service.domain.lifecycle import OperationKind, OperationState
 from service.domain.tokens import Principal
 from service.store.cancellations import OperationHeld, lock_for_cancel
 from service.store.models import Operation
+from service.store.moves import release_slot_async
 from service.store.notifications import ANNOUNCE_DONE, announced
 from service.usecases.operations import cancel_queued_operation
 
@@ -45,6 +46,8 @@ async def cancel_operation(
             f"operation {operation.id} is already {operation.state.value}; nothing to cancel"
         )
     cancel_queued_operation(operation, account, datetime.now(UTC), request_id)
+    if operation.kind == OperationKind.MOVE:  # the target's slot, held since the accept
+        await release_slot_async(session, str(operation.request["cluster"]))
     await session.execute(ANNOUNCE_DONE, announced(operation.id))
     log.info(
         "operation.canceled",

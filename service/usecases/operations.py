@@ -66,6 +66,10 @@ def complete_operation(
         account.purged_on = now
     elif kind == OperationKind.UPDATE:
         _apply_patch(account, operation.request["patch"], outcome, now)
+    elif kind == OperationKind.MOVE:
+        account.cluster = str(operation.request["cluster"])
+        account.account_url = outcome.account_url or account.account_url
+        account.account_locator_url = outcome.account_locator_url or account.account_locator_url
     extra: dict[str, Any] = (
         {} if outcome.credentials is None else {"credentials": {**outcome.credentials}}
     )

@@ -12,6 +12,7 @@ from service.adapters.cluster_probe import parse_url, probe_cluster
 from service.domain.clusters import ClusterAdd, ClusterPatch, cluster_name
 from service.domain.errors import InvalidArgument, NotFound, PermissionDenied
 from service.domain.roles import Permission
+from service.domain.tokens import Principal
 from service.store import clusters as store
 from service.usecases import clusters
 from service.web.auth import authorize
@@ -24,7 +25,7 @@ log = structlog.get_logger(__name__)
 ADD_EXAMPLE = 'a JSON object such as {"name": "eu-2", "region": "AWS_EU_CENTRAL_1", "url": ...}'
 
 
-async def _fleet_admin(request: web.Request) -> None:
+async def _fleet_admin(request: web.Request) -> Principal:
     """An admin of an organization FLEET_ORGANIZATIONS names (the fleet serves them all)."""
     principal = await authorize(request, Permission.MANAGE_CLUSTERS)
     allowed = request.app[SETTINGS].fleet_organizations
@@ -33,6 +34,10 @@ async def _fleet_admin(request: web.Request) -> None:
             f"organization {principal.organization_name} may not manage the tenant clusters "
             "(FLEET_ORGANIZATIONS)"
         )
+    return principal
+
+
+fleet_admin = _fleet_admin  # moves (service/web/moves.py) are the fleet's too
 
 
 async def list_clusters_handler(request: web.Request) -> web.Response:

@@ -20,6 +20,7 @@ from service.domain.errors import (
     Unavailable,
 )
 from service.domain.errors import PayloadTooLarge as TooLarge
+from service.domain.moves import AccountMove
 from service.domain.patches import AccountPatch
 from service.domain.roles import Permission
 from service.domain.schemas import AccountCreate
@@ -31,6 +32,7 @@ from service.web import (
     editions,
     health,
     metrics,
+    moves,
     operations,
     queues,
     results,
@@ -129,6 +131,13 @@ ROUTES: tuple[Route, ...] = (
         "purgeAccount", "Purge a dropped account now", "accounts",
         permission=Permission.PURGE_ACCOUNTS, params=AT_NAME, answers=(ACCEPTED,),
         errors=MUTATION_ERRORS,
+    ),
+    _route(
+        "POST /api/v2/accounts/{name}:move", moves.move_account_handler,
+        "moveAccount", "Move an account to another tenant cluster", "accounts",
+        permission=FLEET, params=AT_NAME, body=AccountMove,
+        body_description="The cluster to move to: open, in the account's region, with room.",
+        answers=(ACCEPTED,), errors=(*MUTATION_ERRORS, TooLarge),
     ),
     _route(
         "GET /api/v2/accounts", accounts.list_accounts_handler, "listAccounts",

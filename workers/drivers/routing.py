@@ -89,15 +89,25 @@ class ClusterRouter:
             cached = self._drivers.get(cluster)
             if cached is not None and cached[0] == address:
                 return cached[1]
-            try:
-                url = self._directory.open_url(address[0])
-            except Exception as exc:  # a sealing error: another SECRET_KEY sealed it
-                raise DriverError(
-                    f"tenant cluster {cluster}: its URL does not open with this SECRET_KEY"
-                ) from exc
+            url = self._open(cluster, address)
             driver = self._directory.make(url, address[1], address[2])
             self._drivers[cluster] = (address, driver)
             return driver
+
+    def _open(self, cluster: str, address: tuple[str, str, int]) -> str:
+        try:
+            return self._directory.open_url(address[0])
+        except Exception as exc:  # a sealing error: another SECRET_KEY sealed it
+            raise DriverError(
+                f"tenant cluster {cluster}: its URL does not open with this SECRET_KEY"
+            ) from exc
+
+    def open_address(self, cluster: str) -> tuple[str, str, int]:
+        """The cluster's superuser URL, public host and port (for a move, which needs two)."""
+        address = self._address(cluster)
+        if address is None:
+            raise DriverError(f"tenant cluster {cluster} is not registered")
+        return self._open(cluster, address), address[1], address[2]
 
     def clusters(self) -> list[tuple[str, ProvisioningDriver]]:
         """Every registered cluster with its driver (the default alone while none is); one

@@ -1,0 +1,66 @@
+"""A move's statements: the target cluster's slot held from accept to the move's end, and the
+last step the worker finished."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Update, delete, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from service.store.models import AccountMove, TenantCluster, clusters_table
+
+_C = clusters_table.c
+
+
+async def lock_target(session: AsyncSession, name: str) -> TenantCluster | None:
+    """The target cluster's row, locked as placement locks it (NO KEY UPDATE)."""
+    found: TenantCluster | None = await session.scalar(
+        select(TenantCluster).where(TenantCluster.name == name).with_for_update(key_share=True)
+    )
+    return found
+
+
+def _slot(name: str, delta: int) -> Update:
+    return (
+        update(clusters_table)
+        .where(_C.name == name)
+        .values(placed_accounts=_C.placed_accounts + delta)
+    )
+
+
+async def reserve_slot(session: AsyncSession, name: str) -> None:
+    """Count the moving account on the target too until the move ends (placement sees it)."""
+    await session.execute(_slot(name, 1))
+
+
+async def release_slot_async(session: AsyncSession, name: str) -> None:
+    await session.execute(_slot(name, -1))
+
+
+def release_slot(session: Session, name: str) -> None:
+    """The move ended: failed (the account stays where it was), or succeeded (the account's own
+    row now counts it on the target, through migration 0011's trigger)."""
+    session.execute(_slot(name, -1))
+
+
+def done_step(session: Session, operation_id: uuid.UUID) -> str | None:
+    step: str | None = session.scalar(
+        select(AccountMove.done_step).where(AccountMove.operation_id == operation_id)
+    )
+    return step
+
+
+def note_done(session: Session, operation_id: uuid.UUID, step: str) -> None:
+    statement = insert(AccountMove).values(operation_id=operation_id, done_step=step)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[AccountMove.operation_id], set_={"done_step": step}
+        )
+    )
+
+
+def forget_move(session: Session, operation_id: uuid.UUID) -> None:
+    session.execute(delete(AccountMove).where(AccountMove.operation_id == operation_id))

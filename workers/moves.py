@@ -1,0 +1,115 @@
+"""A move operation's step: `run_move` from the account's cluster to the target, resumed after
+the last step a worker finished, and what ending a move does to the registry's counters."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import structlog
+from psycopg import sql
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.domain.tenants import connection_url
+from service.store import moves as store
+from service.store.models import Operation
+from service.usecases.operations import DriverOutcome
+from workers.drivers import ClusterRouter, FaultInjectingDriver, ProvisioningDriver
+from workers.drivers.base import AccountSpec, DriverError
+from workers.drivers.moving import (
+    MOVE_STEPS,
+    POINT_OF_NO_RETURN,
+    AccountMover,
+    MoveSpec,
+    MoveStep,
+    run_move,
+)
+from workers.drivers.tenant_cluster import connect, role_exists
+
+log = structlog.get_logger(__name__)
+_OPENED = MOVE_STEPS.index(POINT_OF_NO_RETURN)
+
+
+def _router(driver: ProvisioningDriver) -> ClusterRouter:
+    inner = driver.inner if isinstance(driver, FaultInjectingDriver) else driver
+    if not isinstance(inner, ClusterRouter):
+        raise DriverError("moving an account needs the postgres driver and the cluster registry")
+    return inner
+
+
+def move_step(
+    sessions: sessionmaker[Session], driver: ProvisioningDriver, operation: Operation
+) -> Callable[[AccountSpec], DriverOutcome]:
+    """The step of a move operation, for `execute`: its outcome carries the target's URLs."""
+    operation_id = operation.id
+    source, target = str(operation.request["from"]), str(operation.request["cluster"])
+
+    def step(account: AccountSpec) -> DriverOutcome:
+        router = _router(driver)
+        source_url = router.open_address(source)[0]
+        target_url, host, port = router.open_address(target)
+        spec = MoveSpec(
+            account.tenant_database, account.tenant_role, account.enabled, account.progress
+        )
+        mover = AccountMover(source_url, target_url)
+        _resume(sessions, operation_id, mover, spec, lambda: _thaw(source_url, spec))
+        url = connection_url(account.tenant_role, host, port, account.tenant_database)
+        return DriverOutcome(account_url=url, account_locator_url=url)
+
+    return step
+
+
+def _resume(
+    sessions: sessionmaker[Session],
+    operation_id: uuid.UUID,
+    mover: AccountMover,
+    spec: MoveSpec,
+    thaw: Callable[[], None],
+) -> None:
+    """Run the steps after the last one recorded. A failure before `open` was rolled back by
+    `run_move`: the record is forgotten, so a retry starts over from `prepare`."""
+    with sessions() as session:
+        done = store.done_step(session, operation_id)
+    finished = -1 if done is None else MOVE_STEPS.index(MoveStep(done))
+    if finished == len(MOVE_STEPS) - 1:
+        return
+
+    def record(step: MoveStep) -> None:
+        nonlocal finished
+        finished = MOVE_STEPS.index(step)
+        with sessions.begin() as session:
+            store.note_done(session, operation_id, step.value)
+
+    try:
+        run_move(mover, spec, start=MOVE_STEPS[finished + 1], done=record)
+    except DriverError:
+        if finished + 1 >= _OPENED:
+            raise  # the account lives on the target: retried, never undone
+        thaw()
+        with sessions.begin() as session:
+            store.forget_move(session, operation_id)
+        raise
+
+
+def _thaw(source_url: str, spec: MoveSpec) -> None:
+    """Let the login in again on the source, should `roll_back` have failed (it needs both
+    clusters: the target may be down). Before `open` the target never let the login in, so the
+    source is the account's only usable copy."""
+    if not spec.login:
+        return
+    conninfo = make_url(source_url).set(drivername="postgresql")
+    try:
+        with connect(conninfo.render_as_string(hide_password=False), "") as source:
+            if role_exists(source, spec.role):
+                source.execute(sql.SQL("ALTER ROLE {} LOGIN").format(sql.Identifier(spec.role)))
+    except DriverError as exc:
+        log.error("account_move.thaw_failed", error=str(exc))
+
+
+def end_move(session: Session, operation: Operation) -> None:
+    """The move ended (the caller's transaction finishes the operation): the target's slot held
+    since the accept is released (on success the account's own row counts it there now)."""
+    session.flush()  # the account's new cluster first: the trigger locks clusters in name order
+    store.release_slot(session, str(operation.request["cluster"]))
+    store.forget_move(session, operation.id)
