@@ -4,15 +4,20 @@ order it starts and stops.
 | host       | runs                                              |
 | ---------- | ------------------------------------------------- |
 | `data`     | Redis and the control PostgreSQL                  |
-| `tenant1`  | the tenant PostgreSQL cluster                     |
+| `tenant1`  | a tenant PostgreSQL cluster, region A             |
+| `tenant2`  | a tenant PostgreSQL cluster, region B             |
 | `api`      | `provisioner serve` and `provisioner beat`        |
 | `worker1`  | `provisioner worker`                              |
 | `worker2`  | `provisioner worker`                              |
 | `client`   | the test: HTTP calls, tenant logins, checks       |
 
-Tenant clusters are a table (`TENANT_HOSTS`, each in a region): today the one cluster is
-`TENANT_DATABASE_URL`; a second cluster in a second region is one more row once the cluster
-registry exists (registered with `provisioner clusters add`).
+Tenant clusters are a table (`TENANT_HOSTS`, each in a region), registered from the `client`
+host as an operator would: `provisioner clusters add HOST --region R --url … --public-host
+<HOST's address>` for each. The workers' `TENANT_DATABASE_URL` must name some server (else it is
+the control database's): it is tenant1's, so the cluster `default` the workers register at start
+is tenant1 under another name; the operator drains it (`provisioner clusters drain default`:
+a later worker start keeps that state), so every account is placed on a cluster registered by
+name, by region.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from service.adapters.control_role import CONTROL_DATABASE, CONTROL_ROLE, ensure_control_role
 from service.adapters.processes import Child, stop_at_once
+from service.domain.clusters import DEFAULT_CLUSTER
 from service.domain.passwords import new_secret_key
 from service.domain.roles import Role
 from service.settings import Settings
@@ -40,6 +46,7 @@ from tests.conftest import service_env
 from tests.multihost.network import Network
 from tests.multihost.servers import (
     POSTGRES_PORT,
+    run_cli,
     start_postgres,
     start_redis,
     start_role,
@@ -47,15 +54,26 @@ from tests.multihost.servers import (
 )
 
 # Host name -> last byte of its address.
-HOSTS = {"api": 2, "worker1": 11, "worker2": 12, "data": 20, "tenant1": 31, "client": 100}
+HOSTS = {
+    "api": 2,
+    "worker1": 11,
+    "worker2": 12,
+    "data": 20,
+    "tenant1": 31,
+    "tenant2": 32,
+    "client": 100,
+}
 WORKER_HOSTS = ("worker1", "worker2")
-TENANT_HOSTS = {"tenant1": "AWS_US_WEST_2"}  # host -> region
+TENANT_HOSTS = {"tenant1": "AWS_US_WEST_2", "tenant2": "AWS_EU_CENTRAL_1"}  # host -> region
+BOOTSTRAP = "tenant1"  # the server the workers' TENANT_DATABASE_URL names
 API_PORT = 8080
 # Creates of accounts named like this wait in the worker (holding their operation) before they
 # touch the tenant cluster: operations that are surely in flight when a cable is cut.
 SLOW_PREFIX = "MH_SLOW_"
 SLOW_SECONDS = 2.0
 STOP_SECONDS = 20.0
+CAPACITY = 100  # accounts a registered cluster may hold (the run makes 20 in each)
+ORGANIZATION = "MULTIHOST"  # its admins manage the fleet (FLEET_ORGANIZATIONS)
 
 
 @dataclass
@@ -64,7 +82,7 @@ class Deployment:
     base_url: str
     token: str
     engine: Engine  # the control database, as the control role; use it inside `client`
-    tenant_urls: dict[str, str]  # tenant host -> its superuser URL
+    tenant_urls: dict[str, str]  # tenant host (= its cluster's name) -> its superuser URL
     logs: Path
     children: dict[str, Child] = field(default_factory=dict)
 
@@ -81,7 +99,10 @@ def _settings(network: Network, urls: dict[str, str], work: Path) -> Settings:
     return Settings(
         database_url=urls["control"],
         redis_url=urls["redis"],
-        tenant_database_url=urls["tenant1"],
+        tenant_database_url=urls[BOOTSTRAP],
+        tenant_public_host=network.address(BOOTSTRAP),
+        default_region=TENANT_HOSTS[BOOTSTRAP],
+        fleet_organizations=(ORGANIZATION,),
         data_dir=work,
         api_host=network.address("api"),
         api_port=API_PORT,
@@ -106,7 +127,7 @@ def _control_plane(network: Network, admin_url: str) -> tuple[str, Engine, str]:
         upgrade_to_head(url)
         engine = create_sync_engine(url)
         with Session(engine) as session, session.begin():
-            organization = ensure_organization(session, "MULTIHOST")
+            organization = ensure_organization(session, ORGANIZATION)
             token = issue_token(session, organization, Role.ADMIN, "multi-host run")
     return url, engine, token
 
@@ -128,6 +149,17 @@ def _start_roles(network: Network, settings: Settings, work: Path, logs: Path) -
         stop_at_once(list(started.values()), STOP_SECONDS)
         raise
     return started
+
+
+def _register_fleet(network: Network, base_url: str, token: str, urls: dict[str, str]) -> None:
+    """Each tenant host added as the cluster of its region, and `default` drained, with the
+    CLI on the client host (the API probes each URL from the API host)."""
+    env = {"PROVISIONER_URL": base_url, "PROVISIONER_TOKEN": token}
+    for host, url in urls.items():
+        add = ["clusters", "add", host, "--region", TENANT_HOSTS[host]]
+        add += ["--public-host", network.address(host), "--public-port", str(POSTGRES_PORT)]
+        run_cli(network, "client", [*add, "--capacity", str(CAPACITY)], env | {"CLUSTER_URL": url})
+    run_cli(network, "client", ["clusters", "drain", DEFAULT_CLUSTER], env)
 
 
 @contextlib.contextmanager
@@ -154,9 +186,11 @@ def deployed(work: Path) -> Iterator[Deployment]:
         stack.callback(engine.dispose)
         roles = _start_roles(network, _settings(network, urls, work), work, logs)
         stack.callback(lambda: stop_at_once(list(roles.values()), STOP_SECONDS))
+        base_url = f"http://{network.address('api')}:{API_PORT}"
+        _register_fleet(network, base_url, token, {host: urls[host] for host in TENANT_HOSTS})
         yield Deployment(
             network,
-            f"http://{network.address('api')}:{API_PORT}",
+            base_url,
             token,
             engine,
             {host: urls[host] for host in TENANT_HOSTS},

@@ -58,7 +58,10 @@ def successes(logs: list[str]) -> Counter[str]:
     )
 
 
-def operations(engine: Engine, handles: list[str]) -> list[tuple[Operation, Account]]:
+Rows = list[tuple[Operation, Account]]
+
+
+def operations(engine: Engine, handles: list[str]) -> Rows:
     ids = [uuid.UUID(handle.rsplit("/", 1)[1]) for handle in handles]
     with Session(engine) as session:
         rows = session.execute(
@@ -77,27 +80,55 @@ def pending(engine: Engine, handles: list[str]) -> int:
     )
 
 
-def tenant_inventory(tenant_urls: list[str]) -> tuple[list[str], list[str]]:
-    """The accounts' databases and roles on every tenant cluster, with repeats: an account
-    must be on exactly one cluster, once."""
+Inventory = tuple[list[str], list[str]]  # an account's databases and roles, with repeats
+
+
+def tenant_inventories(tenant_urls: dict[str, str]) -> dict[str, Inventory]:
+    """The accounts' databases and roles on each tenant cluster (by its name)."""
     pattern = PREFIX.replace("_", "\\_") + "%"
-    databases: list[str] = []
-    roles: list[str] = []
-    for url in tenant_urls:
+    found: dict[str, Inventory] = {}
+    for name, url in tenant_urls.items():
         with psycopg.connect(url, connect_timeout=5) as connection:
-            databases += [
-                str(row[0])
-                for row in connection.execute(
-                    "SELECT datname FROM pg_database WHERE datname LIKE %s", (pattern,)
-                )
-            ]
-            roles += [
-                str(row[0])
-                for row in connection.execute(
-                    "SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (pattern,)
-                )
-            ]
-    return databases, roles
+            found[name] = (
+                [
+                    str(row[0])
+                    for row in connection.execute(
+                        "SELECT datname FROM pg_database WHERE datname LIKE %s", (pattern,)
+                    )
+                ],
+                [
+                    str(row[0])
+                    for row in connection.execute(
+                        "SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (pattern,)
+                    )
+                ],
+            )
+    return found
+
+
+def tenant_inventory(inventories: dict[str, Inventory]) -> Inventory:
+    """Every cluster's inventory in one: an account must be on exactly one cluster, once."""
+    databases = [name for found, _ in inventories.values() for name in found]
+    return databases, [name for _, found in inventories.values() for name in found]
+
+
+def misplaced(
+    rows: list[tuple[Operation, Account]],
+    inventories: dict[str, Inventory],
+    cluster_of_region: dict[str, str],
+) -> list[str]:
+    """The accounts not on their region's cluster: in the control database (`cluster`), or
+    with their database or role missing there or present on another cluster."""
+    wrong = []
+    for _, account in rows:
+        home = cluster_of_region.get(account.region or "")
+        owned = {account.tenant_database, account.tenant_role}
+        on = {name for name, (dbs, roles) in inventories.items() if owned & {*dbs, *roles}}
+        there = inventories.get(home or "", ([], []))
+        complete = owned <= {*there[0], *there[1]}
+        if account.cluster != home or on != {home} or not complete:
+            wrong.append(f"{account.name} ({account.region}) on {account.cluster} / {sorted(on)}")
+    return wrong
 
 
 @dataclass
@@ -109,6 +140,7 @@ class Figures:
     failed: int = 0  # terminal, not succeeded, with an error a person can read
     lost: int = 0  # accepted but not terminal, or succeeded without its database and role
     duplicated: int = 0  # an operation recorded twice, or a database or role made twice
+    misplaced: int = 0  # not on its region's cluster (control database or tenant hosts)
     retried: int = 0  # operations that needed more than one attempt
     attempts: int = 0
     logins: int = 0
@@ -120,7 +152,8 @@ class Figures:
         extra = f"  ({'; '.join(self.notes)})" if self.notes else ""
         return (
             f"accepted={self.accepted} succeeded={self.succeeded} failed={self.failed} "
-            f"lost={self.lost} duplicated={self.duplicated} retried={self.retried} "
+            f"lost={self.lost} duplicated={self.duplicated} misplaced={self.misplaced} "
+            f"retried={self.retried} "
             f"attempts={self.attempts} logins={self.logins} "
             f"settled={self.settle_seconds:.1f}s total={self.total_seconds:.1f}s{extra}"
         )
@@ -129,7 +162,7 @@ class Figures:
 def tally(
     figures: Figures,
     rows: list[tuple[Operation, Account]],
-    inventory: tuple[list[str], list[str]],
+    inventory: Inventory,
     recorded: Counter[str],
 ) -> Figures:
     """Fill in what the records say about the operations behind `rows`."""

@@ -7,8 +7,10 @@ from the `client` host, as any other host would see it.
 
 from __future__ import annotations
 
+import os
 import secrets
 import signal
+import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import quote
@@ -30,6 +32,7 @@ from tests.multihost.network import SUBNET, Network
 POSTGRES_PORT = 5432  # each host has a port space of its own: no port to pick
 REDIS_PORT = 6379
 READY_SECONDS = 30.0
+CLI_SECONDS = 30.0
 OBSERVER = "client"  # where readiness is checked from
 
 
@@ -119,3 +122,20 @@ def wait_api(network: Network, base_url: str, child: Child) -> None:
             return http_answers(f"{base_url}/readyz", status=200)()
 
     child.wait_ready(check=ready, timeout=READY_SECONDS, interval=0.1)
+
+
+def run_cli(network: Network, host: str, args: list[str], env: dict[str, str]) -> str:
+    """`provisioner ARGS` run once on `host` (a client command: it talks to the API); its
+    output. A refusal fails the run with what the command said."""
+    argv = [*network.run_in(host), sys.executable, "-m", "service.cli", *args]
+    done = subprocess.run(
+        argv,
+        env=os.environ | env,
+        capture_output=True,
+        text=True,
+        timeout=CLI_SECONDS,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"provisioner {' '.join(args[:3])}: {done.stdout}{done.stderr}")
+    return done.stdout

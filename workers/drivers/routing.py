@@ -15,6 +15,7 @@ from service.domain.clusters import DEFAULT_CLUSTER
 from service.usecases.operations import DriverOutcome
 from workers.drivers.base import (
     AccountSpec,
+    ClusterUnreachable,
     DatabaseUsage,
     DriverError,
     ProvisioningDriver,
@@ -35,6 +36,10 @@ class Directory:
 
 
 HEALTH_EVERY_SECONDS = 10.0
+# A cluster that did not answer is not tried again by this process for so long: its steps fail
+# at once (retried with backoff) instead of each holding a worker slot for the connect timeout,
+# which starved the steps of the other clusters queued behind them.
+HOLD_OFF_SECONDS = 10.0
 ADDRESS_SECONDS = 5.0
 _log = structlog.get_logger(__name__)
 
@@ -42,12 +47,16 @@ _log = structlog.get_logger(__name__)
 def _routed(kind: str) -> Callable[[ClusterRouter, AccountSpec], DriverOutcome]:
     def step(self: ClusterRouter, account: AccountSpec) -> DriverOutcome:
         cluster = account.cluster
+        self._held_off(cluster)
         driver = self.driver_for(cluster)
         try:
             outcome: DriverOutcome = getattr(driver, kind)(account)
         except TransientDriverError as exc:
+            if isinstance(exc, ClusterUnreachable):
+                self._down[cluster] = time.monotonic() + self._hold_off_seconds
             self._health(cluster, str(exc))
             raise
+        self._down.pop(cluster, None)
         self._health(cluster, None)
         return outcome
 
@@ -59,13 +68,29 @@ class ClusterRouter:
     """A ProvisioningDriver that sends each step to the driver of the account's cluster; an
     account with no cluster (placed before the registry knew any) uses `default`."""
 
-    def __init__(self, default: ProvisioningDriver, directory: Directory) -> None:
+    def __init__(
+        self,
+        default: ProvisioningDriver,
+        directory: Directory,
+        hold_off_seconds: float = HOLD_OFF_SECONDS,
+    ) -> None:
         self._default = default
         self._directory = directory
+        self._hold_off_seconds = hold_off_seconds
+        self._down: dict[str | None, float] = {}  # cluster -> not tried again before (monotonic)
         self._drivers: dict[str, tuple[tuple[str, str, int], ProvisioningDriver]] = {}
         self._noted: dict[str, tuple[float, bool]] = {}
         self._addresses: dict[str, tuple[float, tuple[str, str, int]]] = {}
         self._lock = threading.Lock()
+
+    def _held_off(self, cluster: str | None) -> None:
+        """ClusterUnreachable at once while the cluster's last attempt here found it away."""
+        left = self._down.get(cluster, 0.0) - time.monotonic()
+        if left > 0:
+            raise ClusterUnreachable(
+                f"tenant cluster {cluster or DEFAULT_CLUSTER} did not answer; not tried again "
+                f"for {left:.0f} s"
+            )
 
     def _address(self, cluster: str) -> tuple[str, str, int] | None:
         """The cluster's registry row, read at most every ADDRESS_SECONDS per process (a purge
