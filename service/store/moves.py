@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from service.store.models import AccountMove, TenantCluster, clusters_table
+from service.store.models import Account, AccountMove, TenantCluster, clusters_table
 
 _C = clusters_table.c
 
@@ -64,3 +64,14 @@ def note_done(session: Session, operation_id: uuid.UUID, step: str) -> None:
 
 def forget_move(session: Session, operation_id: uuid.UUID) -> None:
     session.execute(delete(AccountMove).where(AccountMove.operation_id == operation_id))
+
+
+def switch_cluster(session: Session, account_id: int, cluster: str, url: str) -> None:
+    """The cut-over, once the target let the login in: the account's row names the target and
+    its URLs (the trigger moves its count), and the slot held since the accept is released."""
+    session.execute(
+        update(Account)
+        .where(Account.id == account_id)
+        .values(cluster=cluster, account_url=url, account_locator_url=url)
+    )
+    session.execute(_slot(cluster, -1))
