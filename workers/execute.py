@@ -37,7 +37,13 @@ from workers.drivers.base import (
     ProvisioningDriver,
     TransientDriverError,
 )
-from workers.moves import cut_over_done, end_move, leftover_warning, move_step
+from workers.moves import (
+    cut_over_done,
+    end_move,
+    leftover_warning,
+    move_step,
+    roll_back_given_up,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -287,7 +293,8 @@ def fail_step(
         _announce(session, operation)
         return Finished(Outcome.SUCCEEDED)
     _compensate(driver, spec, operation.kind)
-    if operation.kind == OperationKind.MOVE:  # rolled back by the mover: the account stayed
+    if operation.kind == OperationKind.MOVE:  # rolled back: the account stayed
+        roll_back_given_up(session, driver, operation, spec)
         end_move(session, operation)
     fail_operation(
         operation, account, reason, _now(), operation.request_id or "", conflict=conflict

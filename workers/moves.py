@@ -49,9 +49,7 @@ def move_step(
         router = _router(driver)
         source_url = router.open_address(source)[0]
         target_url, host, port = router.open_address(target)
-        spec = MoveSpec(
-            account.tenant_database, account.tenant_role, account.enabled, account.progress
-        )
+        spec = _move_spec(account)
         mover = AccountMover(source_url, target_url)
         url = connection_url(account.tenant_role, host, port, account.tenant_database)
 
@@ -104,11 +102,39 @@ def _resume(
         if finished >= _OPENED:  # cut over: retried; given up, the move succeeds with a warning
             raise TransientDriverError(f"retiring the source cluster failed: {exc}") from exc
         if finished + 1 >= _OPENED:
-            raise  # the account lives on the target: retried, never undone
+            raise  # `open` is retried; given up, `roll_back_given_up` undoes the move
         thaw()
         with sessions.begin() as session:
             store.forget_move(session, operation_id)
         raise
+
+
+def _move_spec(account: AccountSpec) -> MoveSpec:
+    return MoveSpec(account.tenant_database, account.tenant_role, account.enabled, account.progress)
+
+
+def roll_back_given_up(
+    session: Session, driver: ProvisioningDriver, operation: Operation, account: AccountSpec
+) -> None:
+    """A move given up before its cut-over with steps still recorded (`open` failing until the
+    last attempt, every worker lost): rolled back, so the source serves the account again. No
+    record: `run_move` rolled back already. Should the roll-back fail, the login is let in on
+    the source all the same (the target never let it in: its cut-over was not recorded)."""
+    if store.done_step(session, operation.id) is None:
+        return
+    spec = _move_spec(account)
+    source_url = ""
+    try:
+        router = _router(driver)
+        source_url = router.open_address(str(operation.request["from"]))[0]
+        target_url = router.open_address(str(operation.request["cluster"]))[0]
+        AccountMover(source_url, target_url).roll_back(spec)
+    except DriverError as exc:
+        log.error("account_move.roll_back_failed", step="given up", error=str(exc))
+        if source_url:
+            _thaw(source_url, spec)
+    else:
+        log.warning("account_move.rolled_back", step="given up", database=spec.database)
 
 
 def _thaw(source_url: str, spec: MoveSpec) -> None:

@@ -274,6 +274,19 @@ def run_as_worker(settings: Settings, location: str, done: MoveStep | None = Non
         resources.close()
 
 
+async def frozen_mid_move(
+    client: Client, tenant: Tenant, pair: Pair, target_url: str, name: str
+) -> dict[str, Any]:
+    """An account with rows, prepared on the target and frozen on the source, as a worker
+    leaves it that is lost after `freeze`: its credentials."""
+    credentials = await account_with_rows(client, tenant, name, pair.region)
+    mover = AccountMover(pair.source_url, target_url)
+    spec = MoveSpec(credentials["database"], credentials["user"])
+    mover.prepare(spec)
+    mover.freeze(spec)
+    return credentials
+
+
 async def test_a_target_down_after_the_freeze_lets_the_login_in_on_the_source_until_it_is_back(
     aiohttp_client: ClientFactory,
     client: Client,
@@ -282,11 +295,8 @@ async def test_a_target_down_after_the_freeze_lets_the_login_in_on_the_source_un
     settings: Settings,
     second_servers: EmbeddedServers,
 ) -> None:
-    credentials = await account_with_rows(client, tenant, "THAWED", pair.region)
-    spec = MoveSpec(credentials["database"], credentials["user"])
-    mover = AccountMover(pair.source_url, second_servers.tenant_url)
-    mover.prepare(spec)
-    mover.freeze(spec)  # then the worker was lost, and the target went down
+    credentials = await frozen_mid_move(client, tenant, pair, second_servers.tenant_url, "THAWED")
+    # then the worker was lost, and the target went down
     second_servers.stop_server(TENANT)
     try:
         location, outcome = await run_queued_move(
@@ -316,55 +326,3 @@ async def test_the_cli_moves_an_account_and_waits_for_the_outcome(
     assert "move of CLI_MOVED" in moved.stdout
     view = await (await client.get("/api/v2/accounts/CLI_MOVED", headers=tenant.headers())).json()
     assert view["cluster"] == pair.target
-
-
-async def test_a_move_whose_retire_keeps_failing_finishes_on_the_target_with_a_warning(
-    aiohttp_client: ClientFactory,
-    client: Client,
-    tenant: Tenant,
-    fleet: Fleet,
-    pair: Pair,
-    settings: Settings,
-) -> None:
-    credentials = await account_with_rows(client, tenant, "RETIRE_FAILS", pair.region)
-    # A privilege on another database of the source: its DROP ROLE (in `retire`) is refused.
-    grant = sql.SQL("GRANT CONNECT ON DATABASE postgres TO {}")
-    with psycopg.connect(pair.source_url, autocommit=True) as admin:
-        admin.execute(grant.format(sql.Identifier(credentials["user"])))
-    try:
-        paused = await paused_api(aiohttp_client, settings)
-        location = await accepted_location(await move(paused, tenant, "RETIRE_FAILS", pair.target))
-
-        assert run_as_worker(settings, location) is Outcome.RETRY  # retire failed, after open
-        view = await (
-            await client.get("/api/v2/accounts/RETIRE_FAILS", headers=tenant.headers())
-        ).json()
-        assert view["cluster"] == pair.target  # the control database switched with `open`
-        assert rows_at(view["account_url"]) == [(500, "row 99")]  # usable on the target
-        placed = (
-            fleet.cluster(pair.source).placed_accounts,
-            fleet.cluster(pair.target).placed_accounts,
-        )
-        assert placed == (0, 1)
-
-        outcomes = [run_as_worker(settings, location) for _ in range(2)]
-        assert outcomes == [Outcome.RETRY, Outcome.SUCCEEDED]  # given up: succeeds, never fails
-        status, body = await wait_result(client, location, tenant.headers())
-        assert status == 200, body
-        assert pair.source in body["warnings"][0]
-        assert "left on cluster" in body["warnings"][0]
-        view = await (
-            await client.get("/api/v2/accounts/RETIRE_FAILS", headers=tenant.headers())
-        ).json()
-        assert (view["cluster"], view["state"]) == (pair.target, "ACTIVE")
-        assert rows_at(view["account_url"]) == [(500, "row 99")]
-        placed = (
-            fleet.cluster(pair.source).placed_accounts,
-            fleet.cluster(pair.target).placed_accounts,
-        )
-        assert placed == (0, 1)
-    finally:
-        with psycopg.connect(pair.source_url, autocommit=True) as admin:
-            role = sql.Identifier(credentials["user"])
-            admin.execute(sql.SQL("REVOKE CONNECT ON DATABASE postgres FROM {}").format(role))
-            admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(role))
