@@ -37,7 +37,13 @@ from workers.drivers.base import (
     ProvisioningDriver,
     TransientDriverError,
 )
-from workers.moves import end_move, move_step
+from workers.moves import (
+    cut_over_done,
+    end_move,
+    leftover_warning,
+    move_step,
+    roll_back_given_up,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -279,8 +285,16 @@ def fail_step(
     )
     if account is None:  # pragma: no cover - FK-protected
         raise RuntimeError(f"operation {operation.id} lost its account")
+    if operation.kind == OperationKind.MOVE and cut_over_done(session, operation):
+        # The account lives on the target: the move finishes forward, the source left over.
+        outcome = DriverOutcome(warnings=[leftover_warning(operation, reason)])
+        complete_operation(operation, account, outcome, _now())
+        end_move(session, operation)
+        _announce(session, operation)
+        return Finished(Outcome.SUCCEEDED)
     _compensate(driver, spec, operation.kind)
-    if operation.kind == OperationKind.MOVE:  # rolled back by the mover: the account stayed
+    if operation.kind == OperationKind.MOVE:  # rolled back: the account stayed
+        roll_back_given_up(session, driver, operation, spec)
         end_move(session, operation)
     fail_operation(
         operation, account, reason, _now(), operation.request_id or "", conflict=conflict

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import urllib.parse
+import uuid
 from typing import Annotated, Any
 
 import typer
@@ -82,6 +83,20 @@ def list_clusters(call: Call) -> None:
     call.show(call.api.get(PATH), clusters_table)
 
 
+def cluster_accounts_table(accounts: list[dict[str, Any]]) -> FittedTable:
+    rows = FittedTable("ID", "ORGANIZATION", "NAME", "STATE")
+    for account in accounts:
+        rows.add_row(account["id"], account["organization"], account["name"], account["state"])
+    return rows
+
+
+@clusters_app.command("accounts")
+@api_command
+def cluster_accounts(call: Call, name: NameArgument) -> None:
+    """List the accounts the cluster holds, of every organization (what to move off it)."""
+    call.show(call.api.get(f"{PATH}/{urllib.parse.quote(name)}/accounts"), cluster_accounts_table)
+
+
 @clusters_app.command("drain")
 @api_command
 def drain_cluster(call: Call, name: NameArgument) -> None:
@@ -101,15 +116,30 @@ def remove_cluster(call: Call, name: NameArgument) -> None:
 @api_command
 def move_account(
     call: Call,
-    account: Annotated[str, typer.Argument(help="The account (name, id:<uuid> or externalId:<v>)")],
+    account: Annotated[
+        str, typer.Argument(help="The account (name, id:<uuid>, <uuid> or externalId:<v>)")
+    ],
     *,
     to: Annotated[str, typer.Option("--to", help="The cluster to move it to (same region)")],
     wait: WaitOption = False,
 ) -> None:
-    """Move an account's database, data and login to another cluster (an operation: 202)."""
-    reply = call.api.request(
-        "POST",
-        "/api/v2/accounts/" + urllib.parse.quote(account, safe=":") + ":move",
-        body={"cluster": to},
-    )
+    """Move an account's database, data and login to another cluster (an operation: 202).
+    An account id (`id:<uuid>` or the bare uuid, as `clusters accounts` lists) may be of any
+    organization's account."""
+    public_id = _account_id(account)
+    if public_id is None:
+        path = "/api/v2/accounts/" + urllib.parse.quote(account, safe=":") + ":move"
+        reply = call.api.request("POST", path, body={"cluster": to})
+    else:
+        path = f"{PATH}/{urllib.parse.quote(to)}:move"
+        reply = call.api.request("POST", path, body={"account": public_id})
     raise typer.Exit(follow.accepted(call.api, reply, wait=wait, as_json=call.as_json))
+
+
+def _account_id(account: str) -> str | None:
+    """The account id `account` spells (`id:<uuid>` or a bare uuid), else None (a name)."""
+    text = account.removeprefix("id:")
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from service.domain.clusters import ClusterState, cluster_name
@@ -26,6 +28,29 @@ class AccountMove(BaseModel):
         if extra:
             raise InvalidArgument("invalid move: " + "; ".join(f"{k}: not a field" for k in extra))
         return cluster_name(body["cluster"])
+
+
+class FleetMove(BaseModel):
+    """The body of `POST /api/v2/clusters/{name}:move` (the cluster is the target)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account: uuid.UUID = Field(
+        description="The `id` of the account to move, of any organization (names repeat)."
+    )
+
+    @classmethod
+    def parse(cls, body: object) -> uuid.UUID:
+        """The account's id; InvalidArgument when the body is not such an object."""
+        if not isinstance(body, dict) or not isinstance(body.get("account"), str):
+            raise InvalidArgument('request body must be a JSON object {"account": "<id>"}')
+        extra = sorted(set(body) - {"account"})
+        if extra:
+            raise InvalidArgument("invalid move: " + "; ".join(f"{k}: not a field" for k in extra))
+        try:
+            return uuid.UUID(body["account"])
+        except ValueError:
+            raise InvalidArgument("account: not an account id (a UUID)") from None
 
 
 def move_refusal(

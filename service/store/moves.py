@@ -10,7 +10,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from service.store.models import AccountMove, TenantCluster, clusters_table
+from service.domain.lifecycle import GONE_STATES
+from service.store.models import (
+    Account,
+    AccountMove,
+    Organization,
+    TenantCluster,
+    clusters_table,
+)
 
 _C = clusters_table.c
 
@@ -64,3 +71,34 @@ def note_done(session: Session, operation_id: uuid.UUID, step: str) -> None:
 
 def forget_move(session: Session, operation_id: uuid.UUID) -> None:
     session.execute(delete(AccountMove).where(AccountMove.operation_id == operation_id))
+
+
+def switch_cluster(session: Session, account_id: int, cluster: str, url: str) -> None:
+    """The cut-over, once the target let the login in: the account's row names the target and
+    its URLs (the trigger moves its count), and the slot held since the accept is released."""
+    session.execute(
+        update(Account)
+        .where(Account.id == account_id)
+        .values(cluster=cluster, account_url=url, account_locator_url=url)
+    )
+    session.execute(_slot(cluster, -1))
+
+
+async def fleet_account(session: AsyncSession, public_id: uuid.UUID) -> Account | None:
+    """The account with this id, whichever organization holds it, locked (a fleet move)."""
+    found: Account | None = await session.scalar(
+        select(Account).where(Account.public_id == public_id).with_for_update()
+    )
+    return found
+
+
+async def accounts_on(session: AsyncSession, cluster: str) -> list[tuple[uuid.UUID, str, str, str]]:
+    """The accounts the cluster holds (counted in its `placed_accounts`), of every organization:
+    id, organization, name, state, oldest first."""
+    rows = await session.execute(
+        select(Account.public_id, Organization.name, Account.name, Account.state)
+        .join(Organization, Organization.id == Account.organization_id)
+        .where(Account.cluster == cluster, Account.state.not_in(GONE_STATES))
+        .order_by(Account.id)
+    )
+    return [(uuid.UUID(str(row[0])), row[1], row[2], str(row[3])) for row in rows]

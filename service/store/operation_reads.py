@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain.errors import InvalidArgument, NotFound
@@ -39,22 +39,32 @@ class OperationFilter:
     requested_by: uuid.UUID | None = None  # the token that asked
 
 
-def _query(organization_id: int) -> Select[Operation, str, str | None, uuid.UUID]:
+def _query(
+    organization_id: int, token_id: uuid.UUID | None = None
+) -> Select[Operation, str, str | None, uuid.UUID]:
+    """The organization's operations (and, given `token_id`, those that token requested: a
+    fleet admin's move of another organization's account)."""
+    readable = Operation.organization_id == organization_id
     return (
         select(Operation, Account.name, OperationProgress.step, Account.public_id)
         .join(Account, Account.id == Operation.account_id)
         .outerjoin(OperationProgress, OperationProgress.operation_id == Operation.id)
-        .where(Operation.organization_id == organization_id)
+        .where(readable if token_id is None else or_(readable, _requested_by(token_id)))
     )
 
 
-async def get_operation(session: AsyncSession, organization_id: int, handle: str) -> OperationRow:
+def _requested_by(token_id: uuid.UUID) -> ColumnElement[bool]:
+    return Operation.requested_by_token == token_id
+
+
+async def get_operation(
+    session: AsyncSession, organization_id: int, handle: str, *, token_id: str = ""
+) -> OperationRow:
     operation_id = parse_uuid(handle)
     found = None
     if operation_id is not None:
-        found = (
-            await session.execute(_query(organization_id).where(Operation.id == operation_id))
-        ).one_or_none()
+        query = _query(organization_id, parse_uuid(token_id))
+        found = (await session.execute(query.where(Operation.id == operation_id))).one_or_none()
     if found is None:
         raise NotFound(f"operation {handle} does not exist")
     return OperationRow(*found)

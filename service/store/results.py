@@ -6,7 +6,18 @@ import json
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Uuid, and_, bindparam, column, func, null, select, update
+from sqlalchemy import (
+    BigInteger,
+    Uuid,
+    and_,
+    bindparam,
+    column,
+    func,
+    null,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from service.domain.errors import Internal
@@ -20,10 +31,15 @@ from service.store.models import Operation, operations_table
 # The operations many concurrent polls ask for, in one query (each poll is one of `wanted`).
 _WANTED = (
     func.unnest(
-        bindparam("ids", type_=ARRAY(Uuid)), bindparam("organization_ids", type_=ARRAY(BigInteger))
+        bindparam("ids", type_=ARRAY(Uuid)),
+        bindparam("organization_ids", type_=ARRAY(BigInteger)),
+        bindparam("tokens", type_=ARRAY(Uuid)),
     )
     .table_valued(
-        column("id", Uuid), column("organization_id", BigInteger), with_ordinality="position"
+        column("id", Uuid),
+        column("organization_id", BigInteger),
+        column("token", Uuid),
+        with_ordinality="position",
     )
     .render_derived(name="wanted")
 )
@@ -39,7 +55,15 @@ _PEEK = compile_hot(
     ).join_from(
         _WANTED,
         Operation,
-        and_(Operation.id == _WANTED.c.id, Operation.organization_id == _WANTED.c.organization_id),
+        and_(
+            Operation.id == _WANTED.c.id,
+            # The organization's operations, and those the caller's token requested (a fleet
+            # admin's move of another organization's account).
+            or_(
+                Operation.organization_id == _WANTED.c.organization_id,
+                Operation.requested_by_token == _WANTED.c.token,
+            ),
+        ),
     )
 )
 
@@ -52,16 +76,23 @@ class PeekedResult:
     password_waiting: bool
 
 
+Wanted = tuple[uuid.UUID, int, uuid.UUID | None]
+
+
 async def peek_results(
-    pool: HotPool, wanted: list[tuple[uuid.UUID, int]], *, wait_seconds: float
+    pool: HotPool, wanted: list[Wanted], *, wait_seconds: float
 ) -> list[PeekedResult | None]:
-    """For each (operation id, organization id), its result as it stands, or None when the
-    organization has no such operation; one query for all."""
+    """For each (operation id, organization id, token id), its result as it stands, or None
+    when the organization has no such operation and the token requested none; one query."""
     async with pool.acquire(wait_seconds=wait_seconds) as connection:
         rows = await connection.fetch(
             _PEEK.sql,
             *_PEEK.arguments(
-                {"ids": [ids for ids, _ in wanted], "organization_ids": [o for _, o in wanted]}
+                {
+                    "ids": [ids for ids, _, _ in wanted],
+                    "organization_ids": [o for _, o, _ in wanted],
+                    "tokens": [token for _, _, token in wanted],
+                }
             ),
         )
     found: list[PeekedResult | None] = [None] * len(wanted)

@@ -3,14 +3,16 @@ taken under placement's lock, the queued operation."""
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.domain.errors import InvalidArgument
+from service.domain.errors import InvalidArgument, NotFound
 from service.domain.lifecycle import OperationKind
 from service.domain.moves import move_refusal
 from service.domain.refs import AccountRef
 from service.store import moves as store
-from service.store.models import Operation
+from service.store.models import Account, Operation
 from service.usecases.accounts import (
     AcceptContext,
     find_account_or_404,
@@ -25,6 +27,24 @@ async def move_account(
     """Queue the move; the target keeps a slot for the account until the move ends (so
     concurrent creates cannot fill it meanwhile)."""
     account = await find_account_or_404(session, ctx, ref)
+    return await _move(session, ctx, account, target)
+
+
+async def move_fleet_account(
+    session: AsyncSession, ctx: AcceptContext, public_id: uuid.UUID, target: str
+) -> Operation:
+    """The same move of an account of any organization, named by its immutable id (a fleet
+    admin draining a cluster); the operation is the account's organization's, and its result
+    is readable by the token that asked too."""
+    account = await store.fleet_account(session, public_id)
+    if account is None:
+        raise NotFound(f"account {public_id} does not exist")
+    return await _move(session, ctx, account, target)
+
+
+async def _move(
+    session: AsyncSession, ctx: AcceptContext, account: Account, target: str
+) -> Operation:
     await require_startable(session, account, OperationKind.MOVE)
     cluster = await store.lock_target(session, target)
     if cluster is None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, with_config
 from typing_extensions import TypedDict
 
 from service.domain.clusters import ClusterState
+from service.domain.lifecycle import AccountState
 from service.store.models import TenantCluster
 from service.web.wire import TimestampText, moment
 
@@ -56,3 +58,23 @@ def render_cluster(cluster: TenantCluster) -> ClusterView:
 
 def render_removed_cluster(cluster: TenantCluster) -> RemovedClusterView:
     return {"status": "cluster removed", **render_cluster(cluster)}
+
+
+@with_config(ConfigDict(extra="forbid", title="ClusterAccount"))
+class ClusterAccountView(TypedDict):
+    """An account a tenant cluster holds, of any organization (what to move off a cluster)."""
+
+    id: Annotated[uuid.UUID, Field(description="The account's immutable id.")]
+    organization: str
+    name: str
+    state: AccountState
+
+
+def render_cluster_account(row: tuple[uuid.UUID, str, str, str]) -> ClusterAccountView:
+    public_id, organization, name, state = row
+    return {
+        "id": public_id,
+        "organization": organization,
+        "name": name,
+        "state": AccountState(state),
+    }

@@ -14,10 +14,15 @@ from service.domain.errors import InvalidArgument, NotFound, PermissionDenied
 from service.domain.roles import Permission
 from service.domain.tokens import Principal
 from service.store import clusters as store
+from service.store import moves
 from service.usecases import clusters
 from service.web.auth import authorize
 from service.web.bodies import read_json
-from service.web.cluster_view import render_cluster, render_removed_cluster
+from service.web.cluster_view import (
+    render_cluster,
+    render_cluster_account,
+    render_removed_cluster,
+)
 from service.web.keys import SEAL, SESSIONS, SETTINGS
 from service.web.responses import json_response
 
@@ -55,6 +60,17 @@ async def get_cluster_handler(request: web.Request) -> web.Response:
     if cluster is None:
         raise NotFound(f"cluster {name} does not exist")
     return json_response(render_cluster(cluster))
+
+
+async def cluster_accounts_handler(request: web.Request) -> web.Response:
+    """The accounts the cluster holds, of every organization: what to move off it."""
+    await _fleet_admin(request)
+    name = cluster_name(request.match_info["name"])
+    async with request.app[SESSIONS]() as session:
+        if await store.get_cluster(session, name) is None:
+            raise NotFound(f"cluster {name} does not exist")
+        found = await moves.accounts_on(session, name)
+    return json_response([render_cluster_account(row) for row in found])
 
 
 async def add_cluster_handler(request: web.Request) -> web.Response:

@@ -36,7 +36,9 @@ async def get_operation_handler(request: web.Request) -> web.Response:
 
     async def read() -> OperationRow:
         async with request.app[SESSIONS]() as session:
-            return await get_operation(session, principal.organization_id, handle)
+            return await get_operation(
+                session, principal.organization_id, handle, token_id=principal.token_id
+            )
 
     row = await read_waiting(request, handle, seconds, read, lambda r: r.operation.done)
     return json_response(render_operation(row))

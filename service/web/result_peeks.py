@@ -4,7 +4,6 @@ of one each (under load most of a poll's database cost was per query)."""
 from __future__ import annotations
 
 import json
-import uuid
 
 from service.adapters.coalesce import Coalescer
 from service.domain.errors import NotFound
@@ -12,7 +11,7 @@ from service.domain.identifiers import parse_uuid
 from service.domain.lifecycle import TERMINAL_OPERATION_STATES
 from service.domain.results import ResultResponse, render_answer
 from service.store.db import HotPool
-from service.store.results import PeekedResult, peek_results
+from service.store.results import PeekedResult, Wanted, peek_results
 
 MAX_PEEKS_PER_QUERY = 256
 
@@ -21,7 +20,7 @@ class ResultPeeks:
     def __init__(self, pool: HotPool, *, wait_seconds: float) -> None:
         self._pool = pool
         self._wait_seconds = wait_seconds
-        self._reads: Coalescer[tuple[uuid.UUID, int], PeekedResult | None] = Coalescer(
+        self._reads: Coalescer[Wanted, PeekedResult | None] = Coalescer(
             self._read_many,
             max_batch=MAX_PEEKS_PER_QUERY,
             max_in_flight=2,
@@ -35,14 +34,16 @@ class ResultPeeks:
         handle: str,
         *,
         may_receive_password: bool,
+        token_id: str = "",
     ) -> ResultResponse | None:
         """The result from a plain read — what every poll before the end gets — or None when a
-        generated password waits for this caller: `hand_over_password` gives it, once."""
+        generated password waits for this caller: `hand_over_password` gives it, once. The
+        organization's results are read, and those of operations the token `token_id` asked."""
         missing = NotFound(f"result {handle} does not exist")
         operation_id = parse_uuid(handle)
         if operation_id is None:
             raise missing
-        peeked = await self._reads.submit((operation_id, organization_id))
+        peeked = await self._reads.submit((operation_id, organization_id, parse_uuid(token_id)))
         if peeked is None:
             raise missing
         terminal = peeked.state in TERMINAL_OPERATION_STATES
@@ -51,5 +52,5 @@ class ResultPeeks:
         body = json.loads(peeked.response_body) if peeked.response_body is not None else None
         return render_answer(operation_id, peeked.state, peeked.response_status, body, None)
 
-    async def _read_many(self, wanted: list[tuple[uuid.UUID, int]]) -> list[PeekedResult | None]:
+    async def _read_many(self, wanted: list[Wanted]) -> list[PeekedResult | None]:
         return await peek_results(self._pool, wanted, wait_seconds=self._wait_seconds)

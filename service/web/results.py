@@ -29,7 +29,10 @@ async def get_result_handler(request: web.Request) -> web.Response:
     async def read() -> ResultResponse:
         peeks = request.app[PEEKS]
         peeked = await peeks.peek(
-            principal.organization_id, handle, may_receive_password=may_receive_password
+            principal.organization_id,
+            handle,
+            may_receive_password=may_receive_password,
+            token_id=principal.token_id,
         )
         if peeked is not None:
             return peeked
@@ -44,7 +47,12 @@ async def get_result_handler(request: web.Request) -> web.Response:
         if handed is not None:
             return handed
         # Another caller took it first: the result now shows it as null.
-        shown = await peeks.peek(principal.organization_id, handle, may_receive_password=False)
+        shown = await peeks.peek(
+            principal.organization_id,
+            handle,
+            may_receive_password=False,
+            token_id=principal.token_id,
+        )
         if shown is None:  # pragma: no cover - peek answers None only to password receivers
             raise Internal(f"result {handle} could not be read")
         return shown

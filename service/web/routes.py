@@ -20,7 +20,7 @@ from service.domain.errors import (
     Unavailable,
 )
 from service.domain.errors import PayloadTooLarge as TooLarge
-from service.domain.moves import AccountMove
+from service.domain.moves import AccountMove, FleetMove
 from service.domain.patches import AccountPatch
 from service.domain.roles import Permission
 from service.domain.schemas import AccountCreate
@@ -39,7 +39,7 @@ from service.web import (
 )
 from service.web import tokens as token_handlers
 from service.web.account_view import AccountView
-from service.web.cluster_view import ClusterView, RemovedClusterView
+from service.web.cluster_view import ClusterAccountView, ClusterView, RemovedClusterView
 from service.web.console.routes import CONSOLE_ROUTES
 from service.web.graphql import view as graphql
 from service.web.graphql.limits import MAX_DOCUMENT_BYTES
@@ -252,6 +252,14 @@ ROUTES: tuple[Route, ...] = (
         answers=(answer(201, "The new cluster.", ClusterView),),
         errors=(InvalidArgument, AlreadyExists, TooLarge),
     ),
+    # Before `/api/v2/clusters/{name}`, whose pattern also matches `NAME:move`.
+    _route(
+        "POST /api/v2/clusters/{name}:move", moves.move_fleet_account_handler,
+        "moveAccountToCluster", "Move an account of any organization to this cluster",
+        "clusters", permission=FLEET, params=(p.CLUSTER_NAME,), body=FleetMove,
+        body_description="The account to move, by its id: in the cluster's region, not on it.",
+        answers=(ACCEPTED,), errors=(*MUTATION_ERRORS, TooLarge),
+    ),
     _route(
         "GET /api/v2/clusters/{name}", clusters.get_cluster_handler, "getCluster",
         "Read a tenant cluster", "clusters", permission=FLEET, params=(p.CLUSTER_NAME,),
@@ -269,6 +277,13 @@ ROUTES: tuple[Route, ...] = (
         "Remove a tenant cluster", "clusters", permission=FLEET, params=(p.CLUSTER_NAME,),
         answers=(answer(200, "The removed cluster.", RemovedClusterView),),
         errors=(InvalidArgument, NotFound, Conflict),
+    ),
+    _route(
+        "GET /api/v2/clusters/{name}/accounts", clusters.cluster_accounts_handler,
+        "listClusterAccounts", "List the accounts a tenant cluster holds", "clusters",
+        permission=FLEET, params=(p.CLUSTER_NAME,),
+        answers=(answer(200, "Its accounts, of every organization.", list[ClusterAccountView]),),
+        errors=(InvalidArgument, NotFound),
     ),
     *CONSOLE_ROUTES,
 )  # fmt: skip

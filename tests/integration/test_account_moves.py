@@ -274,6 +274,19 @@ def run_as_worker(settings: Settings, location: str, done: MoveStep | None = Non
         resources.close()
 
 
+async def frozen_mid_move(
+    client: Client, tenant: Tenant, pair: Pair, target_url: str, name: str
+) -> dict[str, Any]:
+    """An account with rows, prepared on the target and frozen on the source, as a worker
+    leaves it that is lost after `freeze`: its credentials."""
+    credentials = await account_with_rows(client, tenant, name, pair.region)
+    mover = AccountMover(pair.source_url, target_url)
+    spec = MoveSpec(credentials["database"], credentials["user"])
+    mover.prepare(spec)
+    mover.freeze(spec)
+    return credentials
+
+
 async def test_a_target_down_after_the_freeze_lets_the_login_in_on_the_source_until_it_is_back(
     aiohttp_client: ClientFactory,
     client: Client,
@@ -282,11 +295,8 @@ async def test_a_target_down_after_the_freeze_lets_the_login_in_on_the_source_un
     settings: Settings,
     second_servers: EmbeddedServers,
 ) -> None:
-    credentials = await account_with_rows(client, tenant, "THAWED", pair.region)
-    spec = MoveSpec(credentials["database"], credentials["user"])
-    mover = AccountMover(pair.source_url, second_servers.tenant_url)
-    mover.prepare(spec)
-    mover.freeze(spec)  # then the worker was lost, and the target went down
+    credentials = await frozen_mid_move(client, tenant, pair, second_servers.tenant_url, "THAWED")
+    # then the worker was lost, and the target went down
     second_servers.stop_server(TENANT)
     try:
         location, outcome = await run_queued_move(

@@ -151,4 +151,13 @@ DESCRIPTIONS: dict[str, str] = {
         "probed like an add and sealed, and workers use it within 5 s."
     ),
     "removeCluster": ("Refused (409) while it holds accounts that are not purged."),
+    "listClusterAccounts": (
+        "Every organization's accounts on the cluster (not purged or failed), oldest first: what "
+        "to move off a draining cluster. Admins of `FLEET_ORGANIZATIONS` organizations only."
+    ),
+    "moveAccountToCluster": (
+        "Moves the account with this `id`, of any organization, to the cluster (the same checks "
+        "and refusals as `moveAccount`). The operation is the account's organization's; its "
+        "result is readable by the token that asked too."
+    ),
 }
