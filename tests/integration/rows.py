@@ -4,6 +4,7 @@ API writes them, and counts of what a query selects."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import fields
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from service.usecases.operations import begin_operation
 from workers.drivers.base import AccountSpec
 
 PASSWORD = "Driver-Test-Pw-1"
+_COLUMNS = frozenset(Account.__table__.columns.keys())
 
 
 def new_spec(organization: str = "DRIVER_TESTS") -> AccountSpec:
@@ -41,15 +43,13 @@ def queued_create(engine: Engine, spec: AccountSpec) -> Operation:
     """An accepted create, committed but never published."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
         organization = ensure_organization(session, spec.organization_name)
+        # What the spec says of the account itself: its fields that are the row's columns.
+        described = {f.name: getattr(spec, f.name) for f in fields(spec) if f.name in _COLUMNS}
         account = Account(
             organization_id=organization.id,
-            name=spec.name,
             state=AccountState.CREATING,
             account_locator=spec.locator,
-            edition=spec.edition,
-            region=spec.region,
-            tenant_database=spec.tenant_database,
-            tenant_role=spec.tenant_role,
+            **described,
         )
         session.add(account)
         session.flush()
