@@ -17,6 +17,8 @@ from service.domain.tenants import tenant_names
 from service.store.models import Account, Operation, Organization
 from service.store.tokens import ensure_organization
 from service.usecases.operations import begin_operation
+from tests.conftest import Tenant
+from tests.integration.api import Client, create, drop
 from workers.drivers.base import AccountSpec
 
 PASSWORD = "Driver-Test-Pw-1"
@@ -57,6 +59,13 @@ def queued_create(engine: Engine, spec: AccountSpec) -> Operation:
         operation.password_verifier = spec.password_verifier
         session.add(operation)
     return operation
+
+
+async def past_grace(client: Client, tenant: Tenant, engine: Engine, name: str) -> None:
+    """Create and drop an account, then end its grace period: the next purge scan takes it."""
+    await create(client, tenant, name)
+    await drop(client, tenant, name)
+    end_grace_period(engine, tenant.name, name.upper())
 
 
 def end_grace_period(engine: Engine, organization: str, name: str) -> None:
