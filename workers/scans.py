@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.adapters.broker import log_queued
+from service.adapters.hand_over_log import log_queued
 from service.domain.lifecycle import OperationKind, OperationState
 from service.store.purges import start_purges
 from service.store.sweeps import mark_republished

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.adapters.broker import log_queued
+from service.adapters.hand_over_log import log_queued
 from service.domain.lifecycle import OperationKind
 from service.domain.plans import LimitKind, PlanLimits
 from service.domain.schemas import Edition

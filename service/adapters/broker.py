@@ -16,7 +16,7 @@ from celery import Celery
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
-from service.domain.lifecycle import OperationKind, OperationState
+from service.domain.lifecycle import OperationKind
 from service.settings import Settings
 
 TASK_FOR_KIND: dict[OperationKind, str] = {
@@ -150,22 +150,3 @@ class AsyncPublisher:
         task = TASK_FOR_KIND[kind]
         messages = [self.message(task, (str(operation_id),)) for operation_id in operation_ids]
         await self._redis.lpush(self._queue, *messages)
-
-
-def log_queued(log: Any, operation_id: uuid.UUID, kind: OperationKind, **about: Any) -> None:
-    """The line every queued operation gets, wherever it was queued (API, scans)."""
-    log.info(
-        "operation.queued",
-        operation_id=str(operation_id),
-        kind=kind.value,
-        state=OperationState.QUEUED.value,
-        **about,
-    )
-
-
-def log_publish_failed(
-    log: Any, operation_id: uuid.UUID, kind: OperationKind, **about: Any
-) -> None:
-    """A committed operation not handed over: the republish sweep will send it."""
-    fields = {"operation_id": str(operation_id), "kind": kind.value, **about}
-    log.warning("operation.publish_failed", **fields)

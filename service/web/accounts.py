@@ -9,7 +9,7 @@ import structlog
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.adapters.broker import log_publish_failed, log_queued
+from service.adapters.hand_over_log import log_publish_failed, log_queued
 from service.domain.lifecycle import MAX_GRACE_DAYS, MIN_GRACE_DAYS
 from service.domain.patches import AccountPatch
 from service.domain.refs import AccountRef, parse_account_ref

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 
-from service.adapters.broker import AsyncPublisher, log_publish_failed
+from service.adapters.broker import AsyncPublisher
 from service.adapters.coalesce import Coalescer
+from service.adapters.hand_over_log import log_publish_failed
 from service.adapters.logs import error_text
 from service.domain.lifecycle import OperationKind
 from service.domain.schemas import AccountCreate
