@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.adapters.hand_over_log import log_queued
 from service.domain.lifecycle import OperationKind, OperationState
 from service.store.purges import start_purges
 from service.store.sweeps import mark_republished
@@ -37,13 +38,7 @@ def start_due_purges(
                 scan_id=f"purge-scan-{uuid.uuid4()}",
             )
         for operation_id, name in rows:
-            log.info(
-                "operation.queued",
-                state=OperationState.QUEUED.value,
-                operation_id=str(operation_id),
-                kind=OperationKind.PURGE.value,
-                account=name,
-            )
+            log_queued(log, operation_id, OperationKind.PURGE, account=name)
         publish([operation_id for operation_id, _ in rows])
         started += len(rows)
         if len(rows) < batch:

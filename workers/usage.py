@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.domain.lifecycle import OperationKind, OperationState
+from service.adapters.hand_over_log import log_queued
+from service.domain.lifecycle import OperationKind
 from service.domain.plans import LimitKind, PlanLimits
 from service.domain.schemas import Edition
 from service.domain.usage import STORAGE_LIMIT_REASON, Assessment, StorageLimitAction, assess
@@ -194,12 +195,6 @@ def _suspend(
         if isinstance(started, Refusal):
             continue
         queued.append((OperationKind.UPDATE, started.id))
-        log.info(
-            "operation.queued",
-            operation_id=str(started.id),
-            kind=OperationKind.UPDATE.value,
-            account_id=account_id,
-            reason=STORAGE_LIMIT_REASON,
-            state=OperationState.QUEUED.value,
-        )
+        about = {"account_id": account_id, "reason": STORAGE_LIMIT_REASON}
+        log_queued(log, started.id, OperationKind.UPDATE, **about)
     return queued

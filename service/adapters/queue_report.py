@@ -50,10 +50,17 @@ def _cluster(row: ClusterUsage) -> dict[str, Any]:
     return {
         "name": row.cluster,
         "accounts": row.accounts,
-        "storage_bytes": row.storage_bytes,
-        "connections": row.connections,
         "over_limit": _by_limit(row.over_storage, row.over_connections),
         "near_limit": _by_limit(row.near_storage, row.near_connections),
+        **_measured(row),
+    }
+
+
+def _measured(row: ClusterUsage | Flagged) -> dict[str, Any]:
+    """What the usage scan measured, of a cluster or of one account."""
+    return {
+        "storage_bytes": row.storage_bytes,
+        "connections": row.connections,
         "measured_on": row.measured_on.isoformat(),
     }
 
@@ -79,11 +86,9 @@ def _flagged(item: Flagged) -> dict[str, Any]:
     return {
         "account": item.account,
         "cluster": item.cluster,
-        "storage_bytes": item.storage_bytes,
-        "connections": item.connections,
         "over_limit": item.over_limit,
         "near_limit": item.near_limit.split(",") if item.near_limit else [],
-        "measured_on": item.measured_on.isoformat(),
+        **_measured(item),
     }
 
 

@@ -4,6 +4,7 @@ over HTTP."""
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -107,25 +108,31 @@ def drop(
     _mutate(call, "DELETE", _path(name), params=params, wait=wait)
 
 
-@accounts_app.command("undrop")
-@api_command
-def undrop(call: Call, name: NameArgument, *, wait: WaitOption = False) -> None:
-    """Bring a dropped account back before its grace period ends."""
-    _mutate(call, "POST", _path(name) + ":undrop", wait=wait)
+# The mutations that take the account alone: the command, the API's `:action`, its help.
+_ACTIONS = (
+    ("undrop", "undrop", "Bring a dropped account back before its grace period ends."),
+    (
+        "rotate",
+        "rotateCredentials",
+        "Give the administrator a new generated password (printed once with --wait).",
+    ),
+    (
+        "purge",
+        "purge",
+        "Erase a dropped account now, before its grace period ends (admin tokens only).",
+    ),
+)
 
 
-@accounts_app.command("rotate")
-@api_command
-def rotate(call: Call, name: NameArgument, *, wait: WaitOption = False) -> None:
-    """Give the administrator a new generated password (printed once with --wait)."""
-    _mutate(call, "POST", _path(name) + ":rotateCredentials", wait=wait)
+def _action(action: str) -> Callable[..., None]:
+    def run(call: Call, name: NameArgument, *, wait: WaitOption = False) -> None:
+        _mutate(call, "POST", f"{_path(name)}:{action}", wait=wait)
+
+    return run
 
 
-@accounts_app.command("purge")
-@api_command
-def purge(call: Call, name: NameArgument, *, wait: WaitOption = False) -> None:
-    """Erase a dropped account now, before its grace period ends (admin tokens only)."""
-    _mutate(call, "POST", _path(name) + ":purge", wait=wait)
+for _command, _api_action, _help in _ACTIONS:
+    accounts_app.command(_command, help=_help)(api_command(_action(_api_action)))
 
 
 @accounts_app.command("update")

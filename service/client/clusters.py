@@ -12,7 +12,7 @@ from rich.text import Text
 from service.client import follow
 from service.client.commands import Call, WaitOption, api_command, api_command_with_api_url
 from service.client.render import details, moment
-from service.client.tables import FittedTable, Heading
+from service.client.tables import Column, FittedTable, Heading, table_of
 
 clusters_app = typer.Typer(
     help="Tenant clusters: add, list, drain and remove them, move accounts (admin token).",
@@ -22,27 +22,27 @@ PATH = "/api/v2/clusters"
 NameArgument = Annotated[str, typer.Argument(help="The cluster's name")]
 
 
-def clusters_table(clusters: list[dict[str, Any]]) -> FittedTable:
-    rows = FittedTable(
-        "NAME",
-        "REGION",
+_CLUSTER_COLUMNS = (
+    Column("NAME", lambda cluster: cluster["name"]),
+    Column("REGION", lambda cluster: cluster["region"]),
+    Column(
         "STATE",
-        "ACCOUNTS",
+        lambda cluster: Text(
+            cluster["state"], style="green" if cluster["state"] == "open" else "yellow"
+        ),
+    ),
+    Column("ACCOUNTS", lambda cluster: f"{cluster['placed_accounts']}/{cluster['capacity']}"),
+    Column(
         Heading("PUBLIC ADDRESS", drop=2),
-        Heading("LAST OK", drop=3),
-        Heading("LAST ERROR", drop=1),
-    )
-    for cluster in clusters:
-        rows.add_row(
-            cluster["name"],
-            cluster["region"],
-            Text(cluster["state"], style="green" if cluster["state"] == "open" else "yellow"),
-            f"{cluster['placed_accounts']}/{cluster['capacity']}",
-            f"{cluster['public_host']}:{cluster['public_port']}",
-            moment(cluster.get("last_ok_on")),
-            cluster.get("last_error") or "",
-        )
-    return rows
+        lambda cluster: f"{cluster['public_host']}:{cluster['public_port']}",
+    ),
+    Column(Heading("LAST OK", drop=3), lambda cluster: moment(cluster.get("last_ok_on"))),
+    Column(Heading("LAST ERROR", drop=1), lambda cluster: cluster.get("last_error") or ""),
+)
+
+
+def clusters_table(clusters: list[dict[str, Any]]) -> FittedTable:
+    return table_of(_CLUSTER_COLUMNS, clusters)
 
 
 @clusters_app.command("add")

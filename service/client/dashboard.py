@@ -10,7 +10,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from service.client.render import duration, moment
-from service.client.tables import FittedTable, Heading
+from service.client.tables import Column, FittedTable, Heading, table_of
 from service.domain.lifecycle import OperationState
 from service.domain.usage import format_bytes
 
@@ -121,32 +121,23 @@ def stuck_table(report: dict[str, Any]) -> FittedTable | Text:
 def clusters_table(report: dict[str, Any]) -> FittedTable | Text:
     if not report.get("clusters"):
         return Text("Usage: not measured yet.", style="bold")
-    rows = FittedTable(
-        "CLUSTER",
-        "ACCOUNTS",
-        "STORAGE",
-        "CONNECTIONS",
-        "OVER (STORAGE/CONN)",
-        Heading("NEAR (STORAGE/CONN)", drop=1),
-        Heading("MEASURED", drop=2),
-        Heading("HEALTH", drop=3),
-        title="Tenant clusters",
-    )
     now = report.get("generated_on")
     health = {item["name"]: item for item in report.get("fleet", [])}
-    for cluster in report["clusters"]:
-        over, near = cluster["over_limit"], cluster["near_limit"]
-        rows.add_row(
-            cluster["name"],
-            str(cluster["accounts"]),
-            format_bytes(cluster["storage_bytes"]),
-            str(cluster["connections"]),
-            f"{over.get('storage', 0)}/{over.get('connections', 0)}",
-            f"{near.get('storage', 0)}/{near.get('connections', 0)}",
-            _ago(cluster.get("measured_on"), now),
-            _health(health.get(cluster["name"]), now),
-        )
-    return rows
+    columns = (
+        Column("CLUSTER", lambda cluster: cluster["name"]),
+        Column("ACCOUNTS", lambda cluster: str(cluster["accounts"])),
+        Column("STORAGE", lambda cluster: format_bytes(cluster["storage_bytes"])),
+        Column("CONNECTIONS", lambda cluster: str(cluster["connections"])),
+        Column("OVER (STORAGE/CONN)", lambda cluster: _per_limit(cluster["over_limit"])),
+        Column(Heading("NEAR (STORAGE/CONN)", drop=1), lambda c: _per_limit(c["near_limit"])),
+        Column(Heading("MEASURED", drop=2), lambda cluster: _ago(cluster.get("measured_on"), now)),
+        Column(Heading("HEALTH", drop=3), lambda c: _health(health.get(c["name"]), now)),
+    )
+    return table_of(columns, report["clusters"], title="Tenant clusters")
+
+
+def _per_limit(counts: dict[str, int]) -> str:
+    return f"{counts.get('storage', 0)}/{counts.get('connections', 0)}"
 
 
 def _health(cluster: dict[str, Any] | None, now: str | None) -> Text:
@@ -161,23 +152,16 @@ def _health(cluster: dict[str, Any] | None, now: str | None) -> Text:
 def limits_table(report: dict[str, Any]) -> FittedTable | Text:
     if not report.get("limits_reached"):
         return Text("No account over or near a limit.", style="green")
-    rows = FittedTable(
-        Heading("ACCOUNT", shorten=True),
-        "STORAGE",
-        "CONNECTIONS",
-        "OVER",
-        Heading("NEAR", drop=1),
-        title="Accounts over or near a limit",
-    )
-    for item in report["limits_reached"]:
-        rows.add_row(
-            item["account"],
-            format_bytes(item["storage_bytes"]),
-            str(item["connections"]),
-            item.get("over_limit") or "-",
-            ", ".join(item.get("near_limit", [])) or "-",
-        )
-    return rows
+    return table_of(_LIMIT_COLUMNS, report["limits_reached"], title="Accounts over or near a limit")
+
+
+_LIMIT_COLUMNS = (
+    Column(Heading("ACCOUNT", shorten=True), lambda item: item["account"]),
+    Column("STORAGE", lambda item: format_bytes(item["storage_bytes"])),
+    Column("CONNECTIONS", lambda item: str(item["connections"])),
+    Column("OVER", lambda item: item.get("over_limit") or "-"),
+    Column(Heading("NEAR", drop=1), lambda item: ", ".join(item.get("near_limit", [])) or "-"),
+)
 
 
 def screen(report: dict[str, Any], header: str, problem: str | None = None) -> RenderableType:

@@ -8,7 +8,7 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from service.client.tables import FittedTable, Heading
+from service.client.tables import Column, FittedTable, Heading, table_of
 from service.domain.lifecycle import AccountState, OperationState
 
 SUCCEEDED = OperationState.SUCCEEDED.value
@@ -64,27 +64,22 @@ def details(fields: dict[str, Any]) -> Table:
     return table
 
 
-def accounts_table(accounts: list[dict[str, Any]]) -> FittedTable:
-    rows = FittedTable(
-        "NAME",
-        "STATE",
-        Heading("EDITION", drop=1),
-        Heading("REGION", drop=4),
-        Heading("LOCATOR", drop=5),
-        Heading("CREATED", drop=3),
+_ACCOUNT_COLUMNS = (
+    Column("NAME", lambda account: account["name"]),
+    Column("STATE", lambda account: state(account["state"])),
+    Column(Heading("EDITION", drop=1), lambda account: account.get("edition", "")),
+    Column(Heading("REGION", drop=4), lambda account: account.get("region", "")),
+    Column(Heading("LOCATOR", drop=5), lambda account: account.get("account_locator", "")),
+    Column(Heading("CREATED", drop=3), lambda account: moment(account.get("created_on"))),
+    Column(
         Heading("DELETION", drop=2),
-    )
-    for account in accounts:
-        rows.add_row(
-            account["name"],
-            state(account["state"]),
-            account.get("edition", ""),
-            account.get("region", ""),
-            account.get("account_locator", ""),
-            moment(account.get("created_on")),
-            moment(account.get("scheduled_deletion_time")),
-        )
-    return rows
+        lambda account: moment(account.get("scheduled_deletion_time")),
+    ),
+)
+
+
+def accounts_table(accounts: list[dict[str, Any]]) -> FittedTable:
+    return table_of(_ACCOUNT_COLUMNS, accounts)
 
 
 def error_message(operation: dict[str, Any]) -> str:
@@ -101,30 +96,24 @@ def requested_by(operation: dict[str, Any], *, token: bool = False) -> str:
     return f"{description} (token {asked['token_id']})" if token else description
 
 
-def operations_table(operations: list[dict[str, Any]]) -> FittedTable:
-    # The id stays whole: it is what `ops show | watch | cancel` take.
-    rows = FittedTable(
-        "ID",
-        "KIND",
-        Heading("ACCOUNT", shorten=True),
-        "STATE",
+# The id stays whole: it is what `ops show | watch | cancel` take.
+_OPERATION_COLUMNS = (
+    Column("ID", lambda operation: operation["id"]),
+    Column("KIND", lambda operation: operation["kind"]),
+    Column(Heading("ACCOUNT", shorten=True), lambda operation: operation["account"]),
+    Column("STATE", lambda operation: state(operation["state"])),
+    Column(
         Heading("STEP / ERROR", drop=2, shorten=True),
-        Heading("TRIES", drop=5),
-        Heading("CREATED", drop=3),
-        Heading("BY", drop=4, shorten=True),
-    )
-    for operation in operations:
-        rows.add_row(
-            operation["id"],
-            operation["kind"],
-            operation["account"],
-            state(operation["state"]),
-            operation.get("step") or error_message(operation),
-            str(operation.get("attempts", "")),
-            moment(operation.get("created_on")),
-            requested_by(operation),
-        )
-    return rows
+        lambda operation: operation.get("step") or error_message(operation),
+    ),
+    Column(Heading("TRIES", drop=5), lambda operation: str(operation.get("attempts", ""))),
+    Column(Heading("CREATED", drop=3), lambda operation: moment(operation.get("created_on"))),
+    Column(Heading("BY", drop=4, shorten=True), requested_by),
+)
+
+
+def operations_table(operations: list[dict[str, Any]]) -> FittedTable:
+    return table_of(_OPERATION_COLUMNS, operations)
 
 
 def operation_details(operation: dict[str, Any]) -> Table:

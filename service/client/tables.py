@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
@@ -23,6 +25,24 @@ class Heading:
     title: str
     drop: int = 0
     shorten: bool = False
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column and how each row's item fills it."""
+
+    heading: Heading | str
+    cell: Callable[[Any], Cell]
+
+
+def table_of(
+    columns: Sequence[Column], items: Iterable[Any], *, title: str | None = None
+) -> FittedTable:
+    """A row per item, each cell from its column."""
+    rows = FittedTable(*(column.heading for column in columns), title=title)
+    for item in items:
+        rows.add_row(*(column.cell(item) for column in columns))
+    return rows
 
 
 class FittedTable:

@@ -10,7 +10,6 @@ from pydantic import (
     Field,
     StrictBool,
     StrictStr,
-    ValidationError,
     field_validator,
 )
 
@@ -21,8 +20,8 @@ from service.domain.schemas import (
     MAX_COMMENT,
     READ_ONLY_FIELDS,
     Edition,
-    describe_error,
     drop_null,
+    validated,
 )
 
 WRITE_ONLY_FIELDS: frozenset[str] = frozenset(
@@ -107,13 +106,7 @@ class AccountPatch(BaseModel):
         for key in [name for name in cls.model_fields if name not in CLEARABLE_FIELDS]:
             if key in allowed and allowed[key] is None:
                 problems.append(f"{key}: cannot be null")
-        try:
-            model = cls.model_validate(allowed)
-        except ValidationError as exc:
-            problems.extend(describe_error(error) for error in exc.errors(include_url=False))
-            model = None
-        if problems or model is None:
-            raise InvalidArgument("invalid patch: " + "; ".join(problems))
+        model = validated(cls, allowed, problems, "patch")
         return model.model_dump(mode="json", include=set(allowed))
 
 

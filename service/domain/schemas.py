@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -21,6 +21,8 @@ from service.domain.errors import InvalidArgument
 from service.domain.names import IDENTIFIER_PATTERN, IDENTIFIER_RULE, MAX_NAME_LENGTH, is_identifier
 from service.domain.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, password_problem
 from service.domain.unsupported import UNSUPPORTED_VALUES
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class Edition(StrEnum):
@@ -285,15 +287,8 @@ class AccountCreate(BaseModel):
                     problems.append(f"{key}: is read-only and cannot be set")
             else:
                 fields[key] = value
-        try:
-            model = cls.model_validate(
-                fields, context={"region": regions, "region_group": (region_group,)}
-            )
-        except ValidationError as exc:
-            problems.extend(describe_error(error) for error in exc.errors(include_url=False))
-            model = None
-        if problems or model is None:
-            raise InvalidArgument("invalid account: " + "; ".join(problems))
+        context = {"region": regions, "region_group": (region_group,)}
+        model = validated(cls, fields, problems, "account", context=context)
         return model.model_copy(
             update={
                 "region": model.region or default_region,
@@ -304,6 +299,26 @@ class AccountCreate(BaseModel):
     def redacted(self) -> dict[str, Any]:
         """The request as recorded on the operation row: secrets removed."""
         return self.model_dump(mode="json", exclude=set(SECRET_FIELDS), exclude_none=True)
+
+
+def validated(
+    model: type[Model],
+    fields: dict[str, Any],
+    problems: list[str],
+    what: str,
+    *,
+    context: dict[str, Any] | None = None,
+) -> Model:
+    """`fields` as a `model`; else InvalidArgument naming every problem: those the caller found
+    (`problems`) and the model's own."""
+    try:
+        found = model.model_validate(fields, context=context)
+    except ValidationError as exc:
+        problems = [*problems, *(describe_error(e) for e in exc.errors(include_url=False))]
+    else:
+        if not problems:
+            return found
+    raise InvalidArgument(f"invalid {what}: " + "; ".join(problems))
 
 
 def describe_error(error: Any) -> str:

@@ -4,24 +4,13 @@ under lock, the operation that starts on an account."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Text,
-    Uuid,
-    bindparam,
-    cast,
-    column,
-    func,
-    select,
-)
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
+from sqlalchemy import cast, select
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.type_api import TypeEngine
 
 from service.domain.lifecycle import (
     GONE_STATES,
@@ -35,6 +24,7 @@ from service.store.compiled import compile_hot, constant
 from service.store.constraints import unique_index_met
 from service.store.db import PoolConnection
 from service.store.models import Account, Operation, accounts_table, operations_table
+from service.store.unnested import Unnested
 
 NAME_IN_USE = "uq_accounts_org_name_in_use"
 LOCATOR_TAKEN = "uq_accounts_account_locator"
@@ -72,25 +62,10 @@ class CreateRow:
     cluster: str | None = None  # the tenant cluster placement chose (None: not placed)
 
 
-# CreateRow's annotations (strings: postponed evaluation), without `| None`, as SQL types.
-_SQL_TYPES: dict[str, type[TypeEngine[Any]]] = {
-    "int": BigInteger,
-    "str": Text,
-    "bool": Boolean,
-    "uuid.UUID": Uuid,
-}
-
-
 # The rows come in as one array per column and are unnested, so one statement writes any number
 # of creates (group commit: service/web/create_batches.py).
-_COLUMNS = [
-    (field.name, _SQL_TYPES[str(field.type).removesuffix(" | None")]) for field in fields(CreateRow)
-]
-_INPUT = select(
-    func.unnest(*(bindparam(name, type_=ARRAY(sql_type)) for name, sql_type in _COLUMNS))
-    .table_valued(*(column(name, sql_type) for name, sql_type in _COLUMNS))
-    .render_derived(name="item")
-).cte("input")
+_ROWS = Unnested(CreateRow)
+_INPUT = _ROWS.select.cte("input")
 _ACCOUNT_COLUMNS = (
     "organization_id",
     "name",
@@ -169,7 +144,7 @@ _INSERT_CREATE = _creates_statement(skip_conflicts=False)
 
 
 def _columns(rows: list[CreateRow]) -> dict[str, list[Any]]:
-    return {name: [getattr(row, name) for row in rows] for name, _ in _COLUMNS}
+    return _ROWS.arrays(rows)
 
 
 async def insert_creates(connection: PoolConnection, rows: list[CreateRow]) -> set[uuid.UUID]:

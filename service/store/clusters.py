@@ -4,7 +4,7 @@ workers' registration, routing and health statements."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -124,14 +124,7 @@ def register_cluster(
     """Upsert the cluster (a known one gets the new URL and public address, keeping its region,
     capacity and state), and (`adopt_unplaced`) place on it every account that has no cluster;
     how many."""
-    statement = insert(clusters_table).values(
-        name=cluster.name,
-        region=cluster.region,
-        sealed_url=cluster.sealed_url,
-        public_host=cluster.public_host,
-        public_port=cluster.public_port,
-        capacity=cluster.capacity,
-    )
+    statement = insert(clusters_table).values(asdict(cluster))
     session.execute(
         statement.on_conflict_do_update(
             index_elements=[_C.name],

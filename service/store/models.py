@@ -56,6 +56,11 @@ def _enum(enum_cls: type[StrEnum], name: str) -> Enum:
     )
 
 
+def _partial(name: str, *columns: str, where: str, unique: bool = False) -> Index:
+    """An index of the rows `where` holds: the few rows a scan or a uniqueness rule is about."""
+    return Index(name, *columns, unique=unique, postgresql_where=text(where))
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -90,25 +95,21 @@ class Account(Base):
     __tablename__ = "accounts"
     __table_args__ = (
         # A name stays taken until the account is purged (or its create failed for good).
-        Index(
+        _partial(
             "uq_accounts_org_name_in_use",
             "organization_id",
             "name",
+            where="state NOT IN ('PURGED', 'FAILED')",
             unique=True,
-            postgresql_where=text("state NOT IN ('PURGED', 'FAILED')"),
         ),
-        Index(
+        _partial(
             "uq_accounts_org_external_id",
             "organization_id",
             "external_id",
+            where="external_id IS NOT NULL AND state NOT IN ('PURGED', 'FAILED')",
             unique=True,
-            postgresql_where=text("external_id IS NOT NULL AND state NOT IN ('PURGED', 'FAILED')"),
         ),
-        Index(
-            "ix_accounts_due_purge",
-            "scheduled_deletion_time",
-            postgresql_where=text("state = 'DROPPED'"),
-        ),
+        _partial("ix_accounts_due_purge", "scheduled_deletion_time", where="state = 'DROPPED'"),
         # Trigrams serve the listing's `name ILIKE '%…%'` (pg_trgm, created by 0006); a pattern
         # with fewer than 3 literal characters has no trigram to look up. A small pending list
         # (in kB): searches scan it, see 0006.
@@ -242,27 +243,19 @@ class Operation(Base):
     __tablename__ = "operations"
     __table_args__ = (
         # At most one mutation in flight per account, enforced by the database.
-        Index(
+        _partial(
             "uq_operations_account_in_flight",
             "account_id",
+            where="state IN ('queued', 'running')",
             unique=True,
-            postgresql_where=text("state IN ('queued', 'running')"),
         ),
-        Index(
-            "ix_operations_queued_created_at",
-            "created_at",
-            postgresql_where=text("state = 'queued'"),
-        ),
-        Index(
-            "ix_operations_running_claimed_at",
-            "claimed_at",
-            postgresql_where=text("state = 'running'"),
-        ),
-        Index(
+        _partial("ix_operations_queued_created_at", "created_at", where="state = 'queued'"),
+        _partial("ix_operations_running_claimed_at", "claimed_at", where="state = 'running'"),
+        _partial(
             "ix_operations_requested_by_token",
             "requested_by_token",
             "created_at",
-            postgresql_where=text("requested_by_token IS NOT NULL"),
+            where="requested_by_token IS NOT NULL",
         ),
     )
 
@@ -314,10 +307,10 @@ class AccountUsage(Base):
     __tablename__ = "account_usage"
     __table_args__ = (
         # The few accounts over or near a limit: the queues view lists them.
-        Index(
+        _partial(
             "ix_account_usage_flagged",
             "account_id",
-            postgresql_where=text("over_limit IS NOT NULL OR near_limit IS NOT NULL"),
+            where="over_limit IS NOT NULL OR near_limit IS NOT NULL",
         ),
     )
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Text, any_, bindparam, column, func, select
+from sqlalchemy import Text, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.type_api import TypeEngine
 
 from service.domain.lifecycle import LIVE_STATES, PENDING_OPERATION_STATES
 from service.domain.tenants import PREFIX
@@ -23,6 +21,7 @@ from service.store.models import (
     cluster_usage_table,
     usage_table,
 )
+from service.store.unnested import Unnested
 
 
 @dataclass(frozen=True)
@@ -108,22 +107,9 @@ def measured_accounts(session: Session, databases: list[str]) -> list[MeasuredAc
     ]
 
 
-_SQL_TYPES: dict[str, TypeEngine[Any]] = {
-    "int": BigInteger(),
-    "str": Text(),
-    "bool": Boolean(),
-    "datetime": DateTime(timezone=True),
-}
-_COLUMNS = [
-    (field.name, _SQL_TYPES[str(field.type).removesuffix(" | None")]) for field in fields(UsageRow)
-]
-_ROWS = select(
-    func.unnest(*(bindparam(name, type_=ARRAY(kind)) for name, kind in _COLUMNS))
-    .table_valued(*(column(name, kind) for name, kind in _COLUMNS))
-    .render_derived(name="item")
-)
-_NAMES = [name for name, _ in _COLUMNS]
-_UPSERT = insert(usage_table).from_select(_NAMES, _ROWS)
+_ROWS = Unnested(UsageRow)
+_NAMES = _ROWS.names
+_UPSERT = insert(usage_table).from_select(_NAMES, _ROWS.select)
 _UPSERT = _UPSERT.on_conflict_do_update(
     index_elements=[usage_table.c.account_id],
     set_={name: _UPSERT.excluded[name] for name in _NAMES if name != "account_id"},
@@ -133,7 +119,7 @@ _UPSERT = _UPSERT.on_conflict_do_update(
 def write_usage(session: Session, rows: list[UsageRow]) -> None:
     """Every measured account's row in one statement (arrays unnested)."""
     if rows:
-        session.execute(_UPSERT, {name: [getattr(row, name) for row in rows] for name in _NAMES})
+        session.execute(_UPSERT, _ROWS.arrays(rows))
 
 
 def write_totals(session: Session, totals: ClusterTotals) -> None:

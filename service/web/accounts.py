@@ -9,7 +9,8 @@ import structlog
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.domain.lifecycle import MAX_GRACE_DAYS, MIN_GRACE_DAYS, OperationState
+from service.adapters.hand_over_log import log_publish_failed, log_queued
+from service.domain.lifecycle import MAX_GRACE_DAYS, MIN_GRACE_DAYS
 from service.domain.patches import AccountPatch
 from service.domain.refs import AccountRef, parse_account_ref
 from service.domain.results import ResultResponse, accepted, success_body
@@ -262,22 +263,10 @@ async def _hand_over(request: web.Request, queued: Queued, account: str) -> None
     try:
         await request.app[PUBLISHER].enqueue(queued.kind, queued.id)
     except Exception:
-        log.warning(
-            "operation.publish_failed",
-            operation_id=str(queued.id),
-            kind=queued.kind.value,
-            account=account,
-            exc_info=True,
-        )
+        log_publish_failed(log, queued.id, queued.kind, account=account, exc_info=True)
     _count_and_log(request, queued, account)
 
 
 def _count_and_log(request: web.Request, queued: Queued, account: str) -> None:
     request.app[METRICS].accepted.labels(queued.kind.value).inc()
-    log.info(
-        "operation.queued",
-        operation_id=str(queued.id),
-        kind=queued.kind.value,
-        account=account,
-        state=OperationState.QUEUED.value,
-    )
+    log_queued(log, queued.id, queued.kind, account=account)

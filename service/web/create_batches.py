@@ -16,6 +16,7 @@ import structlog
 
 from service.adapters.broker import AsyncPublisher
 from service.adapters.coalesce import Coalescer
+from service.adapters.hand_over_log import log_publish_failed
 from service.adapters.logs import error_text
 from service.domain.lifecycle import OperationKind
 from service.domain.schemas import AccountCreate
@@ -96,10 +97,6 @@ class CreateBatcher:
             await self._publisher.enqueue_many(OperationKind.CREATE, [op for op, _ in written])
         except Exception as exc:
             for operation_id, account in written:
-                log.warning(
-                    "operation.publish_failed",
-                    operation_id=str(operation_id),
-                    kind=OperationKind.CREATE.value,
-                    account=account,
-                    error=error_text(exc),
+                log_publish_failed(
+                    log, operation_id, OperationKind.CREATE, account=account, error=error_text(exc)
                 )

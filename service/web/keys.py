@@ -34,8 +34,8 @@ SEAL = web.AppKey("seal", PasswordSeal)
 LISTENER = web.AppKey("listener", NotificationListener)
 WAITERS = web.AppKey("waiters", OperationWaiters)
 TOKEN_CACHE = web.AppKey("token_cache", TokenCache)
-# organization id -> (monotonic time, report): /api/v2/queues answers from it for a moment.
 METRICS = web.AppKey("metrics", ApiMetrics)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
+# organization id -> (monotonic time, report): /api/v2/queues answers from it for a moment.
 QUEUE_REPORTS = web.AppKey("queue_reports", dict[int, tuple[float, dict[str, Any]]])
 REQUEST_ID = web.RequestKey("request_id", str)

@@ -39,17 +39,16 @@ def auth(engine: Engine) -> dict[str, str]:
     return make_tenant(engine).headers()
 
 
-@ACCOUNTS.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-def test_accounts_answer_as_snowflakes_spec_says(
-    case: schemathesis.Case[Any], live_api: str, auth: dict[str, str]
-) -> None:
-    case.call_and_validate(base_url=live_api, headers=auth, checks=CHECKS)
+def answers_as_specified(spec: schemathesis.BaseSchema) -> Any:
+    """A test of every operation `spec` describes, against the live API."""
+
+    @spec.parametrize()
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+    def test(case: schemathesis.Case[Any], live_api: str, auth: dict[str, str]) -> None:
+        case.call_and_validate(base_url=live_api, headers=auth, checks=CHECKS)
+
+    return test
 
 
-@RESULTS.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-def test_results_answer_as_snowflakes_spec_says(
-    case: schemathesis.Case[Any], live_api: str, auth: dict[str, str]
-) -> None:
-    case.call_and_validate(base_url=live_api, headers=auth, checks=CHECKS)
+test_accounts_answer_as_snowflakes_spec_says = answers_as_specified(ACCOUNTS)
+test_results_answer_as_snowflakes_spec_says = answers_as_specified(RESULTS)

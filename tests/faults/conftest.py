@@ -20,9 +20,10 @@ from service.store.tokens import ensure_organization, issue_token
 from tests.conftest import service_env
 from tests.faults.stack import Report, Stack, free_port
 from tests.processes import ServiceProcess, start_service, wait_until_ready
+from tests.tallies import Section
 
 SLOW_SECONDS = 3.0
-REPORTS: list[Report] = []
+REPORTS = Section[Report]("fault injection: every accepted operation done exactly once")
 
 
 @pytest.fixture(scope="module")
@@ -74,13 +75,8 @@ def stack() -> Iterator[Stack]:
 
 @pytest.fixture
 def report(request: pytest.FixtureRequest) -> Iterator[Report]:
-    found = Report(request.node.name.removeprefix("test_").replace("_", " "))
-    yield found
-    REPORTS.append(found)
+    yield from REPORTS.kept(Report(request.node.name.removeprefix("test_").replace("_", " ")))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if REPORTS:
-        terminalreporter.section("fault injection: every accepted operation done exactly once")
-        for found in REPORTS:
-            terminalreporter.write_line(found.line())
+    REPORTS.write(terminalreporter)

@@ -6,7 +6,7 @@ import asyncio
 import socket
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +24,7 @@ from service.domain.lifecycle import (
 )
 from service.store.models import Account, Operation
 from tests.processes import ServiceProcess
+from tests.tallies import Tally, shown
 
 SETTLE_SECONDS = 60.0
 
@@ -35,22 +36,14 @@ def free_port() -> int:
 
 
 @dataclass
-class Report:
+class Report(Tally):
     """What one scenario did: every accepted operation must complete exactly once."""
 
-    scenario: str
-    submitted: int = 0
-    completed: int = 0
-    lost: int = 0
-    duplicated: int = 0
-    notes: list[str] = field(default_factory=list)
-
-    def line(self) -> str:
-        extra = f"  ({'; '.join(self.notes)})" if self.notes else ""
-        return (
-            f"{self.scenario:<44} submitted={self.submitted:<4} completed={self.completed:<4} "
-            f"lost={self.lost:<3} duplicated={self.duplicated}{extra}"
-        )
+    scenario: str = shown("<44", label="", default="")
+    submitted: int = shown("<4")
+    completed: int = shown("<4")
+    lost: int = shown("<3")
+    duplicated: int = shown()
 
 
 @dataclass

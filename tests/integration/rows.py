@@ -4,6 +4,7 @@ API writes them, and counts of what a query selects."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import fields
 from datetime import timedelta
 from typing import Any
 
@@ -16,9 +17,12 @@ from service.domain.tenants import tenant_names
 from service.store.models import Account, Operation, Organization
 from service.store.tokens import ensure_organization
 from service.usecases.operations import begin_operation
+from tests.conftest import Tenant
+from tests.integration.api import Client, create, drop
 from workers.drivers.base import AccountSpec
 
 PASSWORD = "Driver-Test-Pw-1"
+_COLUMNS = frozenset(Account.__table__.columns.keys())
 
 
 def new_spec(organization: str = "DRIVER_TESTS") -> AccountSpec:
@@ -41,15 +45,13 @@ def queued_create(engine: Engine, spec: AccountSpec) -> Operation:
     """An accepted create, committed but never published."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
         organization = ensure_organization(session, spec.organization_name)
+        # What the spec says of the account itself: its fields that are the row's columns.
+        described = {f.name: getattr(spec, f.name) for f in fields(spec) if f.name in _COLUMNS}
         account = Account(
             organization_id=organization.id,
-            name=spec.name,
             state=AccountState.CREATING,
             account_locator=spec.locator,
-            edition=spec.edition,
-            region=spec.region,
-            tenant_database=spec.tenant_database,
-            tenant_role=spec.tenant_role,
+            **described,
         )
         session.add(account)
         session.flush()
@@ -57,6 +59,13 @@ def queued_create(engine: Engine, spec: AccountSpec) -> Operation:
         operation.password_verifier = spec.password_verifier
         session.add(operation)
     return operation
+
+
+async def past_grace(client: Client, tenant: Tenant, engine: Engine, name: str) -> None:
+    """Create and drop an account, then end its grace period: the next purge scan takes it."""
+    await create(client, tenant, name)
+    await drop(client, tenant, name)
+    end_grace_period(engine, tenant.name, name.upper())
 
 
 def end_grace_period(engine: Engine, organization: str, name: str) -> None:

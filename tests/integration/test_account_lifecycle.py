@@ -23,7 +23,7 @@ from tests.integration.api import (
     names,
     wait_result,
 )
-from tests.integration.rows import end_grace_period
+from tests.integration.rows import past_grace
 
 ACCEPTED_MESSAGE_CODE = "392604"
 
@@ -126,9 +126,7 @@ async def test_undrop_restores_a_dropped_account(client: Client, tenant: Tenant)
 async def test_beat_purges_an_account_whose_grace_period_ended(
     client: Client, tenant: Tenant, engine: Engine
 ) -> None:
-    await create(client, tenant, "doomed")
-    await drop(client, tenant, "doomed")
-    end_grace_period(engine, tenant.name, "DOOMED")
+    await past_grace(client, tenant, engine, "doomed")
     await _wait_until_gone(client, tenant, "DOOMED")
     assert "DOOMED" not in await names(client, tenant, "?history=true")
     with Session(engine) as session:

@@ -24,7 +24,7 @@ from tests.integration.api import (
     get_account,
     wait_result,
 )
-from tests.integration.rows import end_grace_period
+from tests.integration.rows import past_grace
 
 
 def token_id(engine: Engine, tenant: Tenant, role: Role) -> str:
@@ -86,9 +86,7 @@ async def test_requested_by_must_be_a_token_id(client: Client, tenant: Tenant) -
 async def test_a_scheduled_purge_was_asked_for_by_nobody(
     client: Client, tenant: Tenant, engine: Engine
 ) -> None:
-    await create(client, tenant, "expiring")
-    await drop(client, tenant, "expiring")
-    end_grace_period(engine, tenant.name, "EXPIRING")
+    await past_grace(client, tenant, engine, "expiring")
     deadline = time.monotonic() + 20
     while not (purges := await operations(client, tenant, "?kind=purge&state=succeeded")):
         assert time.monotonic() < deadline, "the purge scan did not purge the account"

@@ -13,8 +13,9 @@ import pytest
 from tests.multihost.deployment import Deployment, deployed
 from tests.multihost.evidence import Figures
 from tests.multihost.network import NamespacesRefused
+from tests.tallies import Section
 
-FIGURES: list[Figures] = []
+FIGURES = Section[Figures]("multi-host run: hosts in network namespaces")
 
 
 @pytest.fixture
@@ -33,13 +34,8 @@ def deployment() -> Iterator[Deployment]:
 
 @pytest.fixture
 def figures() -> Iterator[Figures]:
-    found = Figures()
-    yield found
-    FIGURES.append(found)
+    yield from FIGURES.kept(Figures())
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if FIGURES:
-        terminalreporter.section("multi-host run: hosts in network namespaces")
-        for found in FIGURES:
-            terminalreporter.write_line(found.line())
+    FIGURES.write(terminalreporter)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from service.domain.lifecycle import TERMINAL_OPERATION_STATES, OperationState
 from service.domain.tenants import PREFIX
 from service.store.models import Account, Operation
+from tests.tallies import Tally, shown
 
 # A worker logs one of these when it is done with a delivery (a retry waits for the next one).
 DELIVERY_ENDS = frozenset(
@@ -132,31 +133,20 @@ def misplaced(
 
 
 @dataclass
-class Figures:
+class Figures(Tally):
     """The run's numbers, as docs/operations.md reports them."""
 
-    accepted: int = 0
-    succeeded: int = 0
-    failed: int = 0  # terminal, not succeeded, with an error a person can read
-    lost: int = 0  # accepted but not terminal, or succeeded without its database and role
-    duplicated: int = 0  # an operation recorded twice, or a database or role made twice
-    misplaced: int = 0  # not on its region's cluster (control database or tenant hosts)
-    retried: int = 0  # operations that needed more than one attempt
-    attempts: int = 0
-    logins: int = 0
-    settle_seconds: float = 0.0
-    total_seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)
-
-    def line(self) -> str:
-        extra = f"  ({'; '.join(self.notes)})" if self.notes else ""
-        return (
-            f"accepted={self.accepted} succeeded={self.succeeded} failed={self.failed} "
-            f"lost={self.lost} duplicated={self.duplicated} misplaced={self.misplaced} "
-            f"retried={self.retried} "
-            f"attempts={self.attempts} logins={self.logins} "
-            f"settled={self.settle_seconds:.1f}s total={self.total_seconds:.1f}s{extra}"
-        )
+    accepted: int = shown()
+    succeeded: int = shown()
+    failed: int = shown()  # terminal, not succeeded, with an error a person can read
+    lost: int = shown()  # accepted but not terminal, or succeeded without its database and role
+    duplicated: int = shown()  # an operation recorded twice, or a database or role made twice
+    misplaced: int = shown()  # not on its region's cluster (control database or tenant hosts)
+    retried: int = shown()  # operations that needed more than one attempt
+    attempts: int = shown()
+    logins: int = shown()
+    settle_seconds: float = shown(".1f", label="settled", unit="s", default=0.0)
+    total_seconds: float = shown(".1f", label="total", unit="s", default=0.0)
 
 
 def tally(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from rich.console import Console
 
 from service.client.dashboard import screen
@@ -61,35 +62,50 @@ def rendered(report: dict[str, Any]) -> str:
     return console.export_text()
 
 
-def test_every_part_of_the_report_is_shown() -> None:
-    text = rendered(REPORT)
-    assert "provisioner │ 7     │ 2       │ 1 min 35 s" in text
-    assert "provisioner@host-a │ 1      │ 42        │ 3.0 s ago" in text
-    assert "create │ 0      │ 0       │ 5         │ 1      │ 0" in text
-    assert "drop   │ 2      │ 0       │ 0         │ 0      │ 0" in text
-    assert "Purges: 3 due, the oldest since 2026-11-23 11:00:00" in text
-    assert "OLD_ONE       │ 2026-11-25 14:00:00 │ 2 d 1 h" in text
-    assert "8b3e1ea7-8526-4452-9bb9-78f661cadc60 │ purge │ STUCK_ONE │ 6 min 0 s ago" in text
-    assert "default │ 12       │ 3 GiB   │ 17          │ 1/0" in text
-    assert (
-        "HOARDER │ 1.3 GiB │ 2           │ storage 1.3 GiB is over the STANDARD plan's 1 GiB"
-        in text
-    )
+IDLE = {
+    **REPORT,
+    "workers": [],
+    "next_purges": [],
+    "stuck": [],
+    "purge_backlog": {"due": 0, "oldest_due_since": None},
+    "clusters": [],
+    "limits_reached": [],
+}
 
 
-def test_an_idle_system_says_so() -> None:
-    idle = {
-        **REPORT,
-        "workers": [],
-        "next_purges": [],
-        "stuck": [],
-        "purge_backlog": {"due": 0, "oldest_due_since": None},
-        "clusters": [],
-        "limits_reached": [],
-    }
-    text = rendered(idle)
-    assert "No worker online." in text
-    assert "Purges: 0 due; none scheduled." in text
-    assert "No stuck operations." in text
-    assert "Usage: not measured yet." in text
-    assert "No account over or near a limit." in text
+@pytest.mark.parametrize(
+    ("report", "lines"),
+    [
+        pytest.param(
+            REPORT,
+            [
+                "provisioner │ 7     │ 2       │ 1 min 35 s",
+                "provisioner@host-a │ 1      │ 42        │ 3.0 s ago",
+                "create │ 0      │ 0       │ 5         │ 1      │ 0",
+                "drop   │ 2      │ 0       │ 0         │ 0      │ 0",
+                "Purges: 3 due, the oldest since 2026-11-23 11:00:00",
+                "OLD_ONE       │ 2026-11-25 14:00:00 │ 2 d 1 h",
+                "8b3e1ea7-8526-4452-9bb9-78f661cadc60 │ purge │ STUCK_ONE │ 6 min 0 s ago",
+                "default │ 12       │ 3 GiB   │ 17          │ 1/0",
+                "HOARDER │ 1.3 GiB │ 2           │ storage 1.3 GiB is over the STANDARD plan's "
+                "1 GiB",
+            ],
+            id="every part of the report",
+        ),
+        pytest.param(
+            IDLE,
+            [
+                "No worker online.",
+                "Purges: 0 due; none scheduled.",
+                "No stuck operations.",
+                "Usage: not measured yet.",
+                "No account over or near a limit.",
+            ],
+            id="an idle system says so",
+        ),
+    ],
+)
+def test_the_screen_shows(report: dict[str, Any], lines: list[str]) -> None:
+    text = rendered(report)
+    for line in lines:
+        assert line in text

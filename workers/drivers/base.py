@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from service.usecases.operations import DriverOutcome
 
@@ -73,3 +73,35 @@ class ProvisioningDriver(Protocol):
     def measure_usage(self) -> list[DatabaseUsage]:
         """Every account database on the cluster with its size and open sessions (one query)."""
         ...
+
+
+# The steps of ProvisioningDriver, one per operation kind a driver runs.
+STEPS = ("create", "drop", "undrop", "purge", "rotate", "update")
+Step = Callable[[AccountSpec], DriverOutcome]
+
+
+class SteppingDriver:
+    """A driver around others: each of its STEPS runs as `_step(kind, account)`."""
+
+    if TYPE_CHECKING:  # set below, from STEPS
+        create: Step
+        drop: Step
+        undrop: Step
+        purge: Step
+        rotate: Step
+        update: Step
+
+    def _step(self, kind: str, account: AccountSpec) -> DriverOutcome:
+        raise NotImplementedError
+
+
+def _dispatching(kind: str) -> Callable[[SteppingDriver, AccountSpec], DriverOutcome]:
+    def step(self: SteppingDriver, account: AccountSpec) -> DriverOutcome:
+        return self._step(kind, account)
+
+    step.__name__ = kind
+    return step
+
+
+for _kind in STEPS:
+    setattr(SteppingDriver, _kind, _dispatching(_kind))

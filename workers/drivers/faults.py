@@ -8,27 +8,18 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 
 from service.usecases.operations import DriverOutcome
-from workers.drivers.base import AccountSpec, DatabaseUsage, DriverError, ProvisioningDriver
-
-Step = Callable[["FaultInjectingDriver", AccountSpec], DriverOutcome]
-
-
-def _injected(kind: str) -> Step:
-    """The `kind` step: the injected latency or failure first, then the inner driver's step."""
-
-    def step(self: FaultInjectingDriver, account: AccountSpec) -> DriverOutcome:
-        self._before(kind, account)
-        outcome: DriverOutcome = getattr(self._inner, kind)(account)
-        return outcome
-
-    step.__name__ = kind
-    return step
+from workers.drivers.base import (
+    AccountSpec,
+    DatabaseUsage,
+    DriverError,
+    ProvisioningDriver,
+    SteppingDriver,
+)
 
 
-class FaultInjectingDriver:
+class FaultInjectingDriver(SteppingDriver):
     def __init__(
         self,
         inner: ProvisioningDriver,
@@ -57,9 +48,8 @@ class FaultInjectingDriver:
     def measure_usage(self) -> list[DatabaseUsage]:
         return self._inner.measure_usage()
 
-    create = _injected("create")
-    drop = _injected("drop")
-    undrop = _injected("undrop")
-    purge = _injected("purge")
-    rotate = _injected("rotate")
-    update = _injected("update")
+    def _step(self, kind: str, account: AccountSpec) -> DriverOutcome:
+        """The injected latency or failure first, then the inner driver's step."""
+        self._before(kind, account)
+        outcome: DriverOutcome = getattr(self._inner, kind)(account)
+        return outcome

@@ -19,6 +19,7 @@ from workers.drivers.base import (
     DatabaseUsage,
     DriverError,
     ProvisioningDriver,
+    SteppingDriver,
     TransientDriverError,
 )
 
@@ -44,27 +45,7 @@ ADDRESS_SECONDS = 5.0
 _log = structlog.get_logger(__name__)
 
 
-def _routed(kind: str) -> Callable[[ClusterRouter, AccountSpec], DriverOutcome]:
-    def step(self: ClusterRouter, account: AccountSpec) -> DriverOutcome:
-        cluster = account.cluster
-        self._held_off(cluster)
-        driver = self.driver_for(cluster)
-        try:
-            outcome: DriverOutcome = getattr(driver, kind)(account)
-        except TransientDriverError as exc:
-            if isinstance(exc, ClusterUnreachable):
-                self._down[cluster] = time.monotonic() + self._hold_off_seconds
-            self._health(cluster, str(exc))
-            raise
-        self._down.pop(cluster, None)
-        self._health(cluster, None)
-        return outcome
-
-    step.__name__ = kind
-    return step
-
-
-class ClusterRouter:
+class ClusterRouter(SteppingDriver):
     """A ProvisioningDriver that sends each step to the driver of the account's cluster; an
     account with no cluster (placed before the registry knew any) uses `default`."""
 
@@ -166,9 +147,17 @@ class ClusterRouter:
     def measure_usage(self) -> list[DatabaseUsage]:
         return self._default.measure_usage()
 
-    create = _routed("create")
-    drop = _routed("drop")
-    undrop = _routed("undrop")
-    purge = _routed("purge")
-    rotate = _routed("rotate")
-    update = _routed("update")
+    def _step(self, kind: str, account: AccountSpec) -> DriverOutcome:
+        cluster = account.cluster
+        self._held_off(cluster)
+        driver = self.driver_for(cluster)
+        try:
+            outcome: DriverOutcome = getattr(driver, kind)(account)
+        except TransientDriverError as exc:
+            if isinstance(exc, ClusterUnreachable):
+                self._down[cluster] = time.monotonic() + self._hold_off_seconds
+            self._health(cluster, str(exc))
+            raise
+        self._down.pop(cluster, None)
+        self._health(cluster, None)
+        return outcome

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 import strawberry
+from pydantic import BaseModel
 
 from service.domain.errors import InvalidArgument
 from service.domain.identifiers import parse_uuid
 from service.domain.lifecycle import MIN_GRACE_DAYS, AccountState, OperationKind, OperationState
 from service.domain.names import normalize_account_name
+from service.domain.patches import AccountPatch
 from service.domain.refs import parse_account_ref
-from service.domain.schemas import Edition
+from service.domain.schemas import AccountCreate, Edition
 from service.store.account_pages import AccountFilter, PageOrder
 from service.store.operation_reads import OperationFilter
 from service.web.graphql.types import OrderDirection
+
+T = TypeVar("T")
 
 
 @strawberry.input(description="Every given condition must hold.")
@@ -92,38 +97,42 @@ def given(fields: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@strawberry.input(description="`POST /api/v2/accounts`'s body; the same validation applies.")
-class CreateAccountInput:
-    name: str
-    admin_name: str
-    email: str
-    edition: Edition
-    admin_password: str | None = strawberry.UNSET
-    admin_rsa_public_key: str | None = strawberry.UNSET
-    admin_user_type: str | None = strawberry.UNSET
-    first_name: str | None = strawberry.UNSET
-    last_name: str | None = strawberry.UNSET
-    must_change_password: bool | None = strawberry.UNSET
-    polaris: bool | None = strawberry.UNSET
-    comment: str | None = strawberry.UNSET
-    region: str | None = strawberry.UNSET
-    region_group: str | None = strawberry.UNSET
-    deletion_protection: bool | None = strawberry.UNSET
-    external_id: str | None = strawberry.UNSET
+def fields_of(model: type[BaseModel]) -> Callable[[type[T]], type[T]]:
+    """Give an input class the fields of the REST model that validates the same body, required
+    ones first: those the model requires are required, the others optional and UNSET when absent,
+    so the model sees exactly what the client gave (an explicit null kept)."""
 
+    def declare(cls: type[T]) -> type[T]:
+        ordered = sorted(model.model_fields.items(), key=lambda item: not item[1].is_required())
+        for name, info in ordered:
+            kind = _scalar(info.annotation)
+            if info.is_required():
+                cls.__annotations__[name] = kind
+            else:
+                cls.__annotations__[name] = kind | None
+                setattr(cls, name, strawberry.UNSET)
+        return cls
+
+    return declare
+
+
+def _scalar(annotation: Any) -> Any:
+    """`StrictStr | None` -> `str`: the type a field's values have, without null or constraints."""
+    (kind,) = [arg for arg in get_args(annotation) if arg is not type(None)] or [annotation]
+    return get_args(kind)[0] if get_origin(kind) is Annotated else kind
+
+
+@strawberry.input(description="`POST /api/v2/accounts`'s body; the same validation applies.")
+@fields_of(AccountCreate)
+class CreateAccountInput:
     def body(self) -> dict[str, Any]:
         return given(vars(self))
 
 
 @strawberry.input(description="A merge patch, as `PATCH /api/v2/accounts/{name}`.")
+@fields_of(AccountPatch)
 class UpdateAccountInput:
     account_id: strawberry.ID
-    name: str | None = strawberry.UNSET
-    comment: str | None = strawberry.UNSET
-    edition: Edition | None = strawberry.UNSET
-    enabled: bool | None = strawberry.UNSET
-    deletion_protection: bool | None = strawberry.UNSET
-    external_id: str | None = strawberry.UNSET
 
     def patch(self) -> dict[str, Any]:
         return {k: v for k, v in given(vars(self)).items() if k != "account_id"}

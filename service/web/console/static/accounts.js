@@ -1,11 +1,12 @@
 // The accounts list (refreshed every 3 s) and an account's page with its actions.
 import { api } from "./api.js";
 import {
-  $, accountHash, badge, bindList, bytes, cell, el, fillRows, link, operationHash, replace, when,
+  $, accountHash, badge, bytes, cell, el, field, fillRows, link, listPage, operationHash, replace,
+  when,
 } from "./dom.js";
 
 const REFRESH_MS = 3000;
-const query = { like: "", showLimit: "25", orderBy: "name", history: false, pages: [] };
+const query = { like: "", showLimit: "25", orderBy: "name", history: false };
 let editions = null;
 
 function accountRow(account) {
@@ -18,40 +19,26 @@ function accountRow(account) {
     cell(when(account.scheduled_deletion_time)));
 }
 
-async function loadAccounts() {
-  const from = query.pages[query.pages.length - 1];
-  const { data } = await api("api/v2/accounts", {
-    query: {
-      like: query.like, showLimit: query.showLimit, orderBy: query.orderBy,
-      history: query.history ? "true" : "", fromName: from,
-    },
-  });
-  fillRows($("accounts").tBodies[0], data, accountRow, "No accounts match.");
-  $("accounts-next").disabled = data.length < Number(query.showLimit) || query.orderBy !== "name";
-  $("accounts-next").dataset.last = data.length ? data[data.length - 1].name : "";
-  $("accounts-first").disabled = !query.pages.length;
-}
-
-export function bindAccounts(rerun) {
-  bindList("accounts", {
-    apply(form) {
-      query.like = form.get("like").trim();
-      query.showLimit = form.get("showLimit");
-      query.orderBy = form.get("orderBy");
-      query.history = form.get("history") === "on";
-    },
-    next: (data) => query.pages.push(data.last),
-    first: () => { query.pages = []; },
-  }, rerun);
-}
-
-export function showAccounts(ctx) {
-  ctx.repeat(REFRESH_MS, loadAccounts);
-}
-
-function field(name, ...value) {
-  return el("div", {}, el("dt", {}, name), el("dd", {}, ...value));
-}
+export const accountsList = listPage("accounts", {
+  apply(form) {
+    query.like = form.get("like").trim();
+    query.showLimit = form.get("showLimit");
+    query.orderBy = form.get("orderBy");
+    query.history = form.get("history") === "on";
+  },
+  async load(pager) {
+    const { data } = await api("api/v2/accounts", {
+      query: {
+        like: query.like, showLimit: query.showLimit, orderBy: query.orderBy,
+        history: query.history ? "true" : "", fromName: pager.current(),
+      },
+    });
+    fillRows($("accounts").tBodies[0], data, accountRow, "No accounts match.");
+    // Only the by-name order pages (from the last name shown); a short page is the last.
+    const full = data.length >= Number(query.showLimit) && query.orderBy === "name";
+    pager.loaded(full ? data[data.length - 1].name : "");
+  },
+});
 
 function plan(account) {
   const limits = (editions || []).find((e) => e.name === account.edition);

@@ -1,8 +1,8 @@
 // The console's entry: sign-in, the pages (by the URL's #fragment), and what they share.
 import { api, ApiError, readBody, request, token, whenRefused } from "./api.js";
-import { bindAccounts, showAccount, showAccounts } from "./accounts.js";
+import { accountsList, showAccount } from "./accounts.js";
 import { $, replace } from "./dom.js";
-import { bindOperations, showOperation, showOperations } from "./operations.js";
+import { operationsList, showOperation } from "./operations.js";
 import { showOverview } from "./overview.js";
 
 const PAGES = ["overview", "accounts", "account", "operations", "operation"];
@@ -189,13 +189,13 @@ function route(moveFocus = true) {
     showAccount(ctx, id).catch((error) => notify(error.message, "error"));
   } else if (page === "accounts") {
     show("accounts");
-    showAccounts(ctx);
+    accountsList.show(ctx);
   } else if (page === "operations" && id) {
     show("operation");
     showOperation(ctx, id);
   } else if (page === "operations") {
     show("operations");
-    showOperations(ctx);
+    operationsList.show(ctx);
   } else {
     show("overview");
     showOverview(ctx).catch((error) => notify(error.message, "error"));
@@ -211,8 +211,7 @@ async function start() {
   });
   $("sign-out").addEventListener("click", () => signOut(""));
   window.addEventListener("hashchange", () => route());
-  bindAccounts(() => route(false));
-  bindOperations(() => route(false));
+  for (const list of [accountsList, operationsList]) list.bind(() => route(false));
   const kept = token.get();
   if (!kept) return;
   try {

@@ -1,5 +1,6 @@
 // Building the page from data: every value goes in as text (never parsed as HTML).
 const SVG_NS = "http://www.w3.org/2000/svg";
+const LIST_REFRESH_MS = 3000;
 
 function setAttributes(node, attrs) {
   for (const [name, value] of Object.entries(attrs)) {
@@ -71,6 +72,11 @@ export function badge(text, kind = text) {
   return el("span", { class: `badge badge-${String(kind).toLowerCase()}` }, text);
 }
 
+// One entry of a definition list (an account's or an operation's fields).
+export function field(name, ...value) {
+  return el("div", {}, el("dt", {}, name), el("dd", {}, ...value));
+}
+
 export function cell(...children) {
   return el("td", {}, ...children);
 }
@@ -100,21 +106,40 @@ export function operationHash(id) {
   return `#/operations/${encodeURIComponent(id)}`;
 }
 
-// A list's filter form and pager (`PREFIX-filter`, `PREFIX-next`, `PREFIX-first`): `apply`
-// reads the form, `next` moves a page on (from the next button's data), `first` goes back.
-export function bindList(prefix, { apply, next, first }, rerun) {
-  $(`${prefix}-filter`).addEventListener("submit", (event) => {
-    event.preventDefault();
-    apply(new FormData(event.target));
-    first();
-    rerun();
-  });
-  $(`${prefix}-next`).addEventListener("click", () => {
-    next($(`${prefix}-next`).dataset);
-    rerun();
-  });
-  $(`${prefix}-first`).addEventListener("click", () => {
-    first();
-    rerun();
-  });
+// A list page (`PREFIX-filter`, a table, `PREFIX-next`, `PREFIX-first`) refreshed while shown.
+// It keeps the position (a name or a cursor) of each page walked to: `apply` reads the filter
+// form; `load(pager)` shows the page at `pager.current()` (undefined: the first) and then calls
+// `pager.loaded(following)` with the next page's position, or "" when there is none.
+export function listPage(prefix, { apply, load }) {
+  const walked = [];
+  const next = () => $(`${prefix}-next`);
+  const pager = {
+    current: () => walked[walked.length - 1],
+    loaded(following) {
+      next().disabled = !following;
+      next().dataset.position = following || "";
+      $(`${prefix}-first`).disabled = !walked.length;
+    },
+  };
+  return {
+    bind(rerun) {
+      const restart = () => {
+        walked.length = 0;
+        rerun();
+      };
+      $(`${prefix}-filter`).addEventListener("submit", (event) => {
+        event.preventDefault();
+        apply(new FormData(event.target));
+        restart();
+      });
+      next().addEventListener("click", () => {
+        walked.push(next().dataset.position);
+        rerun();
+      });
+      $(`${prefix}-first`).addEventListener("click", restart);
+    },
+    show(ctx) {
+      ctx.repeat(LIST_REFRESH_MS, () => load(pager));
+    },
+  };
 }

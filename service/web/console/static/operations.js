@@ -1,11 +1,10 @@
 // The operations list (filterable, paged by cursor) and an operation's page.
 import { api, nextCursor } from "./api.js";
 import {
-  $, accountHash, badge, bindList, cell, el, fillRows, link, operationHash, replace, when,
+  $, accountHash, badge, cell, el, field, fillRows, link, listPage, operationHash, replace, when,
 } from "./dom.js";
 
-const REFRESH_MS = 3000;
-const query = { state: "", kind: "", account: "", cursors: [] };
+const query = { state: "", kind: "", account: "" };
 
 function operationRow(op) {
   return el("tr", { "data-operation": op.id },
@@ -17,39 +16,23 @@ function operationRow(op) {
     cell(when(op.created_on)));
 }
 
-async function loadOperations() {
-  const { data, headers } = await api("api/v2/operations", {
-    query: {
-      state: query.state, kind: query.kind, account: query.account, limit: 25,
-      cursor: query.cursors[query.cursors.length - 1],
-    },
-  });
-  fillRows($("operations").tBodies[0], data, operationRow, "No operations match.");
-  const following = nextCursor(headers);
-  $("operations-next").disabled = !following;
-  $("operations-next").dataset.cursor = following || "";
-  $("operations-first").disabled = !query.cursors.length;
-}
-
-export function bindOperations(rerun) {
-  bindList("operations", {
-    apply(form) {
-      query.state = form.get("state");
-      query.kind = form.get("kind");
-      query.account = form.get("account").trim();
-    },
-    next: (data) => query.cursors.push(data.cursor),
-    first: () => { query.cursors = []; },
-  }, rerun);
-}
-
-export function showOperations(ctx) {
-  ctx.repeat(REFRESH_MS, loadOperations);
-}
-
-function field(name, ...value) {
-  return el("div", {}, el("dt", {}, name), el("dd", {}, ...value));
-}
+export const operationsList = listPage("operations", {
+  apply(form) {
+    query.state = form.get("state");
+    query.kind = form.get("kind");
+    query.account = form.get("account").trim();
+  },
+  async load(pager) {
+    const { data, headers } = await api("api/v2/operations", {
+      query: {
+        state: query.state, kind: query.kind, account: query.account, limit: 25,
+        cursor: pager.current(),
+      },
+    });
+    fillRows($("operations").tBodies[0], data, operationRow, "No operations match.");
+    pager.loaded(nextCursor(headers));
+  },
+});
 
 function operationFields(op) {
   return [
