@@ -50,6 +50,7 @@ class Bench:
         self.suffix = secrets.token_hex(3).upper()
         self._listed_seeded = False
         self.tenant_url = ""  # a tenant cluster's superuser, when the run has one
+        self.tenant_is_scratch = False  # deleted with the run (embedded): nothing to clean there
 
     def configure(self, database_url: str, redis_url: str) -> None:
         self.database_url, self.redis_url = database_url, redis_url

@@ -298,10 +298,9 @@ def _cpu_load(result: dict[str, Any]) -> str:
 
 def _feed(feed: dict[str, Any]) -> str:
     return (
-        f"{feed['events']} events ({feed['updates']} updates) in {feed['seconds']:.0f} s: "
-        f"API CPU {feed['cpu_us_per_event']:.0f} µs per event delivered, "
-        f"{feed['cpu_ms_per_update']} ms per update; delay since gathered "
-        f"p50 {feed['delay_p50_ms']:.0f} ms, p99 {feed['delay_p99_ms']:.0f} ms"
+        f"{feed['events']} overviews delivered ({feed['updates']} distinct) in "
+        f"{feed['seconds']:.0f} s: API CPU {feed['cpu_us_per_event']:.0f} µs per overview "
+        f"delivered above idle ({feed['cpu_ms_per_second']} ms/s)"
     )
 
 

@@ -107,6 +107,8 @@ def run_bench(options: BenchOptions, settings: Settings, say: Say) -> Figures:
         bench = Bench(options, work_dir, say)
         bench.configure(database, redis)
         bench.tenant_url = tenant_url
+        # An embedded tenant cluster goes with the scratch folder: nothing to drop on it.
+        bench.tenant_is_scratch = not (settings.database_url and settings.redis_url)
         try:
             _measure_all(bench)
         finally:
