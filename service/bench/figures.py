@@ -35,6 +35,7 @@ class BenchOptions:
     usage_databases: int = 1000  # real databases whose sizes the PostgreSQL driver's query reads
     viewers: int = 100  # open SSE streams of the console's live feed
     viewer_seconds: float = 20.0  # how long the viewers (and the idle baseline) are measured
+    ab_rounds: int = 2  # alternating rounds of the A/B sections (graphql, placement)
     simulated_latency: float = 0.0
     port: int = 18080
     profile: bool = False  # also run the accept load against a cProfile'd API (not measured)
@@ -58,7 +59,8 @@ class BenchOptions:
             usage_accounts=300,
             usage_databases=5,
             viewers=5,
-            viewer_seconds=2.5,
+            viewer_seconds=1.5,
+            ab_rounds=1,
             port=port,
             profile=profile,
             sections=sections,

@@ -12,7 +12,6 @@ from service.bench.harness import Bench, measured_with_cpu
 PAGE = 100
 REST_PATH = f"/api/v2/accounts?showLimit={PAGE}"
 GRAPHQL_PATH = "/api/v2/graphql"
-PAIRS = 2  # REST then GraphQL, twice: the ratio is the mean of the pairs'
 # The nested objects a REST account may carry, with the fields GraphQL names them by.
 _NESTED = {
     "usage": "storageBytes connections measuredOn",
@@ -32,7 +31,8 @@ def measure_graphql(bench: Bench, api: Child) -> None:
     _check_graphql(bench, body)
     rest_runs: list[dict[str, Any]] = []
     graphql_runs: list[dict[str, Any]] = []
-    for _ in range(PAIRS):
+    # REST then GraphQL, `ab_rounds` times: the ratio is the mean of the pairs'.
+    for _ in range(bench.options.ab_rounds):
         bench.say(f"graphql: GET {REST_PATH}, then accounts(first: {PAGE})")
         rest_runs.append(
             measured_with_cpu(bench.load(paths=[REST_PATH], headers=bench.headers), api.pid)

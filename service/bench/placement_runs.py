@@ -14,14 +14,13 @@ from service.bench.harness import Bench, measured_with_cpu
 
 # How many open clusters the region has in each configuration.
 CLUSTERS = {"unplaced": 0, "one_cluster": 1, "three_clusters": 3}
-ROUNDS = 2
 CAPACITY = 1_000_000_000  # never full during the benchmark
 
 
 def measure_placement(bench: Bench, api: Child) -> None:
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in CLUSTERS}
     try:
-        for round_number in range(ROUNDS):
+        for round_number in range(bench.options.ab_rounds):
             for name, count in CLUSTERS.items():
                 bench.say(f"placement: accept with {count} open clusters in the region")
                 _register(bench, count)

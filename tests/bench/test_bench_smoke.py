@@ -104,8 +104,8 @@ def _assert_new_figures(service: dict[str, Any]) -> None:
     for name in ("rest_list_100", "graphql_accounts_100"):
         assert service[name]["cpu_us_per_request"] > 0, name
     graphql = service["graphql_accounts_100"]
-    assert graphql["fields"] > 30
-    assert len(graphql["ratio_runs"]) == 2
+    assert graphql["fields"] >= 20  # the REST account's fields, nulls left out
+    assert len(graphql["ratio_runs"]) == 1  # --quick: one round of each A/B
     feed = service["console_feed"]
     assert (feed["viewers"], feed["errors"]) == (5, 0)
     assert feed["events"] >= 5  # every viewer got its first overview at least
@@ -114,7 +114,7 @@ def _assert_new_figures(service: dict[str, Any]) -> None:
     placement = service["placement"]
     assert set(placement) == {"unplaced", "one_cluster", "three_clusters"}
     for name, figure in placement.items():
-        assert len(figure["runs"]) == 2, name
+        assert len(figure["runs"]) == 1, name
         assert all(run["requests"] > 0 and run["cpu_us_per_request"] > 0 for run in figure["runs"])
     scan = service["usage_scan"]
     assert scan["accounts"] == 300
