@@ -8,6 +8,7 @@ from statistics import mean
 from typing import Any
 
 from service.bench.figures import Figures
+from service.bench.graphql_runs import CONNECTIONS as LIST_CONNECTIONS
 
 Figure = dict[str, Any]
 # Each ratio: ours over the same-run baseline (`base`, `ours`); a ratio whose figures this run did
@@ -242,16 +243,15 @@ def _data_rows(figures: Figures) -> list[LazyRow]:
 def _new_rows(figures: Figures) -> list[LazyRow]:
     """GraphQL against REST, the console's feed, placement's cost and the usage scan."""
     ours, r = figures.service, figures.ratios
-    conns = figures.options["connections"]
     return [
         lambda: (
-            f"List of 100 `GET /api/v2/accounts?showLimit=100` ({conns} conns)",
+            f"List of 100 `GET /api/v2/accounts?showLimit=100` ({LIST_CONNECTIONS} conns)",
             _cpu_load(ours["rest_list_100"]),
             "",
         ),
         lambda: (
             f"GraphQL `accounts(first: 100)`, the same "
-            f"{ours['graphql_accounts_100']['fields']} fields ({conns} conns)",
+            f"{ours['graphql_accounts_100']['fields']} fields ({LIST_CONNECTIONS} conns)",
             _cpu_load(ours["graphql_accounts_100"]),
             f"{r['graphql_vs_rest_list']:.0%} of the REST list's req/s",
         ),
