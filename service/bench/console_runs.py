@@ -23,7 +23,7 @@ def measure_console(bench: Bench, api: Child) -> None:
     spec = ViewerSpec(
         base=bench.base, headers=bench.headers, viewers=bench.options.viewers, seconds=seconds
     )
-    viewers = processes.start_client("service.bench.viewers", asdict(spec))
+    viewers = processes.start_client("viewers", "service.bench.viewers", asdict(spec))
     before, started = processes.cpu_seconds(api.pid), time.monotonic()
     result: dict[str, Any] = processes.finish_client(viewers)
     spent = processes.cpu_seconds(api.pid) - before

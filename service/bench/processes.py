@@ -59,21 +59,21 @@ def wait_http(process: Child, url: str, timeout: float = START_TIMEOUT_SECONDS) 
 def start_load(spec: LoadSpec) -> Child:
     """The load generator in the background, once it is connected and can be stopped by
     SIGTERM; `finish_load` collects its result."""
-    return start_client("service.bench.loadgen", asdict(spec))
+    return start_client("load generator", "service.bench.loadgen", asdict(spec))
 
 
-def start_client(module: str, spec: dict[str, Any]) -> Child:
+def start_client(name: str, module: str, spec: dict[str, Any]) -> Child:
     """A client process (`python -m module SPEC-JSON`) once it prints that it is ready; it
     prints its result as JSON on stdout (`finish_client`)."""
     client = spawn(
-        module.rsplit(".", 1)[-1],
+        name,
         [sys.executable, "-m", module, json.dumps(spec)],
         stdout_pipe=True,
     )
     try:
         client.wait_ready(printed=READY_LINE, interval=LOAD_READY_POLL_SECONDS)
     except ProcessError as exc:
-        raise RuntimeError(f"{module} failed: {exc}") from exc
+        raise RuntimeError(f"{name} failed: {exc}") from exc
     return client
 
 
