@@ -295,9 +295,13 @@ Only = Annotated[
     str,
     typer.Option(
         help="Measure only these sections, comma-separated: accept (and poll), workers, e2e, "
-        "purge (and listing); each brings the baselines its ratios need"
+        "purge (and listing), graphql (vs the REST list), console (live feed), placement, "
+        "usage (the scan); each brings the baselines its ratios need"
     ),
 ]
+UsageAccounts = Annotated[int, typer.Option(help="Accounts of one cluster the usage scan reads")]
+UsageDatabases = Annotated[int, typer.Option(help="Real databases the size query is timed over")]
+Viewers = Annotated[int, typer.Option(help="Open streams of the console's live feed (2x duration)")]
 
 
 @app.command()
@@ -316,7 +320,10 @@ def bench(  # noqa: PLR0917 - one parameter per command-line option
     output: Output = Path("bench-results.json"),
     quick: Quick = False,
     profile: Profile = False,
-    only: Only = "accept,workers,e2e,purge",
+    only: Only = "accept,workers,e2e,purge,graphql,console,placement,usage",
+    usage_accounts: UsageAccounts = 100_000,
+    usage_databases: UsageDatabases = 1000,
+    viewers: Viewers = 100,
 ) -> None:
     """Measure the service against same-run baselines; print a table, write JSON.
 
@@ -345,6 +352,10 @@ def bench(  # noqa: PLR0917 - one parameter per command-line option
         port=port,
         profile=profile,
         sections=sections,
+        usage_accounts=usage_accounts,
+        usage_databases=usage_databases,
+        viewers=viewers,
+        viewer_seconds=2 * duration,
     )
     if quick:
         options = BenchOptions.quick(port=port, profile=profile, sections=sections)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# What `--only` can pick; each brings the baselines its ratios are taken against.
-SECTIONS = ("accept", "workers", "e2e", "purge")
+# What `--only` can pick; each brings the baselines its ratios are taken against. Placement
+# registers tenant clusters and usage places accounts on one: they run last, in this order.
+SECTIONS = ("accept", "workers", "e2e", "purge", "graphql", "console", "placement", "usage")
 
 
 def parse_sections(text: str) -> tuple[str, ...]:
@@ -30,6 +31,11 @@ class BenchOptions:
     worker_counts: tuple[int, ...] = (1, 2, 4)
     e2e_samples: int = 200
     round_trip_samples: int = 500
+    usage_accounts: int = 100_000  # accounts of one cluster measured by one usage scan
+    usage_databases: int = 1000  # real databases whose sizes the PostgreSQL driver's query reads
+    viewers: int = 100  # open SSE streams of the console's live feed
+    viewer_seconds: float = 20.0  # how long the viewers (and the idle baseline) are measured
+    ab_rounds: int = 2  # alternating rounds of the A/B sections (graphql, placement)
     simulated_latency: float = 0.0
     port: int = 18080
     profile: bool = False  # also run the accept load against a cProfile'd API (not measured)
@@ -50,6 +56,11 @@ class BenchOptions:
             worker_counts=(1, 2),
             e2e_samples=5,
             round_trip_samples=20,
+            usage_accounts=300,
+            usage_databases=5,
+            viewers=5,
+            viewer_seconds=1.5,
+            ab_rounds=1,
             port=port,
             profile=profile,
             sections=sections,

@@ -3,6 +3,7 @@ connections to PostgreSQL and Redis, and the measured loads every measurement us
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import time
@@ -47,6 +48,9 @@ class Bench:
         self.figures = Figures(options=asdict(options))
         self.processes: list[Child] = []
         self.suffix = secrets.token_hex(3).upper()
+        self._listed_seeded = False
+        self.tenant_url = ""  # a tenant cluster's superuser, when the run has one
+        self.tenant_is_scratch = False  # deleted with the run (embedded): nothing to clean there
 
     def configure(self, database_url: str, redis_url: str) -> None:
         self.database_url, self.redis_url = database_url, redis_url
@@ -118,6 +122,22 @@ class Bench:
         self.organization_id, token = seed.organization_token(self.engine, f"BENCH_{self.suffix}")
         self.headers = {"Authorization": f"Bearer {token}"}
 
+    def seed_listed(self) -> None:
+        """`options.accounts` active accounts in the benchmark's organization, once per run (the
+        listing and GraphQL sections share them)."""
+        if self._listed_seeded:
+            return
+        self.say(f"seeding {self.options.accounts} active accounts")
+        seed.insert_accounts(
+            self.engine,
+            self.organization_id,
+            prefix=f"LIST{self.suffix}_",
+            locator_prefix="BL",
+            count=self.options.accounts,
+            dropped=False,
+        )
+        self._listed_seeded = True
+
     @property
     def json_headers(self) -> dict[str, str]:
         return {**self.headers, "Content-Type": "application/json"}
@@ -182,6 +202,20 @@ class Bench:
 
 def measured(spec: LoadSpec) -> LoadResult:
     return finished(processes.start_load(spec))
+
+
+def measured_with_cpu(spec: LoadSpec, pid: int) -> dict[str, Any]:
+    """`measured`, and the CPU the server process `pid` spent per answered request (its warm-up
+    is a load of its own, so the CPU counted is the measured load's)."""
+    if spec.warmup > 0:
+        # Its own request numbers: creates' names must not meet the measured load's.
+        body = None if spec.body is None else spec.body.replace("{n}", "W{n}")
+        measured(dataclasses.replace(spec, duration=spec.warmup, warmup=0, body=body))
+    before = processes.cpu_seconds(pid)
+    result = measured(dataclasses.replace(spec, warmup=0))
+    spent = processes.cpu_seconds(pid) - before
+    per_request = spent / result.requests * 1e6 if result.requests else 0.0
+    return {**asdict(result), "cpu_us_per_request": round(per_request, 1)}
 
 
 def finished(load: Child) -> LoadResult:

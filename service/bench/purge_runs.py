@@ -27,16 +27,8 @@ def measure_listing_and_purge(bench: Bench) -> None:
 def _seed(bench: Bench) -> int:
     """Active accounts in the benchmark's organization, and dropped ones past their grace
     period in an organization of their own (returned)."""
-    count = bench.options.accounts
-    bench.say(f"seeding {count} active and {bench.options.purge_accounts} due-for-purge accounts")
-    seed.insert_accounts(
-        bench.engine,
-        bench.organization_id,
-        prefix=f"LIST{bench.suffix}_",
-        locator_prefix="BL",
-        count=count,
-        dropped=False,
-    )
+    bench.seed_listed()
+    bench.say(f"seeding {bench.options.purge_accounts} due-for-purge accounts")
     purge_org, _ = seed.organization_token(bench.engine, f"PURGE_{bench.suffix}")
     seed.insert_accounts(
         bench.engine,

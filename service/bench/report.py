@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from statistics import mean
 from typing import Any
 
 from service.bench.figures import Figures
+from service.bench.graphql_runs import CONNECTIONS as LIST_CONNECTIONS
 
 Figure = dict[str, Any]
 # Each ratio: ours over the same-run baseline (`base`, `ours`); a ratio whose figures this run did
@@ -31,6 +33,13 @@ RATIOS: dict[str, Callable[[Figure, Figure], float]] = {
     "read_p99_purge_vs_idle": lambda b, o: _ratio(
         o["reads_during_purge"]["p99_ms"], o["reads_idle"]["p99_ms"]
     ),
+    # The mean of the alternating pairs' ratios (each pair ran back to back).
+    "graphql_vs_rest_list": lambda b, o: round(mean(o["graphql_accounts_100"]["ratio_runs"]), 3),
+    # A cost: the share of accept's rate (or the CPU per create added) placement takes.
+    "placement_cost": lambda b, o: _cost(o["placement"], "one_cluster"),
+    "placement_cost_three_clusters": lambda b, o: _cost(o["placement"], "three_clusters"),
+    "placement_cpu_cost": lambda b, o: _cpu_cost(o["placement"], "one_cluster"),
+    "placement_cpu_cost_three_clusters": lambda b, o: _cpu_cost(o["placement"], "three_clusters"),
 }
 # Each target: its name, its value, the limit, and whether the value must be at least the limit.
 TARGETS: list[tuple[Callable[[Figure], str], Callable[[Figure, Figure], float], float, bool]] = [
@@ -67,11 +76,36 @@ TARGETS: list[tuple[Callable[[Figure], str], Callable[[Figure, Figure], float], 
         20.0,
         False,
     ),
+    (
+        lambda o: f"usage scan of {o['usage_scan']['accounts']} accounts <= 30 s",
+        lambda r, o: max(o["usage_scan"]["first_seconds"], o["usage_scan"]["seconds"]),
+        30.0,
+        False,
+    ),
+    (
+        lambda o: "placement's cost on accept req/s <= 5%",
+        lambda r, o: r["placement_cost"],
+        0.05,
+        False,
+    ),
 ]
 
 
 def _ratio(ours: float, baseline: float) -> float:
     return round(ours / baseline, 3) if baseline else 0.0
+
+
+def _cost(placement: Figure, placed: str) -> float:
+    """The share of the unplaced accept rate lost with `placed` clusters (negative: faster)."""
+    return round(
+        1 - _ratio(placement[placed]["per_second"], placement["unplaced"]["per_second"]), 3
+    )
+
+
+def _cpu_cost(placement: Figure, placed: str) -> float:
+    """The CPU per create added with `placed` clusters, as a share of the unplaced one's."""
+    unplaced = placement["unplaced"]["cpu_us_per_request"]
+    return round(placement[placed]["cpu_us_per_request"] / unplaced - 1, 3) if unplaced else 0.0
 
 
 def add_ratios_and_targets(figures: Figures) -> None:
@@ -97,7 +131,7 @@ def render_table(figures: Figures) -> str:
     """A Markdown table: the README carries this very output."""
     rows = [
         row
-        for rows_of in (_baseline_rows, _api_rows, _data_rows)
+        for rows_of in (_baseline_rows, _api_rows, _data_rows, _new_rows)
         for row in _measured_rows(rows_of(figures))
     ]
     lines = ["| Measure | Result | Ratio to same-run baseline |", "|---|---|---|"]
@@ -204,6 +238,78 @@ def _data_rows(figures: Figures) -> list[LazyRow]:
         ),
         lambda: ("Peak RSS", _rss(ours["peak_rss_mib"]), ""),
     ]
+
+
+def _new_rows(figures: Figures) -> list[LazyRow]:
+    """GraphQL against REST, the console's feed, placement's cost and the usage scan."""
+    ours, r = figures.service, figures.ratios
+    return [
+        lambda: (
+            f"List of 100 `GET /api/v2/accounts?showLimit=100` ({LIST_CONNECTIONS} conns)",
+            _cpu_load(ours["rest_list_100"]),
+            "",
+        ),
+        lambda: (
+            f"GraphQL `accounts(first: 100)`, the same "
+            f"{ours['graphql_accounts_100']['fields']} fields ({LIST_CONNECTIONS} conns)",
+            _cpu_load(ours["graphql_accounts_100"]),
+            f"{r['graphql_vs_rest_list']:.0%} of the REST list's req/s",
+        ),
+        lambda: (
+            f"Console live feed, {ours['console_feed']['viewers']} SSE viewers",
+            _feed(ours["console_feed"]),
+            "",
+        ),
+        lambda: (
+            "Accept, no tenant cluster registered (unplaced)",
+            _cpu_load(ours["placement"]["unplaced"]),
+            "",
+        ),
+        lambda: (
+            "Accept, placed on 1 open cluster of the region",
+            _cpu_load(ours["placement"]["one_cluster"]),
+            f"cost {r['placement_cost']:.1%} of req/s, "
+            f"{r['placement_cpu_cost']:+.1%} CPU per create",
+        ),
+        lambda: (
+            "Accept, placed among 3 open clusters of the region",
+            _cpu_load(ours["placement"]["three_clusters"]),
+            f"cost {r['placement_cost_three_clusters']:.1%} of req/s, "
+            f"{r['placement_cpu_cost_three_clusters']:+.1%} CPU per create",
+        ),
+        lambda: (
+            f"Usage scan of {ours['usage_scan']['accounts']} accounts of one cluster "
+            "(simulated driver)",
+            f"first {ours['usage_scan']['first_seconds']} s, "
+            f"next {ours['usage_scan']['seconds']} s",
+            "",
+        ),
+        lambda: (
+            f"PostgreSQL driver's size query, {ours['usage_query']['databases']} real databases",
+            _size_query(ours["usage_query"]),
+            "",
+        ),
+    ]
+
+
+def _cpu_load(result: dict[str, Any]) -> str:
+    return f"{_load(result)}, API CPU {result['cpu_us_per_request']:.0f} µs/request"
+
+
+def _feed(feed: dict[str, Any]) -> str:
+    return (
+        f"{feed['events']} overviews delivered ({feed['updates']} distinct) in "
+        f"{feed['seconds']:.0f} s: API CPU {feed['cpu_us_per_event']:.0f} µs per overview "
+        f"delivered above idle ({feed['cpu_ms_per_second']} ms/s)"
+    )
+
+
+def _size_query(query: dict[str, Any]) -> str:
+    return (
+        f"{query['seconds'] * 1000:.0f} ms ({query['databases_half']}: "
+        f"{query['seconds_half'] * 1000:.0f} ms; {query['ms_per_database']} ms per database); "
+        f"extrapolated to {query['extrapolated_to']}: ~{query['extrapolated_seconds']} s"
+    )
 
 
 def _rss(rss: dict[str, float]) -> str:

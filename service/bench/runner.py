@@ -30,11 +30,15 @@ from service.bench.api_runs import (
     profile_accept,
 )
 from service.bench.baseline_runs import measure_baselines
+from service.bench.console_runs import measure_console
 from service.bench.figures import BenchOptions, Figures
+from service.bench.graphql_runs import measure_graphql
 from service.bench.harness import Bench, Say
+from service.bench.placement_runs import measure_placement
 from service.bench.processes import children_peak_rss_mib, peak_rss_mib
 from service.bench.purge_runs import measure_listing_and_purge
 from service.bench.report import add_ratios_and_targets, render_table
+from service.bench.usage_runs import measure_usage
 from service.bench.worker_runs import measure_end_to_end, measure_workers
 from service.settings import Settings
 from service.store.db import create_sync_engine
@@ -47,22 +51,25 @@ def scratch_dir() -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def _servers(settings: Settings, work_dir: Path, say: Say) -> Iterator[tuple[str, str]]:
-    """Embedded servers in the scratch folder, or a scratch database on the configured one."""
+def _servers(
+    settings: Settings, work_dir: Path, say: Say, *, tenant: bool
+) -> Iterator[tuple[str, str, str]]:
+    """Embedded servers in the scratch folder, or a scratch database on the configured one; and
+    a tenant cluster's superuser URL when `tenant` (the usage section times a real one)."""
     if settings.database_url and settings.redis_url:
         with scratch_database(settings.database_url) as database_url:
-            yield database_url, settings.redis_url
+            yield database_url, settings.redis_url, settings.tenant_url() or ""
         return
     data_dir = work_dir / "servers"
     try:
-        # The simulated driver provisions nothing: no tenant cluster.
-        with embedded_servers(data_dir, tenant=False, progress=say) as servers:
-            yield servers.database_url, servers.redis_url
+        # The simulated driver provisions nothing: no tenant cluster unless one is timed.
+        with embedded_servers(data_dir, tenant=tenant, progress=say) as servers:
+            yield servers.database_url, servers.redis_url, servers.tenant_url
     finally:
         # As root, PostgreSQL's data is staged outside the scratch folder (a symlink to it).
-        staged = data_dir / "postgres"
-        if staged.is_symlink():
-            shutil.rmtree(staged.resolve().parent, ignore_errors=True)
+        for staged in (data_dir / "postgres", data_dir / "tenant-postgres"):
+            if staged.is_symlink():
+                shutil.rmtree(staged.resolve().parent, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -92,9 +99,16 @@ def run_and_report(options: BenchOptions, settings: Settings, output: Path, say:
 
 
 def run_bench(options: BenchOptions, settings: Settings, say: Say) -> Figures:
-    with scratch_dir() as work_dir, _servers(settings, work_dir, say) as (database, redis):
+    tenant = "usage" in options.sections
+    with (
+        scratch_dir() as work_dir,
+        _servers(settings, work_dir, say, tenant=tenant) as (database, redis, tenant_url),
+    ):
         bench = Bench(options, work_dir, say)
         bench.configure(database, redis)
+        bench.tenant_url = tenant_url
+        # An embedded tenant cluster goes with the scratch folder: nothing to drop on it.
+        bench.tenant_is_scratch = not (settings.database_url and settings.redis_url)
         try:
             _measure_all(bench)
         finally:
@@ -120,7 +134,22 @@ def _measure_all(bench: Bench) -> None:
         bench.drain(timeout=600)
     if "purge" in sections:
         measure_listing_and_purge(bench)
+    _measure_new_figures(bench, api)
     bench.figures.service["peak_rss_mib"] = _peak_rss(api, worker)
+
+
+def _measure_new_figures(bench: Bench, api: Child) -> None:
+    """GraphQL against REST, the console's feed, placement's cost, the usage scan (placement
+    and usage register tenant clusters: they come last)."""
+    sections = bench.options.sections
+    if "graphql" in sections:
+        measure_graphql(bench, api)
+    if "console" in sections:
+        measure_console(bench, api)
+    if "placement" in sections:
+        measure_placement(bench, api)
+    if "usage" in sections:
+        measure_usage(bench)
 
 
 def _peak_rss(api: Child, worker: Child | None) -> dict[str, float]:

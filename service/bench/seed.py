@@ -15,15 +15,23 @@ _INSERT_ACCOUNTS = text(
     INSERT INTO accounts (
         organization_id, name, state, account_locator, tenant_database, tenant_role, edition,
         region, region_group, enabled, deletion_protection, managed_accounts, is_org_admin,
-        retention_time, is_events_account, dropped_on, scheduled_deletion_time
+        retention_time, is_events_account, dropped_on, scheduled_deletion_time, cluster
     )
     SELECT :organization_id, :prefix || lpad(n::text, 7, '0'), :state,
            :locator_prefix || lpad(n::text, 7, '0'),
-           'bench_' || :locator_prefix || n, 'bench_' || :locator_prefix || n, 'STANDARD',
+           :database_prefix || lower(:locator_prefix || lpad(n::text, 7, '0')),
+           'bench_' || :locator_prefix || n, 'STANDARD',
            'AWS_US_WEST_2', 'PUBLIC', true, false, 0, false, 1, false,
            CASE WHEN :dropped THEN now() - interval '4 days' END,
-           CASE WHEN :dropped THEN now() - interval '1 minute' END
+           CASE WHEN :dropped THEN now() - interval '1 minute' END,
+           CAST(:cluster AS varchar)
     FROM generate_series(1, :count) AS n
+    """
+)
+_INSERT_CLUSTER = text(
+    """
+    INSERT INTO tenant_clusters (name, region, sealed_url, public_host, public_port, capacity)
+    VALUES (:name, :region, 'not a cluster: provisioner bench', '127.0.0.1', 5432, :capacity)
     """
 )
 
@@ -44,8 +52,11 @@ def insert_accounts(
     locator_prefix: str,
     count: int,
     dropped: bool,
+    database_prefix: str = "bench_",
+    cluster: str | None = None,
 ) -> None:
-    """`count` ACTIVE accounts, or DROPPED ones whose grace period ended a minute ago."""
+    """`count` ACTIVE accounts, or DROPPED ones whose grace period ended a minute ago; their
+    databases are named `database_prefix` + their locator in lower case."""
     with engine.begin() as connection:
         connection.execute(
             _INSERT_ACCOUNTS,
@@ -56,6 +67,25 @@ def insert_accounts(
                 "count": count,
                 "state": (AccountState.DROPPED if dropped else AccountState.ACTIVE).value,
                 "dropped": dropped,
+                "database_prefix": database_prefix,
+                "cluster": cluster,
             },
         )
         connection.execute(text("ANALYZE accounts"))
+
+
+def register_clusters(engine: Engine, names: list[str], *, region: str, capacity: int) -> None:
+    """Open tenant clusters in the registry, as `clusters add` leaves them (no server behind
+    them: only accepts and scans that never reach a cluster may use them)."""
+    with engine.begin() as connection:
+        for name in names:
+            connection.execute(
+                _INSERT_CLUSTER, {"name": name, "region": region, "capacity": capacity}
+            )
+
+
+def forget_clusters(engine: Engine) -> None:
+    """An empty registry again: accounts placed on the clusters forget them, the clusters go."""
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE accounts SET cluster = NULL WHERE cluster IS NOT NULL"))
+        connection.execute(text("DELETE FROM tenant_clusters"))

@@ -69,3 +69,23 @@ async def test_the_overview_streams_as_server_sent_events_with_the_bearer_header
             lines.append((await response.content.readline()).decode().rstrip("\r\n"))
     assert lines[0] == "event: overview"
     assert json.loads(lines[1].removeprefix("data: "))["queues"]
+
+
+async def test_open_streams_of_an_organization_get_the_same_rendered_overview(
+    client: Client, tenant: Tenant
+) -> None:
+    headers = {**tenant.headers(Role.OPERATOR), "Accept": "text/event-stream"}
+    events: list[bytes] = []
+    for _ in range(2):  # within the overview's 2 s cache: the one rendered event, as sent
+        async with client.get("/api/v2/console/overview", headers=headers) as response:
+            event = b""
+            while not event.endswith(b"\r\n\r\n"):
+                event += await response.content.readline()
+            events.append(event)
+    assert events[0] == events[1]
+    head, data = events[0].split(b"\r\n", 1)
+    assert head == b"event: overview"
+    assert data.startswith(b"data: ")
+    assert data.endswith(b"}\r\n\r\n")
+    assert b"\n" not in data.removesuffix(b"\r\n\r\n")  # one data line: the JSON has no newline
+    assert json.loads(data.removeprefix(b"data: "))["queues"]
