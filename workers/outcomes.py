@@ -19,6 +19,7 @@ from workers.drivers.base import (
     TransientDriverError,
 )
 
+# The lines keep the logger they were always written by (alerts and tests read them).
 log = structlog.get_logger("workers.execute")
 
 
