@@ -7,7 +7,6 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 import structlog
@@ -19,24 +18,28 @@ from service.domain.lifecycle import (
     OperationKind,
     OperationState,
 )
-from service.domain.passwords import PasswordSeal, SealingError, scram_verifier
+from service.domain.passwords import PasswordSeal
 from service.store.models import Account, Operation
 from service.store.notifications import ANNOUNCE_DONE, announced
+from service.store.outcomes import ONE_STATEMENT_KINDS, record_success
 from service.store.steps import (
+    StepRow,
     claim_operation,
     commit_without_waiting_for_disk,
     lock_for_step,
     note_progress,
+    note_retry,
+    read_step,
     taken_by_another,
 )
-from service.usecases.operations import DriverOutcome, complete_operation, fail_operation
-from workers.drivers.base import (
-    AccountSpec,
-    ClusterUnreachable,
-    DriverError,
-    ProvisioningDriver,
-    TransientDriverError,
+from service.usecases.operations import (
+    DriverOutcome,
+    complete_operation,
+    fail_operation,
+    stamped_values,
+    success_answer,
 )
+from workers.drivers.base import AccountSpec, DriverError, ProvisioningDriver
 from workers.moves import (
     cut_over_done,
     end_move,
@@ -44,15 +47,18 @@ from workers.moves import (
     move_step,
     roll_back_given_up,
 )
+from workers.outcomes import (
+    Finished,
+    Outcome,
+    StepFailure,
+    log_finished,
+    run_step,
+    step_verifier,
+)
 
 log = structlog.get_logger(__name__)
-
-
-class Outcome(StrEnum):
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    RETRY = "retry"
+# Imported from here by the purge batches.
+__all__ = ["Finished", "Outcome", "execute_operation", "fail_step", "log_finished"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,12 +66,6 @@ class Claimed:
     kind: OperationKind
     account: str
     attempt: int
-
-
-@dataclasses.dataclass(frozen=True)
-class Finished:
-    outcome: Outcome
-    reason: str = ""
 
 
 def _now() -> datetime:
@@ -88,7 +88,9 @@ def _step_for(
 
 def _claim(sessions: sessionmaker[Session], operation_id: uuid.UUID) -> Claimed | None:
     """Mark the operation running (one more attempt); None when there is nothing to do."""
-    with sessions.begin() as session:
+    with sessions() as session:
+        # One statement committed on its own (autocommit): no BEGIN and COMMIT round trips.
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         claim = claim_operation(session, operation_id)
     if claim is None:
         # A locked row is being executed by another delivery of the same message right now.
@@ -138,55 +140,76 @@ def _execute_claimed(
 ) -> Finished:
     with sessions.begin() as session:
         # The operation's row is held for the whole step: a duplicate delivery running
-        # concurrently skips instead. The account's is taken only to record the outcome.
-        row = lock_for_step(session, operation_id)
-        if row is None or row[0].state in TERMINAL_OPERATION_STATES:
+        # concurrently skips instead.
+        row = read_step(session, operation_id)
+        if row is None or row.state in TERMINAL_OPERATION_STATES:
             return Finished(Outcome.SKIPPED, "finished or taken by another delivery meanwhile")
-        operation, account, organization_name = row
-        _derive_verifier(operation, seal)
-        spec = _spec(operation, account, organization_name, _progress(sessions, operation_id))
-        step = (
-            move_step(sessions, driver, operation)
-            if operation.kind == OperationKind.MOVE
-            else _step_for(driver, operation.kind)
+        if row.kind not in ONE_STATEMENT_KINDS or row.attempts > max_attempts:
+            return _execute_loaded(
+                session, sessions, driver, operation_id, max_attempts=max_attempts, seal=seal
+            )
+        verifier = step_verifier(row.password_verifier, row.sealed_password, seal)
+        spec = _spec_of(row, verifier, _progress(sessions, operation_id))
+        result = run_step(_step_for(driver, row.kind), spec, row.attempts, max_attempts)
+        if isinstance(result, StepFailure):
+            if result.retry:
+                note_retry(session, operation_id, verifier=verifier, counted=result.counted)
+                return Finished(Outcome.RETRY, result.reason)
+            operation = session.get(Operation, operation_id)  # its row is ours already
+            if operation is None:  # pragma: no cover - locked above
+                raise RuntimeError(f"operation {operation_id} vanished")
+            return fail_step(session, driver, spec, operation, result.reason)
+        # The outcome, the account's new state and the NOTIFY in one statement.
+        now = _now()
+        stamps = stamped_values(row.kind, row.request, result, now)
+        record_success(
+            session, row.kind, operation_id, body=success_answer(result), stamps=stamps, now=now
         )
-        return _perform(
-            session, driver, operation, account, spec, step=step, max_attempts=max_attempts
-        )
+        return Finished(Outcome.SUCCEEDED)
 
 
-def _derive_verifier(operation: Operation, seal: PasswordSeal | None) -> None:
-    """The SCRAM verifier of the sealed new password, computed here rather than at accept:
-    PBKDF2 costs ~3 ms of CPU that the API's accept path would otherwise pay per request."""
-    if operation.password_verifier or not operation.sealed_password or seal is None:
-        return
-    try:
-        operation.password_verifier = scram_verifier(seal.open(operation.sealed_password))
-    except SealingError:
-        # The driver then fails the step for want of a verifier (no retry can fix a key).
-        log.error("operation.password_unsealable", reason="SECRET_KEY differs from the API's")
+def _spec_of(row: StepRow, verifier: str | None, progress: Callable[[str], None]) -> AccountSpec:
+    return AccountSpec(
+        organization_name=row.organization_name,
+        name=row.name,
+        locator=row.locator,
+        edition=row.edition,
+        region=row.region,
+        tenant_database=row.tenant_database,
+        tenant_role=row.tenant_role,
+        request=dict(row.request),
+        password_verifier=verifier,
+        enabled=row.enabled,
+        cluster=row.cluster,
+        progress=progress,
+    )
 
 
-# Outcome -> (level, event, the row's state after it). A retry leaves the row `running` while
-# the task waits out its backoff; the next delivery claims it again (attempt + 1).
-_FINISHED_EVENTS: dict[Outcome, tuple[str, str, OperationState]] = {
-    Outcome.SUCCEEDED: ("info", "operation.succeeded", OperationState.SUCCEEDED),
-    Outcome.FAILED: ("warning", "operation.failed", OperationState.FAILED),
-    Outcome.RETRY: ("warning", "operation.retry", OperationState.RUNNING),
-}
-
-
-def log_finished(finished: Finished, attempt: int, seconds: float) -> None:
-    if finished.outcome not in _FINISHED_EVENTS:
-        log.info("operation.skipped", reason=finished.reason)
-        return
-    level, event, state = _FINISHED_EVENTS[finished.outcome]
-    fields: dict[str, Any] = {"state": state.value, "duration_ms": round(seconds * 1000, 1)}
-    if finished.outcome is not Outcome.SUCCEEDED:
-        fields["reason"] = finished.reason
-    if finished.outcome is Outcome.RETRY:
-        fields["attempt"] = attempt
-    getattr(log, level)(event, **fields)
+def _execute_loaded(
+    session: Session,
+    sessions: sessionmaker[Session],
+    driver: ProvisioningDriver,
+    operation_id: uuid.UUID,
+    *,
+    max_attempts: int,
+    seal: PasswordSeal | None,
+) -> Finished:
+    """Through the ORM: updates and moves (whose outcome applies their request), and an
+    operation given up before its step."""
+    loaded = lock_for_step(session, operation_id)  # held by this transaction already
+    if loaded is None:  # pragma: no cover - read under the same lock
+        return Finished(Outcome.SKIPPED, "finished or taken by another delivery meanwhile")
+    operation, account, organization_name = loaded
+    operation.password_verifier = step_verifier(
+        operation.password_verifier, operation.sealed_password, seal
+    )
+    spec = _spec(operation, account, organization_name, _progress(sessions, operation_id))
+    step = (
+        move_step(sessions, driver, operation)
+        if operation.kind == OperationKind.MOVE
+        else _step_for(driver, operation.kind)
+    )
+    return _perform(session, driver, operation, account, spec, step=step, max_attempts=max_attempts)
 
 
 def _spec(
@@ -239,18 +262,13 @@ def _perform(
         collision = _patch_collision(session, account, operation.request["patch"])
         if collision is not None:
             return fail_step(session, driver, spec, operation, collision, conflict=True)
-    try:
-        outcome = step(spec)
-    except TransientDriverError as exc:
-        unreachable = isinstance(exc, ClusterUnreachable)
-        if unreachable:  # the step never started: retried until the cluster is back
+    outcome = run_step(step, spec, operation.attempts, max_attempts)
+    if isinstance(outcome, StepFailure):
+        if not outcome.retry:
+            return fail_step(session, driver, spec, operation, outcome.reason)
+        if not outcome.counted:
             operation.attempts -= 1
-        if unreachable or operation.attempts < max_attempts:
-            return Finished(Outcome.RETRY, str(exc))
-        reason = f"{exc} (after {operation.attempts} attempts)"
-        return fail_step(session, driver, spec, operation, reason)
-    except DriverError as exc:
-        return fail_step(session, driver, spec, operation, str(exc))
+        return Finished(Outcome.RETRY, outcome.reason)
     session.refresh(account, with_for_update=True)
     complete_operation(operation, account, outcome, _now())
     if operation.kind == OperationKind.MOVE:

@@ -139,3 +139,27 @@ TRANSITIONS: dict[OperationKind, Transition] = {
 def can_start(kind: OperationKind, state: AccountState | None) -> bool:
     """Whether an operation of `kind` may be accepted for an account in `state`."""
     return TRANSITIONS[kind].source == state
+
+
+class Stamp(StrEnum):
+    """A value a successful operation writes into one of its account's columns."""
+
+    NOW = "now"  # the time the outcome is recorded
+    CLEARED = "cleared"  # no value
+    GRACE_END = "grace_end"  # that time plus the request's `grace_period_days`
+    REPORTED = "reported"  # what the driver reported for the column (an account URL)
+
+
+# What success writes onto the account besides its state (`TRANSITIONS[kind].succeeded`). The
+# kinds listed here and ROTATE write nothing else; UPDATE and MOVE also apply their request.
+SUCCESS_STAMPS: dict[OperationKind, dict[str, Stamp]] = {
+    OperationKind.CREATE: {"account_url": Stamp.REPORTED, "account_locator_url": Stamp.REPORTED},
+    OperationKind.DROP: {"dropped_on": Stamp.NOW, "scheduled_deletion_time": Stamp.GRACE_END},
+    OperationKind.UNDROP: {
+        "restored_on": Stamp.NOW,
+        "dropped_on": Stamp.CLEARED,
+        "scheduled_deletion_time": Stamp.CLEARED,
+    },
+    OperationKind.PURGE: {"purged_on": Stamp.NOW},
+    OperationKind.ROTATE: {},
+}

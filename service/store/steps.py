@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, true, update
 from sqlalchemy.dialects.postgresql import insert
@@ -24,6 +25,7 @@ from service.store.models import (
     Organization,
     accounts_table,
     operations_table,
+    organizations_table,
 )
 
 # One statement: lock the row unless another delivery holds it (SKIP LOCKED: no row at all),
@@ -114,6 +116,85 @@ def lock_for_step(
         .with_for_update(of=Operation, skip_locked=True)
     ).one_or_none()
     return None if row is None else (row[0], row[1], row[2])
+
+
+@dataclass(frozen=True)
+class StepRow:
+    """What a step reads of its operation, account and organization (the operation's row held
+    by the reading transaction)."""
+
+    state: OperationState
+    kind: OperationKind
+    attempts: int
+    request: dict[str, Any]
+    sealed_password: str | None
+    password_verifier: str | None
+    organization_name: str
+    name: str
+    locator: str
+    edition: str
+    region: str
+    tenant_database: str
+    tenant_role: str
+    enabled: bool
+    cluster: str | None
+
+
+_accounts = accounts_table.c
+_STEP_READ = (
+    select(
+        operations_table.c.state,
+        operations_table.c.kind,
+        operations_table.c.attempts,
+        operations_table.c.request,
+        operations_table.c.sealed_password,
+        operations_table.c.password_verifier,
+        organizations_table.c.name,
+        _accounts.name,
+        _accounts.account_locator,
+        _accounts.edition,
+        func.coalesce(_accounts.region, ""),
+        func.coalesce(_accounts.tenant_database, ""),
+        func.coalesce(_accounts.tenant_role, ""),
+        _accounts.enabled,
+        _accounts.cluster,
+    )
+    .join(accounts_table, _accounts.id == operations_table.c.account_id)
+    .join(organizations_table, organizations_table.c.id == operations_table.c.organization_id)
+    .where(operations_table.c.id == bindparam("operation_id"))
+    .with_for_update(of=operations_table, skip_locked=True)
+)
+
+
+def read_step(session: Session, operation_id: uuid.UUID) -> StepRow | None:
+    """The step's rows in one Core statement, the operation's held until the transaction ends
+    (None when another delivery holds it)."""
+    row = session.execute(_STEP_READ, {"operation_id": operation_id}).one_or_none()
+    if row is None:
+        return None
+    state, kind, *rest = row
+    return StepRow(OperationState(state), OperationKind(kind), *rest)
+
+
+_RETRIED = (
+    update(operations_table)
+    .where(operations_table.c.id == bindparam("operation_id"))
+    .values(
+        attempts=operations_table.c.attempts - bindparam("uncounted"),
+        password_verifier=bindparam("verifier"),
+    )
+)
+
+
+def note_retry(
+    session: Session, operation_id: uuid.UUID, *, verifier: str | None, counted: bool
+) -> None:
+    """The step failed transiently: keep the verifier for the next attempt, and give the
+    attempt back when it never started (`counted` false: the cluster was unreachable)."""
+    session.execute(
+        _RETRIED,
+        {"operation_id": operation_id, "verifier": verifier, "uncounted": 0 if counted else 1},
+    )
 
 
 def note_progress(session: Session, operation_id: uuid.UUID, step: str) -> None:

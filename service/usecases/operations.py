@@ -12,7 +12,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from service.domain.errors import Conflict, Internal, ServiceError, error_body
-from service.domain.lifecycle import TRANSITIONS, OperationKind, OperationState
+from service.domain.lifecycle import (
+    SUCCESS_STAMPS,
+    TRANSITIONS,
+    OperationKind,
+    OperationState,
+    Stamp,
+)
 from service.domain.results import success_body
 from service.store.models import Account, Operation
 
@@ -51,31 +57,42 @@ def complete_operation(
 ) -> None:
     kind = operation.kind
     account.state = TRANSITIONS[kind].succeeded
-    if kind == OperationKind.CREATE:
-        account.account_url = outcome.account_url
-        account.account_locator_url = outcome.account_locator_url
-    elif kind == OperationKind.DROP:
-        grace_days = int(operation.request["grace_period_days"])
-        account.dropped_on = now
-        account.scheduled_deletion_time = now + timedelta(days=grace_days)
-    elif kind == OperationKind.UNDROP:
-        account.restored_on = now
-        account.dropped_on = None
-        account.scheduled_deletion_time = None
-    elif kind == OperationKind.PURGE:
-        account.purged_on = now
-    elif kind == OperationKind.UPDATE:
+    for column, value in stamped_values(kind, operation.request, outcome, now).items():
+        setattr(account, column, value)
+    if kind == OperationKind.UPDATE:
         _apply_patch(account, operation.request["patch"], outcome, now)
     elif kind == OperationKind.MOVE:
         account.cluster = str(operation.request["cluster"])
         account.account_url = outcome.account_url or account.account_url
         account.account_locator_url = outcome.account_locator_url or account.account_locator_url
+    _finish(operation, OperationState.SUCCEEDED, 200, success_answer(outcome), now)
+
+
+def stamped_values(
+    kind: OperationKind, request: dict[str, Any], outcome: DriverOutcome, now: datetime
+) -> dict[str, Any]:
+    """The account columns success writes besides the state (`SUCCESS_STAMPS`), with values."""
+    values: dict[str, Any] = {}
+    for column, stamp in SUCCESS_STAMPS.get(kind, {}).items():
+        if stamp is Stamp.NOW:
+            values[column] = now
+        elif stamp is Stamp.GRACE_END:
+            values[column] = now + timedelta(days=int(request["grace_period_days"]))
+        elif stamp is Stamp.REPORTED:
+            values[column] = getattr(outcome, column)
+        else:
+            values[column] = None
+    return values
+
+
+def success_answer(outcome: DriverOutcome) -> dict[str, Any]:
+    """The result body of a success: the credentials (without the password) and warnings."""
     extra: dict[str, Any] = (
         {} if outcome.credentials is None else {"credentials": {**outcome.credentials}}
     )
     if outcome.warnings:
         extra["warnings"] = list(outcome.warnings)
-    _finish(operation, OperationState.SUCCEEDED, 200, success_body(**extra), now)
+    return success_body(**extra)
 
 
 PATCHABLE = ("name", "comment", "edition", "enabled", "deletion_protection", "external_id")
