@@ -6,7 +6,9 @@ is counted from the moment it was due, so it includes the event loop's wake-up l
 the wait for a pool connection and for PostgreSQL: where a request waits when the cores are
 busy. It costs requests nothing (no per-request hook) and gives a signal even when no request
 arrives. Each second's 90th percentile is divided by the baseline, the median of the seconds
-measured while no background work ran (the last ten minutes of them), and published.
+measured while no background work ran (the last ten minutes of them), and published. A second in
+which the process served next to nothing (under SERVING_CPU_SHARE of a core) is published as 0:
+with no foreground to protect, background work need not yield to the probe's own slowness.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from service.adapters.logs import error_text
 
 log = structlog.get_logger(__name__)
 KEY_PREFIX = "provisioner:foreground:"
-PROBE_SECONDS = 0.05
+PROBE_SECONDS = 0.1
 PUBLISH_SECONDS = 1.0
 BASELINE_SECONDS = 600
 # A baseline from fewer seconds than this is not trusted: nothing is published yet.
@@ -35,6 +37,8 @@ MIN_BASELINE_SECONDS = 5
 # Below this a baseline is noise (a probe on loopback answers in a fraction of a millisecond):
 # the ratio is taken against at least this many seconds.
 BASELINE_FLOOR_SECONDS = 0.002
+# A process that used less CPU than this share of a core in a second was not serving requests.
+SERVING_CPU_SHARE = 0.02
 # A probe that takes longer is counted as taking this long (and the next one waits for it).
 PROBE_TIMEOUT_SECONDS = 2.0
 
@@ -56,7 +60,14 @@ def signal_keys(namespace: str) -> list[str]:
 
 
 class ForegroundProbe:
-    def __init__(self, redis: Redis, probe: Probe, *, namespace: str) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        probe: Probe,
+        *,
+        namespace: str,
+        cpu_clock: Callable[[], float] = time.process_time,
+    ) -> None:
         self._redis = redis
         self._keys = signal_keys(namespace)
         self._probe = probe
@@ -65,6 +76,8 @@ class ForegroundProbe:
         self._samples: list[float] = []
         self._baseline: collections.deque[float] = collections.deque(maxlen=BASELINE_SECONDS)
         self._background_active = False
+        self._cpu_clock = cpu_clock
+        self._window_started = (time.monotonic(), cpu_clock())
 
     async def run(self) -> None:
         """Probe and publish until cancelled."""
@@ -89,6 +102,11 @@ class ForegroundProbe:
     def ratio(self) -> float | None:
         """This window's slowness against the baseline; the window is then started again."""
         samples, self._samples = sorted(self._samples), []
+        started, cpu_started = self._window_started
+        self._window_started = (time.monotonic(), self._cpu_clock())
+        serving = self._window_started[1] - cpu_started > SERVING_CPU_SHARE * (
+            self._window_started[0] - started
+        )
         if not samples:
             return None
         recent = samples[int(0.9 * (len(samples) - 1))]
@@ -96,6 +114,8 @@ class ForegroundProbe:
             self._baseline.append(recent)
         if len(self._baseline) < MIN_BASELINE_SECONDS:
             return None
+        if not serving:
+            return 0.0
         return recent / max(BASELINE_FLOOR_SECONDS, statistics.median(self._baseline))
 
     async def _publish_window(self) -> None:

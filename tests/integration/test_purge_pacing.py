@@ -4,10 +4,11 @@ rate (down to its floor), quiet brings it back; the probe publishes against its 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from redis import Redis as SyncRedis
@@ -119,7 +120,7 @@ async def test_the_probe_publishes_its_slowness_against_its_baseline(
     assert settings.redis_url is not None
     redis = Redis.from_url(settings.redis_url, decode_responses=True)
     ratios_key = signal_keys(namespace)[0]
-    prober = ForegroundProbe(redis, probe, namespace=namespace)
+    prober = ForegroundProbe(redis, probe, namespace=namespace, cpu_clock=busy_cpu())
     task = asyncio.create_task(prober.run())
     try:
         for _ in range(100):  # its baseline takes 3 windows
@@ -143,8 +144,16 @@ async def test_the_probe_publishes_its_slowness_against_its_baseline(
         assert not await check.hlen(ratios_key)
 
 
+def busy_cpu() -> Callable[[], float]:
+    """A process clock that says a whole core was busy between any two readings."""
+    readings = itertools.count()
+    return lambda: float(next(readings)) * 1000
+
+
 def test_seconds_while_background_work_runs_stay_out_of_the_baseline() -> None:
-    prober = ForegroundProbe(Redis(), lambda: asyncio.sleep(0), namespace="unit")
+    prober = ForegroundProbe(
+        Redis(), lambda: asyncio.sleep(0), namespace="unit", cpu_clock=busy_cpu()
+    )
     for _ in range(5):
         prober._samples = [0.002] * 20
         prober.ratio()
@@ -152,6 +161,17 @@ def test_seconds_while_background_work_runs_stay_out_of_the_baseline() -> None:
     for _ in range(50):
         prober._samples = [0.010] * 20
         assert prober.ratio() == pytest.approx(5.0)  # the baseline stays 2 ms
+
+
+def test_a_process_serving_nothing_asks_no_background_work_to_yield() -> None:
+    idle = ForegroundProbe(
+        Redis(), lambda: asyncio.sleep(0), namespace="unit", cpu_clock=lambda: 0.0
+    )
+    for _ in range(10):
+        idle._samples = [0.002] * 20
+        idle.ratio()
+    idle._samples = [0.050] * 20
+    assert idle.ratio() == 0.0  # slow, but the process served nothing meanwhile
 
 
 def test_purge_batches_run_on_a_nicer_thread_of_their_own() -> None:
