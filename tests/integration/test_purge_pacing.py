@@ -185,3 +185,11 @@ def test_purge_batches_run_on_a_nicer_thread_of_their_own() -> None:
     finally:
         thread.close()
     assert LowPriorityThread(0).run(threading.get_ident) == threading.get_ident()
+
+
+async def test_a_failing_probe_counts_as_the_slowest_and_the_probe_goes_on() -> None:
+    async def broken() -> None:
+        raise ConnectionResetError("database gone")
+
+    prober = ForegroundProbe(Redis(), broken, namespace="unit")
+    assert await prober._measure(0.0) == foreground.PROBE_TIMEOUT_SECONDS
