@@ -61,6 +61,26 @@ class Settings(BaseSettings):
         description="Ceiling on purges per second across all workers (a token bucket in Redis), "
         "so a mass expiry leaves the API its share of CPU and database (0: no ceiling)",
     )
+    purge_min_rate_per_second: float = Field(
+        default=50.0,
+        ge=0,
+        description="Floor the purge rate yields down to while the API is slow "
+        "(PURGE_YIELD_RATIO); at PURGE_RATE_PER_SECOND it never yields",
+    )
+    purge_niceness: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="Purge batches run on a thread this many steps nicer than the worker "
+        "process (Linux), so the API and the worker's other tasks get the cores first (0: off)",
+    )
+    purge_yield_ratio: float = Field(
+        default=1.5,
+        gt=1,
+        description="Purges halve their rate (each second, down to PURGE_MIN_RATE_PER_SECOND) "
+        "while an API process's foreground probe is slower than this many times its baseline, "
+        "and climb back to PURGE_RATE_PER_SECOND in 10 s once it is not",
+    )
     republish_after_seconds: float = Field(
         default=30.0, gt=0, description="A queued operation older than this is published again"
     )

@@ -24,12 +24,13 @@ from service.adapters.broker import (
     push_tasks,
 )
 from service.adapters.logs import error_text
-from service.adapters.ratelimit import Pacer
+from service.adapters.pacing import Pacer
 from service.domain.lifecycle import OperationKind
 from service.domain.usage import StorageLimitAction
 from service.store import idempotency
 from service.store.sweeps import forget_unclaimed_passwords
 from workers.execute import Outcome, execute_operation
+from workers.priority import LowPriorityThread
 from workers.purges import PURGE_BATCH, execute_purges
 from workers.resources import WorkerResources
 from workers.scans import republish_stranded, start_due_purges
@@ -94,7 +95,16 @@ def _register_purge_tasks(app: Celery, resources: WorkerResources) -> None:
     settings = resources.settings
     queue = settings.queue_name
     rate = settings.purge_rate_per_second
-    pacer = Pacer(resources.redis, PURGE_PACE_KEY, rate=rate, burst=max(PURGE_BATCH, int(rate)))
+    pacer = Pacer(
+        resources.redis,
+        PURGE_PACE_KEY,
+        rate=rate,
+        burst=2 * PURGE_BATCH,
+        min_rate=settings.purge_min_rate_per_second,
+        yield_ratio=settings.purge_yield_ratio,
+        namespace=queue,
+    )
+    purge_thread = LowPriorityThread(settings.purge_niceness)
 
     def publish_purges(operation_ids: list[uuid.UUID]) -> None:
         batches = [
@@ -113,12 +123,14 @@ def _register_purge_tasks(app: Celery, resources: WorkerResources) -> None:
     @app.task(name=PURGE_BATCH_TASK, bind=True, max_retries=None)
     def purge_accounts(task: Task[Any, Any], operation_ids: list[str]) -> int:
         try:
-            result = execute_purges(
-                resources.sessions,
-                resources.driver,
-                [uuid.UUID(i) for i in operation_ids],
-                retry_later=retry_alone,
-                pace=pacer.wait_needed,
+            result = purge_thread.run(
+                lambda: execute_purges(
+                    resources.sessions,
+                    resources.driver,
+                    [uuid.UUID(i) for i in operation_ids],
+                    retry_later=retry_alone,
+                    pace=pacer.wait_needed,
+                )
             )
         except DATABASE_OUTAGES as exc:
             countdown = retry_delay(task.request.retries)

@@ -1,5 +1,5 @@
-"""Token buckets in Redis, shared by every process: per-token rate limits for the API, and the
-pace of background work (purges) for the workers.
+"""Token buckets in Redis, shared by every process: per-token rate limits for the API (the pace
+of background work is `pacing`).
 
 One atomic Lua script per call refills the buckets from Redis's own clock (so processes on
 different machines agree) and takes tokens; the API checks the requests in flight together.
@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 
 import structlog
-from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -61,15 +60,6 @@ end
 return waits
 """
 )
-# Takes ARGV[3] tokens even when that leaves a debt; the caller waits the debt off first.
-_RESERVE = (
-    _BUCKETS
-    + """
-local tokens = refilled(KEYS[1]) - tonumber(ARGV[3])
-store(KEYS[1], tokens)
-return tostring(math.max(0, -tokens / rate))
-"""
-)
 # Requests checked together in one script call: under load the limiter's Redis round trip (a
 # sixth of an accepted create's CPU, one call per request) is shared by the requests in flight.
 MAX_CHECKS_PER_CALL = 256
@@ -112,27 +102,3 @@ class RateLimiter:
     async def _take_many(self, keys: list[str]) -> list[float]:
         waits = await self._take(keys=keys, args=[self._rate, self._burst])
         return [float(wait) for wait in waits]
-
-
-class Pacer:
-    """Paces background work across every worker: `rate` units per second, `burst` at once.
-
-    A caller reserves the units it is about to do and sleeps off the debt first, so many
-    workers together never go faster than `rate`; a rate of 0 turns it off.
-    """
-
-    def __init__(self, redis: SyncRedis, key: str, *, rate: float, burst: int) -> None:
-        self._key = KEY_PREFIX + key
-        self._rate = rate
-        self._burst = burst
-        self._reserve = redis.register_script(_RESERVE)
-
-    def wait_needed(self, units: int) -> float:
-        """Seconds to wait before doing `units` of work (0: go ahead)."""
-        if self._rate <= 0:
-            return 0.0
-        try:
-            return float(self._reserve(keys=[self._key], args=[self._rate, self._burst, units]))
-        except (RedisError, OSError) as exc:
-            log.warning("pace.unkept", reason="Redis unavailable", error=error_text(exc))
-            return 0.0

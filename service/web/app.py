@@ -18,6 +18,7 @@ from service.store.db import async_sessions, create_hot_pool, create_web_engine
 from service.store.notifications import TOKEN_CHANNEL
 from service.web.console import setup_console
 from service.web.create_batches import CreateBatcher
+from service.web.foreground_probe import foreground_probe
 from service.web.keys import (
     CELERY,
     CREATES,
@@ -111,7 +112,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SEAL] = PasswordSeal(secret_key(settings))
     app[QUEUE_REPORTS] = {}
     app[TOKEN_CACHE] = TokenCache(settings.token_cache_seconds)
-    app.cleanup_ctx.extend([_database, _broker, _notifications])
+    app.cleanup_ctx.extend([_database, _broker, _notifications, foreground_probe])
     setup_console(app)
     add_routes(app)
     return app

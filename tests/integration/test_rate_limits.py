@@ -8,7 +8,8 @@ import uuid
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
-from service.adapters.ratelimit import Pacer, RateLimiter
+from service.adapters.pacing import Pacer
+from service.adapters.ratelimit import RateLimiter
 from service.settings import Settings
 from service.web.app import create_app
 from tests.conftest import ClientFactory, Tenant

@@ -20,7 +20,8 @@ from redis.asyncio import Redis as AsyncRedis
 from sqlalchemy.exc import OperationalError
 
 from service.adapters.logs import error_text
-from service.adapters.ratelimit import Pacer, RateLimiter
+from service.adapters.pacing import Pacer
+from service.adapters.ratelimit import RateLimiter
 from service.settings import Settings
 from tests.log_lines import configured_logging, json_lines
 
