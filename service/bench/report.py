@@ -9,6 +9,7 @@ from typing import Any
 
 from service.bench.figures import Figures
 from service.bench.graphql_runs import CONNECTIONS as LIST_CONNECTIONS
+from service.bench.purge_runs import READ_RATE_PER_SECOND
 
 Figure = dict[str, Any]
 # Each ratio: ours over the same-run baseline (`base`, `ours`); a ratio whose figures this run did
@@ -222,8 +223,14 @@ def _data_rows(figures: Figures) -> list[LazyRow]:
             f"2 processes: {r['workers_vs_celery_noop']:.0%} of Celery no-op",
         ),
         lambda: (
-            f"Purge {ours['purge']['accounts']} accounts past their grace period",
+            f"Purge {ours['purge']['accounts']} accounts past their grace period, alone",
             _purge(ours["purge"]),
+            "",
+        ),
+        lambda: (
+            f"Purge {ours['purge_under_reads']['accounts']} more under "
+            f"{READ_RATE_PER_SECOND:.0f} reads/s",
+            _purge(ours["purge_under_reads"]),
             "",
         ),
         lambda: (

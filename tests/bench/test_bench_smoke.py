@@ -77,6 +77,12 @@ def test_quick_bench_measures_every_figure_against_its_baselines(tmp_path: Path)
     purge = service["purge"]
     assert (purge["accounts"], purge["purged"], purge["finished"]) == (300, 300, True)
     assert purge["seconds"] > 0
+    under_reads = service["purge_under_reads"]
+    assert (under_reads["accounts"], under_reads["purged"], under_reads["finished"]) == (
+        60,
+        60,
+        True,
+    )
     assert service["reads_during_purge"]["requests"] > 0
     assert min(service["peak_rss_mib"].values()) > 0
     assert set(figures["ratios"]) >= COSTS
