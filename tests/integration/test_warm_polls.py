@@ -17,6 +17,7 @@ from service.settings import Settings
 from service.store.notifications import DONE_CHANNEL
 from service.web.app import create_app
 from service.web.keys import LISTENER
+from service.web.listener import NotificationListener
 from tests.conftest import ClientFactory, Tenant
 from tests.integration.api import Client, accepted_location, account_body, create, wait_result
 
@@ -45,10 +46,11 @@ def rewrite_status(engine: Engine, location: str, status: str, *, announce: bool
             )
 
 
-async def status_of(client: Client, location: str, tenant: Tenant) -> Any:
+async def status_of(client: Client, location: str, tenant: Tenant) -> str:
     response = await client.get(location, headers=tenant.headers(Role.VIEWER))
     assert response.status == 200
-    return (await response.json())["status"]
+    status: str = (await response.json())["status"]
+    return status
 
 
 async def eventually(check: Any, seconds: float = 5.0) -> None:
@@ -123,8 +125,9 @@ async def test_a_generated_password_is_handed_over_once_across_api_processes(
 
 
 async def _listening(client: Client) -> bool:
-    return client.app[LISTENER].listening.is_set()
+    listener: NotificationListener = client.app[LISTENER]
+    return listener.listening.is_set()
 
 
 async def _not_listening(client: Client) -> bool:
-    return not client.app[LISTENER].listening.is_set()
+    return not await _listening(client)
