@@ -94,8 +94,8 @@ class RateLimiter:
     """`rate` requests per second with bursts of `burst`; a rate of 0 turns it off.
 
     Requests spend this process's share of their token's bucket (service/adapters/rate_shares.py,
-    where the worst-case overshoot is worked out), kept by a task started with the first check
-    and stopped by `aclose`.
+    where the worst-case overshoot is worked out), kept by a task that runs while any share is
+    held (stopped by `aclose`).
     """
 
     def __init__(self, redis: Redis, *, rate: float, burst: int) -> None:
@@ -150,6 +150,9 @@ class RateLimiter:
     async def _keep(self) -> None:
         while True:
             await asyncio.sleep(RECONCILE_SECONDS)
+            if not self._shares:  # every token idle: the next check starts it again
+                self._keeper = None
+                return
             wanted = self._shares.reconciliation()
             granted = None
             try:

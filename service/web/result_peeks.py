@@ -45,20 +45,20 @@ class ResultPeeks:
         generated password waits for this caller: `hand_over_password` gives it, once. The
         organization's results are read, and those of operations the token `token_id` asked;
         `fresh` reads the database even when the table knows the operation."""
-        missing = NotFound(f"result {handle} does not exist")
         operation_id = parse_uuid(handle)
         if operation_id is None:
-            raise missing
-        token = parse_uuid(token_id)
+            raise _missing(handle)
         peeked = None if fresh else self.states.get(operation_id)
         if peeked is None:
             generation = self.states.generation
-            peeked = await self._reads.submit((operation_id, organization_id, token))
+            peeked = await self._reads.submit((operation_id, organization_id, parse_uuid(token_id)))
             if peeked is None:
-                raise missing
+                raise _missing(handle)
             self.states.put(operation_id, peeked, generation=generation)
-        elif not peeked.readable_by(organization_id, token):
-            raise missing
+        elif peeked.organization_id != organization_id and not peeked.readable_by(
+            organization_id, parse_uuid(token_id)
+        ):
+            raise _missing(handle)
         terminal = peeked.state in TERMINAL_OPERATION_STATES
         if peeked.password_waiting and may_receive_password and terminal:
             return None
@@ -67,3 +67,7 @@ class ResultPeeks:
 
     async def _read_many(self, wanted: list[Wanted]) -> list[PeekedResult | None]:
         return await peek_results(self._pool, wanted, wait_seconds=self._wait_seconds)
+
+
+def _missing(handle: str) -> NotFound:
+    return NotFound(f"result {handle} does not exist")
