@@ -123,9 +123,10 @@ class RateLimiter:
         key = KEY_PREFIX + key
         wait = self._shares.spend(key)
         if wait is None:
-            if self._keeper is None and self._shares.cap > 0:
+            if self._keeper is None:
                 self._keeper = asyncio.create_task(self._keep(), name="rate-shares")
             asked = self._shares.ask(key)
+            granted, redis_wait = 0, 0.0
             try:
                 granted, redis_wait = await self._checks.submit((key, asked))
             except (RedisError, OSError) as exc:
@@ -133,8 +134,9 @@ class RateLimiter:
                 log.warning(
                     "rate_limit.unchecked", reason="Redis unavailable", error=error_text(exc)
                 )
-                granted, redis_wait = 1, 0.0
-            wait = self._shares.answered(key, asked, granted, redis_wait)
+                granted = 1
+            finally:  # also when the request is cancelled: what it asked is no longer awaited
+                wait = self._shares.answered(key, asked, granted, redis_wait)
         return math.ceil(wait) if wait > 0 else 0
 
     async def aclose(self) -> None:

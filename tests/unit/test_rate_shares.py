@@ -54,3 +54,14 @@ def test_idle_shares_are_given_back_and_nothing_is_taken_when_redis_is_unreachab
     shares.reconciled([top_up], [2])
     assert shares.reconciliation() == [Reconciliation("k", 0, 2.0)]  # idle: given back
     assert len(shares) == 0
+
+
+def test_a_request_that_went_away_leaves_nothing_asked_behind() -> None:
+    shares = RateShares(100.0, interval=0.1, clock=Clock())
+    shares.answered("k", shares.ask("k"), 1, 0.0)
+    asked = shares.ask("k")
+    assert asked == 2
+    assert shares.answered("k", asked, 0, 0.0) == 0.0  # cancelled: nothing granted, no refusal
+    assert shares.spend("k") is None
+    [top_up] = shares.reconciliation()
+    assert top_up.want == 2  # twice the one used, nothing still counted as asked
