@@ -19,7 +19,14 @@ from service.web.app import create_app
 from service.web.keys import LISTENER
 from service.web.listener import NotificationListener
 from tests.conftest import ClientFactory, Tenant
-from tests.integration.api import Client, accepted_location, account_body, create, wait_result
+from tests.integration.api import (
+    Client,
+    accept_create,
+    accepted_location,
+    account_body,
+    create,
+    wait_result,
+)
 
 
 def handle_of(location: str) -> uuid.UUID:
@@ -131,3 +138,21 @@ async def _listening(client: Client) -> bool:
 
 async def _not_listening(client: Client) -> bool:
     return not await _listening(client)
+
+
+async def test_a_cancel_is_seen_at_once_by_the_process_that_canceled(
+    aiohttp_client: ClientFactory, settings: Settings, tenant: Tenant
+) -> None:
+    # Publishing to a queue no worker reads: the operation stays queued.
+    paused: Client = await aiohttp_client(
+        create_app(settings.model_copy(update={"queue_name": "paused"}))
+    )
+    await eventually(lambda: _listening(paused))
+    location = await accept_create(paused, tenant, "CANCELED_WARM")
+    assert (await paused.get(location, headers=tenant.headers())).status == 202  # warm: queued
+    handle = location.rsplit("/", 1)[1]
+    canceled = await paused.post(f"/api/v2/operations/{handle}:cancel", headers=tenant.headers())
+    assert canceled.status == 200
+    # No wait for the NOTIFY: the process that committed the cancel forgot the queued answer
+    # (here the NOTIFY too is usually back by now; a table never told would still say 202).
+    assert (await paused.get(location, headers=tenant.headers())).status == 409
