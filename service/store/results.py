@@ -8,11 +8,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import (
     BigInteger,
+    Text,
     Uuid,
     and_,
     bindparam,
+    cast,
     column,
     func,
+    literal,
     null,
     or_,
     select,
@@ -27,6 +30,7 @@ from service.domain.results import ResultResponse, render_answer
 from service.store.compiled import compile_hot
 from service.store.db import HotPool
 from service.store.models import Operation, operations_table
+from service.store.notifications import DONE_CHANNEL
 
 # The operations many concurrent polls ask for, in one query (each poll is one of `wanted`).
 _WANTED = (
@@ -46,6 +50,8 @@ _WANTED = (
 _PEEK = compile_hot(
     select(
         _WANTED.c.position,
+        Operation.organization_id,
+        Operation.requested_by_token,
         Operation.state,
         Operation.response_status,
         Operation.response_body,
@@ -68,12 +74,20 @@ _PEEK = compile_hot(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PeekedResult:
+    organization_id: int
+    requested_by: uuid.UUID | None  # the token that asked for it
     state: OperationState
     response_status: int | None
     response_body: str | None
     password_waiting: bool
+
+    def readable_by(self, organization_id: int, token_id: uuid.UUID | None) -> bool:
+        """What the peek's join allows: the organization's own, or what the token asked."""
+        return self.organization_id == organization_id or (
+            token_id is not None and self.requested_by == token_id
+        )
 
 
 Wanted = tuple[uuid.UUID, int, uuid.UUID | None]
@@ -98,6 +112,8 @@ async def peek_results(
     found: list[PeekedResult | None] = [None] * len(wanted)
     for row in rows:
         found[row["position"] - 1] = PeekedResult(
+            row["organization_id"],
+            row["requested_by_token"],
             OperationState(row["state"]),
             row["response_status"],
             row["response_body"],
@@ -136,8 +152,9 @@ _HAND_OVER = compile_hot(
     )
 )
 # Puts back a password this process could not unseal (another SECRET_KEY, say halfway through
-# a rolling deploy), for a process that can.
-_PUT_BACK = compile_hot(
+# a rolling deploy), for a process that can; the NOTIFY makes API processes that read the result
+# meanwhile (no password waiting) forget it (service/adapters/operation_states.py).
+_PUT_BACK_ROW = (
     update(operations_table)
     .where(
         operations_table.c.id == bindparam("operation_id"),
@@ -145,6 +162,13 @@ _PUT_BACK = compile_hot(
         ~operations_table.c.password_given,
     )
     .values(sealed_password=bindparam("sealed"))
+    .returning(operations_table.c.id)
+    .cte("put_back")
+)
+_PUT_BACK = compile_hot(
+    select(
+        func.pg_notify(literal(DONE_CHANNEL, literal_execute=True), cast(_PUT_BACK_ROW.c.id, Text))
+    )
 )
 
 

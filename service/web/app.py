@@ -15,7 +15,7 @@ from service.adapters.token_cache import TokenCache
 from service.domain.passwords import PasswordSeal
 from service.settings import Settings
 from service.store.db import async_sessions, create_hot_pool, create_web_engine
-from service.store.notifications import TOKEN_CHANNEL
+from service.store.notifications import DONE_CHANNEL, TOKEN_CHANNEL
 from service.web.console import setup_console
 from service.web.create_batches import CreateBatcher
 from service.web.foreground_probe import foreground_probe
@@ -90,12 +90,15 @@ async def _broker(app: web.Application) -> AsyncIterator[None]:
         redis, rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst
     )
     yield
+    await app[RATE_LIMITER].aclose()
     await redis.aclose()
 
 
 async def _notifications(app: web.Application) -> AsyncIterator[None]:
     """One LISTEN connection: operations announced done, tokens changed."""
     listener = app[LISTENER] = NotificationListener(_require_database_url(app[SETTINGS]))
+    # Before the waiters: a waiter woken by a NOTIFY reads after the table has dropped the entry.
+    listener.subscribe(DONE_CHANNEL, app[PEEKS].states.announced, app[PEEKS].states.listening)
     app[WAITERS] = OperationWaiters(listener)
     listener.subscribe(TOKEN_CHANNEL, app[TOKEN_CACHE].changed, app[TOKEN_CACHE].listening)
     await listener.start()

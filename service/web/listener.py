@@ -31,17 +31,19 @@ class NotificationListener:
     def __init__(self, database_url: str, *, heartbeat_seconds: float = HEARTBEAT_SECONDS) -> None:
         self._dsn = make_url(database_url).set(drivername="postgresql").render_as_string(False)
         self._heartbeat_seconds = heartbeat_seconds
-        self._channels: dict[str, PayloadHandler] = {}
+        self._channels: dict[str, list[PayloadHandler]] = {}
         self._state_handlers: list[StateHandler] = []
         self._task: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()
+        self.backend_pid: int | None = None  # the LISTEN connection's server process, when up
 
     def subscribe(
         self, channel: str, on_payload: PayloadHandler, on_state: StateHandler | None = None
     ) -> None:
         """Call `on_payload` with each NOTIFY on `channel`, `on_state` as the connection comes
-        up (True) or goes down (False). Subscribe before `start`."""
-        self._channels[channel] = on_payload
+        up (True) or goes down (False). Subscribe before `start`; a channel's subscribers, and
+        the state handlers, are called in the order they subscribed."""
+        self._channels.setdefault(channel, []).append(on_payload)
         if on_state is not None:
             self._state_handlers.append(on_state)
 
@@ -79,8 +81,9 @@ class NotificationListener:
         try:
             lost = asyncio.Event()
             connection.add_termination_listener(lambda _connection: lost.set())
-            for channel, on_payload in self._channels.items():
-                await connection.add_listener(channel, _payload_to(on_payload))
+            for channel, handlers in self._channels.items():
+                await connection.add_listener(channel, _payload_to(handlers))
+            self.backend_pid = connection.get_server_pid()
             self._set_state(True)
             while not lost.is_set():
                 with contextlib.suppress(TimeoutError):
@@ -93,9 +96,10 @@ class NotificationListener:
 
 
 def _payload_to(
-    on_payload: PayloadHandler,
+    handlers: list[PayloadHandler],
 ) -> Callable[[object, int, str, object], None]:
     def notified(_connection: object, _pid: int, _channel: str, payload: object) -> None:
-        on_payload(str(payload))
+        for on_payload in handlers:
+            on_payload(str(payload))
 
     return notified

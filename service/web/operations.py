@@ -22,7 +22,7 @@ from service.store.operation_reads import (
 )
 from service.usecases.cancellation import cancel_operation
 from service.web.auth import authorize
-from service.web.keys import REQUEST_ID, SESSIONS
+from service.web.keys import PEEKS, REQUEST_ID, SESSIONS
 from service.web.operation_view import render_operation
 from service.web.query import parse_int, query_params
 from service.web.responses import json_response
@@ -116,6 +116,8 @@ async def cancel_operation_handler(request: web.Request) -> web.Response:
     handle = request.match_info["handle"]
     async with request.app[SESSIONS].begin() as session:
         await cancel_operation(session, principal, handle, request[REQUEST_ID])
+    # Committed: this process's polls see it at once, not when the NOTIFY comes back.
+    request.app[PEEKS].states.announced(handle)
     async with request.app[SESSIONS]() as session:
         row = await get_operation(session, principal.organization_id, handle)
     return json_response(render_operation(row))

@@ -37,14 +37,16 @@ async def get_result_handler(request: web.Request) -> web.Response:
         if peeked is not None:
             return peeked
         # Finished, with a generated password waiting for this caller.
+        handed_id = uuid.UUID(handle)
         handed = await hand_over_password(
             request.app[POOL],
             principal.organization_id,
-            uuid.UUID(handle),
+            handed_id,
             request.app[SEAL],
             wait_seconds=request.app[SETTINGS].db_timeout_seconds,
         )
         if handed is not None:
+            peeks.states.password_taken(handed_id)
             return handed
         # Another caller took it first: the result now shows it as null.
         shown = await peeks.peek(
@@ -52,6 +54,7 @@ async def get_result_handler(request: web.Request) -> web.Response:
             handle,
             may_receive_password=False,
             token_id=principal.token_id,
+            fresh=True,
         )
         if shown is None:  # pragma: no cover - peek answers None only to password receivers
             raise Internal(f"result {handle} could not be read")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 import uuid
 
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
 from service.adapters.pacing import Pacer
-from service.adapters.ratelimit import RateLimiter
+from service.adapters.rate_shares import RECONCILE_SECONDS
+from service.adapters.ratelimit import KEY_PREFIX, RateLimiter
 from service.settings import Settings
 from service.web.app import create_app
 from tests.conftest import ClientFactory, Tenant
@@ -92,3 +95,50 @@ def test_the_purge_pace_is_shared_by_every_worker(settings: Settings) -> None:
         assert 0.4 < other.wait_needed(50) <= 0.5
         assert 0.9 < one.wait_needed(50) <= 1.0
         assert Pacer(first, key, rate=0.0, burst=10).wait_needed(1000) == 0.0  # no ceiling
+
+
+async def test_the_overshoot_across_two_api_processes_is_within_the_documented_bound(
+    aiohttp_client: ClientFactory, settings: Settings, tenant: Tenant
+) -> None:
+    """Each process spends a share of the bucket taken beforehand (service/adapters/
+    rate_shares.py): a token is let through at most burst + rate * W + N * floor(rate * 0.1)
+    times in W seconds, and is not refused much below its rate either."""
+    rate, burst, processes = 50.0, 10, 2
+    faster = settings.model_copy(update={"rate_limit_per_second": rate, "rate_limit_burst": burst})
+    apis: list[Client] = [await aiohttp_client(create_app(faster)) for _ in range(processes)]
+    path = f"/api/v2/results/{uuid.uuid4()}"  # 404 once let through; 429 when refused
+    statuses: list[int] = []
+    retry_afters: list[str] = []
+
+    async def hammer(api: Client, until: float) -> None:
+        while time.monotonic() < until:
+            response = await api.get(path, headers=tenant.headers())
+            statuses.append(response.status)
+            if response.status == 429:
+                retry_afters.append(response.headers["Retry-After"])
+
+    started = time.monotonic()
+    await asyncio.gather(*(hammer(api, started + 2.0) for api in apis for _ in range(6)))
+    window = time.monotonic() - started
+    let_through = statuses.count(404)
+    bound = burst + rate * window + processes * math.floor(rate * RECONCILE_SECONDS)
+    assert let_through <= bound
+    assert let_through >= burst + rate * 2.0 * 0.8  # shares held elsewhere refuse only a few
+    assert statuses.count(429) > 0
+    assert set(statuses) == {404, 429}
+    assert all(int(seconds) >= 1 for seconds in retry_afters)
+
+
+async def test_shares_are_given_back_when_the_process_stops(settings: Settings) -> None:
+    assert settings.redis_url is not None
+    key = f"given-back-{uuid.uuid4().hex[:8]}"
+    async with Redis.from_url(settings.redis_url) as redis:
+        limiter = RateLimiter(redis, rate=10.0, burst=1000)
+        for _ in range(20):  # a busy token: its share grows to cover its demand
+            assert await limiter.wait_needed(key) == 0
+        held_out = float(await redis.hget(KEY_PREFIX + key, "tokens") or 0)
+        await limiter.aclose()
+        given_back = float(await redis.hget(KEY_PREFIX + key, "tokens") or 0)
+    # Up to floor(10 * 0.1) = 1 token was held for the next request; 20 were spent.
+    assert given_back >= held_out + 1
+    assert 1000 - 20 <= given_back < 1000 - 19 + 1
