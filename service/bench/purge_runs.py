@@ -18,20 +18,26 @@ from service.domain.lifecycle import AccountState
 
 READ_RATE_PER_SECOND = 200.0  # the polling clients' load while purges run
 PROGRESS_EVERY_SECONDS = 10.0
-# The purge under reads is this share of the idle one: long enough for a read tail, short
-# enough that a purge slowed down to its floor rate still ends in minutes.
+# The purge under reads is this share of the idle one, and the reads last at most this many
+# load durations: long enough for a read tail, short enough that a purge slowed down to its floor
+# rate does not hold the run for minutes (what is left is then purged after the run's figures).
 UNDER_READS_SHARE = 0.2
+UNDER_READS_DURATIONS = 3
 
 
 def measure_listing_and_purge(bench: Bench) -> None:
     bench.seed_listed()
     reads = _measure_listing_and_reads(bench)
     alone = _seed_due(bench, "PURGE", bench.options.purge_accounts)
-    bench.figures.service["purge"] = _measure_purge(bench, alone, reads=None)
+    bench.figures.service["purge"] = _measure_purge(
+        bench, alone, reads=None, timeout=bench.options.purge_timeout
+    )
     under_reads = _seed_due(
         bench, "PURGE_READ", max(1, int(bench.options.purge_accounts * UNDER_READS_SHARE))
     )
-    bench.figures.service["purge_under_reads"] = _measure_purge(bench, under_reads, reads)
+    bench.figures.service["purge_under_reads"] = _measure_purge(
+        bench, under_reads, reads, timeout=max(10.0, bench.options.duration * UNDER_READS_DURATIONS)
+    )
 
 
 def _seed_due(bench: Bench, tag: str, count: int) -> tuple[int, int]:
@@ -79,10 +85,10 @@ def _measure_listing_and_reads(bench: Bench) -> LoadSpec:
 
 
 def _measure_purge(
-    bench: Bench, due: tuple[int, int], reads: LoadSpec | None
+    bench: Bench, due: tuple[int, int], reads: LoadSpec | None, timeout: float
 ) -> dict[str, float | int | bool]:
-    """One purge scan of an organization's `due` accounts, timed; with `reads`, that load runs
-    meanwhile and its figures go in `reads_during_purge`."""
+    """One purge scan of an organization's `due` accounts, timed until done or `timeout`; with
+    `reads`, that load runs meanwhile and its figures go in `reads_during_purge`."""
     organization_id, count = due
     bench.say(f"purge: {count} accounts past their grace period{' under reads' if reads else ''}")
     background = (
@@ -95,7 +101,7 @@ def _measure_purge(
         bench.settings.model_copy(update={"queue_name": bench.env["QUEUE_NAME"]})
     ).send_task(SCAN_DUE_PURGES)
     try:
-        seconds, left = _wait_purged(bench, organization_id, started, bench.options.purge_timeout)
+        seconds, left = _wait_purged(bench, organization_id, started, timeout)
     finally:
         if background is not None:
             background.send_signal(signal.SIGTERM)
