@@ -136,7 +136,8 @@ async def create_account_handler(request: web.Request) -> web.Response:
         ctx = AcceptContext(principal, request[REQUEST_ID], settings.regions)
         queued = await request.app[CREATES].submit(CreateRequest(ctx, body, password))
         if queued is not None:
-            _count_and_log(request, queued, body.name)
+            # Logged with its batch (`operations.queued`).
+            request.app[METRICS].count_accepted(queued.kind)
         else:
             # Its row met a unique index: written alone, it says which (or gets a new locator).
             async with request.app[SESSIONS].begin() as session:
@@ -273,7 +274,7 @@ async def _hand_over(request: web.Request, queued: Queued, account: str) -> None
 
 
 def _count_and_log(request: web.Request, queued: Queued, account: str) -> None:
-    request.app[METRICS].accepted.labels(queued.kind.value).inc()
+    request.app[METRICS].count_accepted(queued.kind)
     log.info(
         "operation.queued",
         operation_id=str(queued.id),
