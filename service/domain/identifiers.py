@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 import uuid
 
@@ -17,11 +18,18 @@ def parse_uuid(text: str) -> uuid.UUID | None:
 def random_text(alphabet: str, length: int) -> str:
     """`length` characters drawn uniformly from `alphabet` (at most 256 of them), reading the
     OS's random source once or twice rather than once per character as `secrets.choice` does."""
+    table = _byte_table(alphabet)
+    text = ""
+    while len(text) < length:
+        # Each random byte becomes a character, or nothing (see _byte_table), in one C call.
+        text += secrets.token_bytes(2 * length).decode("latin-1").translate(table)
+    return text[:length]
+
+
+@functools.lru_cache(maxsize=16)
+def _byte_table(alphabet: str) -> dict[int, str | None]:
+    """Byte value -> its character; bytes past a whole multiple of the alphabet's size map to
+    nothing (they are skipped, so that every character is equally likely)."""
     size = len(alphabet)
-    unbiased_below = 256 - 256 % size  # bytes past a whole multiple of `size` are skipped
-    drawn: list[str] = []
-    while len(drawn) < length:
-        drawn.extend(
-            alphabet[b % size] for b in secrets.token_bytes(2 * length) if b < unbiased_below
-        )
-    return "".join(drawn[:length])
+    unbiased_below = 256 - 256 % size
+    return {byte: alphabet[byte % size] if byte < unbiased_below else None for byte in range(256)}
