@@ -50,7 +50,7 @@ from service.web.keys import (
 )
 from service.web.passwords import new_password
 from service.web.query import parse_bool, parse_int, query_params
-from service.web.responses import json_response, result_response
+from service.web.responses import accepted_response, json_response, result_response
 
 log = structlog.get_logger(__name__)
 
@@ -143,7 +143,7 @@ async def create_account_handler(request: web.Request) -> web.Response:
             async with request.app[SESSIONS].begin() as session:
                 queued = await create_account(session, ctx, body, password)
             await _hand_over(request, queued, body.name)
-        return result_response(accepted(queued.id))
+        return accepted_response(queued.id)
 
     async def run(session: AsyncSession, ctx: AcceptContext) -> Queued:
         # In the transaction that records the Idempotency-Key.
