@@ -238,6 +238,20 @@ class ApiMetrics:
     # `accepted`'s child of each kind, looked up once (a `labels()` call is ~2 µs).
     _accepted_by_kind: dict[str, Any] = field(default_factory=dict)
 
+    # The children of `requests` and `latency` by their labels, looked up once each.
+    _request_children: dict[tuple[str, str, int], tuple[Any, Any]] = field(default_factory=dict)
+
+    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        children = self._request_children.get((route, method, status))
+        if children is None:
+            children = (
+                self.requests.labels(route, method, str(status)),
+                self.latency.labels(route, method),
+            )
+            self._request_children[(route, method, status)] = children
+        children[0].inc()
+        children[1].observe(seconds)
+
     def count_accepted(self, kind: OperationKind, count: int = 1) -> None:
         child = self._accepted_by_kind.get(kind.value)
         if child is None:
