@@ -291,6 +291,13 @@ Quick = Annotated[
 Profile = Annotated[
     bool, typer.Option("--profile", help="Also profile the accept path (cProfile; not measured)")
 ]
+Only = Annotated[
+    str,
+    typer.Option(
+        help="Measure only these sections, comma-separated: accept (and poll), workers, e2e, "
+        "purge (and listing); each brings the baselines its ratios need"
+    ),
+]
 
 
 @app.command()
@@ -309,6 +316,7 @@ def bench(  # noqa: PLR0917 - one parameter per command-line option
     output: Output = Path("bench-results.json"),
     quick: Quick = False,
     profile: Profile = False,
+    only: Only = "accept,workers,e2e,purge",
 ) -> None:
     """Measure the service against same-run baselines; print a table, write JSON.
 
@@ -316,9 +324,13 @@ def bench(  # noqa: PLR0917 - one parameter per command-line option
 
     Provisioning: the simulated driver.
     """
-    from service.bench.figures import BenchOptions
+    from service.bench.figures import BenchOptions, parse_sections
     from service.bench.runner import run_and_report
 
+    try:
+        sections = parse_sections(only)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--only") from None
     options = BenchOptions(
         duration=duration,
         warmup=warmup,
@@ -332,9 +344,10 @@ def bench(  # noqa: PLR0917 - one parameter per command-line option
         simulated_latency=latency,
         port=port,
         profile=profile,
+        sections=sections,
     )
     if quick:
-        options = BenchOptions.quick(port=port, profile=profile)
+        options = BenchOptions.quick(port=port, profile=profile, sections=sections)
     try:
         typer.echo(run_and_report(options, _settings(), output, _say))
     except EmbeddedError as exc:

@@ -12,6 +12,15 @@ from service.bench.stats import summarize
 
 
 def measure_baselines(bench: Bench) -> None:
+    """The baselines the chosen sections' ratios are taken against."""
+    sections = bench.options.sections
+    if "accept" in sections:
+        measure_http_baselines(bench)
+    if "workers" in sections or "e2e" in sections:
+        measure_bare_celery(bench)
+
+
+def measure_http_baselines(bench: Bench) -> None:
     bench.say("baseline: aiohttp hello-world")
     hello = bench.start(
         "baseline-hello", ["-m", "service.bench.baselines", "hello", str(bench.options.port)]
@@ -38,7 +47,6 @@ def measure_baselines(bench: Bench) -> None:
         measured(bench.load(method="POST", body='{"n": {n}}', expect=[202]))
     )
     bench.stop(insert)
-    measure_bare_celery(bench)
 
 
 def measure_bare_celery(bench: Bench) -> None:

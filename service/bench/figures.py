@@ -5,6 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# What `--only` can pick; each brings the baselines its ratios are taken against.
+SECTIONS = ("accept", "workers", "e2e", "purge")
+
+
+def parse_sections(text: str) -> tuple[str, ...]:
+    """`--only`'s comma-separated sections, in the order they run; ValueError names a stranger."""
+    asked = {part.strip() for part in text.split(",") if part.strip()}
+    unknown = sorted(asked - set(SECTIONS))
+    if unknown or not asked:
+        raise ValueError(f"--only takes some of {', '.join(SECTIONS)}; got {text!r}")
+    return tuple(section for section in SECTIONS if section in asked)
+
 
 @dataclass(frozen=True)
 class BenchOptions:
@@ -21,9 +33,12 @@ class BenchOptions:
     simulated_latency: float = 0.0
     port: int = 18080
     profile: bool = False  # also run the accept load against a cProfile'd API (not measured)
+    sections: tuple[str, ...] = SECTIONS  # what is measured (`--only`)
 
     @classmethod
-    def quick(cls, *, port: int, profile: bool) -> BenchOptions:
+    def quick(
+        cls, *, port: int, profile: bool, sections: tuple[str, ...] = SECTIONS
+    ) -> BenchOptions:
         """A tiny run that only checks that every measurement works (CI's smoke test)."""
         return cls(
             duration=1.0,
@@ -37,6 +52,7 @@ class BenchOptions:
             round_trip_samples=20,
             port=port,
             profile=profile,
+            sections=sections,
         )
 
 

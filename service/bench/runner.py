@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import text
 
 from service.adapters.embedded import embedded_servers
+from service.adapters.processes import Child
 from service.bench.api_runs import (
     measure_accept_and_poll,
     measure_accept_scaled_out,
@@ -102,10 +103,36 @@ def run_bench(options: BenchOptions, settings: Settings, say: Say) -> Figures:
 
 
 def _measure_all(bench: Bench) -> None:
+    sections = bench.options.sections
     bench.figures.machine = machine_facts()
     measure_baselines(bench)
     bench.prepare_service()
     api = bench.start_api()
+    worker: Child | None = None
+    if "accept" in sections:
+        api = _measure_accept(bench, api)
+    if "workers" in sections:
+        measure_workers(bench)
+    if "e2e" in sections or "purge" in sections:
+        worker = bench.start_worker(2)
+    if "e2e" in sections:
+        measure_end_to_end(bench)
+        bench.drain(timeout=600)
+    if "purge" in sections:
+        measure_listing_and_purge(bench)
+    bench.figures.service["peak_rss_mib"] = _peak_rss(api, worker)
+
+
+def _peak_rss(api: Child, worker: Child | None) -> dict[str, float]:
+    rss = {"api": peak_rss_mib(api.pid)}
+    if worker is not None:
+        rss["worker_main"] = peak_rss_mib(worker.pid)
+        rss["worker_pool_max"] = max(children_peak_rss_mib(worker.pid), default=0.0)
+    return rss
+
+
+def _measure_accept(bench: Bench, api: Child) -> Child:
+    """Accept and poll (one API process, then two), then drain what they accepted."""
     measure_accept_and_poll(bench)
     api = measure_accept_scaled_out(bench, api)
     if bench.options.profile:
@@ -114,16 +141,7 @@ def _measure_all(bench: Bench) -> None:
     bench.say(f"draining the {bench.figures.service['accepted_backlog']} accepted creates")
     bench.drain(timeout=1800)
     bench.stop(worker)
-    measure_workers(bench)
-    worker = bench.start_worker(2)
-    measure_end_to_end(bench)
-    bench.drain(timeout=600)
-    measure_listing_and_purge(bench)
-    bench.figures.service["peak_rss_mib"] = {
-        "api": peak_rss_mib(api.pid),
-        "worker_main": peak_rss_mib(worker.pid),
-        "worker_pool_max": max(children_peak_rss_mib(worker.pid), default=0.0),
-    }
+    return api
 
 
 def machine_facts() -> dict[str, Any]:

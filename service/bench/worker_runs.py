@@ -49,7 +49,9 @@ def measure_end_to_end(bench: Bench) -> None:
     samples = bench.options.e2e_samples
     bench.say(f"end-to-end: {samples} creates one at a time, submit to terminal state")
     bench.figures.service["e2e_idle"] = asdict(asyncio.run(_end_to_end(bench, samples, "E")))
-    rate = max(1.0, bench.figures.service["worker_operations_per_second"].get("2", 2.0) / 2)
+    # Half the two-process worker rate; a run without the workers section (`--only`) uses 100/s.
+    rates = bench.figures.service.get("worker_operations_per_second", {})
+    rate = max(1.0, rates.get("2", 200.0) / 2)
     bench.say(f"end-to-end under a steady accept load of {rate:.0f}/s")
     background = processes.start_load(
         bench.creates("L{n}", connections=8, rate=rate, duration=3600, warmup=0)
