@@ -8,6 +8,8 @@ transport wraps it — with an async Redis client.
 from __future__ import annotations
 
 import base64
+import os
+import re
 import uuid
 from typing import Any
 
@@ -16,6 +18,7 @@ from celery import Celery
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
+from service.domain.identifiers import uuid4_text
 from service.domain.lifecycle import OperationKind
 from service.settings import Settings
 
@@ -82,9 +85,17 @@ def create_celery(settings: Settings) -> Celery:
     return app
 
 
-def task_message(celery_app: Celery, queue: str, task_name: str, args: tuple[Any, ...]) -> bytes:
+def task_message(
+    celery_app: Celery,
+    queue: str,
+    task_name: str,
+    args: tuple[Any, ...],
+    *,
+    task_id: str | None = None,
+    delivery_tag: str | None = None,
+) -> bytes:
     """The Redis list entry kombu would write for `send_task(task_name, args)`."""
-    task_id = str(uuid.uuid4())
+    task_id = task_id or str(uuid.uuid4())
     # Our args are a few plain strings: their repr is the argsrepr; Celery's own (saferepr)
     # would take three quarters of the time this function takes.
     headers, properties, body, _ = celery_app.amqp.as_task_v2(
@@ -101,7 +112,7 @@ def task_message(celery_app: Celery, queue: str, task_name: str, args: tuple[Any
             "delivery_mode": 2,
             "priority": 0,
             "body_encoding": "base64",
-            "delivery_tag": str(uuid.uuid4()),
+            "delivery_tag": delivery_tag or str(uuid.uuid4()),
             "delivery_info": {"exchange": queue, "routing_key": queue},
         },
     }
@@ -131,6 +142,61 @@ def push_tasks(
     pipeline.execute()
 
 
+# Stand-ins written into a template where each message puts its own values.
+_TASK_ID = "00000000-7a5c-4d1d-8000-1d0000000001"
+_DELIVERY_TAG = "00000000-7a5c-4d1d-8000-7a9000000002"
+_ARGUMENT = "00000000-7a5c-4d1d-8000-a79000000003"
+
+
+class MessageTemplate:
+    """The message of a task that takes one id, built once by Celery (`task_message`); a
+    message then only fills in its ids. Building each one through Celery cost ~30 µs."""
+
+    def __init__(self, celery_app: Celery, queue: str, task_name: str) -> None:
+        # Celery's body, [args, kwargs, embedded options], as task_message writes it.
+        _, _, celery_body, _ = celery_app.amqp.as_task_v2(
+            _TASK_ID, task_name, args=(_ARGUMENT,), argsrepr="", kwargsrepr="{}"
+        )
+        self._body_prefix, self._body_suffix = orjson.dumps(celery_body).split(_ARGUMENT.encode())
+        sample = task_message(
+            celery_app,
+            queue,
+            task_name,
+            (_ARGUMENT,),
+            task_id=_TASK_ID,
+            delivery_tag=_DELIVERY_TAG,
+        ).decode()
+        body = base64.b64encode(self._body(_ARGUMENT)).decode()
+        if sample.count(body) != 1:
+            raise RuntimeError(f"{task_name}: Celery's message body is not the one expected")
+        # Literal text and the slots between it, in order: the task id, the delivery tag, the
+        # argument (in argsrepr) and the base64 body.
+        slots = {_TASK_ID: "id", _DELIVERY_TAG: "tag", _ARGUMENT: "argument", body: "body"}
+        pieces = re.split("(" + "|".join(map(re.escape, slots)) + ")", sample)
+        self._literals = [piece.encode() for piece in pieces[0::2]]
+        self._slots = [slots[piece] for piece in pieces[1::2]]
+
+    def _body(self, argument: str) -> bytes:
+        return self._body_prefix + argument.encode() + self._body_suffix
+
+    def render(self, argument: str) -> bytes:
+        """The message for `argument` (a plain id: nothing in it needs escaping in JSON),
+        with a new task id and delivery tag."""
+        # New random ids, as Celery's uuid4() would draw them, from one read of the OS's source.
+        bits = int.from_bytes(os.urandom(32))
+        values = {
+            "id": uuid4_text(bits >> 128).encode(),
+            "tag": uuid4_text(bits).encode(),
+            "argument": argument.encode(),
+            "body": base64.b64encode(self._body(argument)),
+        }
+        out = [self._literals[0]]
+        for slot, literal in zip(self._slots, self._literals[1:], strict=True):
+            out.append(values[slot])
+            out.append(literal)
+        return b"".join(out)
+
+
 class AsyncPublisher:
     """Publishes task messages from the event loop through an async Redis client."""
 
@@ -138,6 +204,15 @@ class AsyncPublisher:
         self._celery = celery_app
         self._redis = redis
         self._queue = queue
+        # Built on first use, in the process that publishes (Celery's origin names it).
+        self._templates: dict[str, MessageTemplate] = {}
+
+    def template(self, task_name: str) -> MessageTemplate:
+        template = self._templates.get(task_name)
+        if template is None:
+            template = MessageTemplate(self._celery, self._queue, task_name)
+            self._templates[task_name] = template
+        return template
 
     def message(self, task_name: str, args: tuple[Any, ...]) -> bytes:
         return task_message(self._celery, self._queue, task_name, args)
@@ -147,6 +222,6 @@ class AsyncPublisher:
 
     async def enqueue_many(self, kind: OperationKind, operation_ids: list[uuid.UUID]) -> None:
         """One message per operation, all in one LPUSH (one round trip)."""
-        task = TASK_FOR_KIND[kind]
-        messages = [self.message(task, (str(operation_id),)) for operation_id in operation_ids]
+        template = self.template(TASK_FOR_KIND[kind])
+        messages = [template.render(str(operation_id)) for operation_id in operation_ids]
         await self._redis.lpush(self._queue, *messages)

@@ -27,6 +27,10 @@ PASSWORD_RULE = (
 )
 _PRINTABLE = frozenset(string.ascii_letters + string.digits + string.punctuation)
 _ALPHABET = string.ascii_letters + string.digits
+# A password needs a character of each.
+_CLASSES = tuple(
+    frozenset(group) for group in (string.ascii_lowercase, string.ascii_uppercase, string.digits)
+)
 
 
 def password_problem(password: str) -> str | None:
@@ -37,10 +41,10 @@ def password_problem(password: str) -> str | None:
     """
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         return PASSWORD_RULE
-    if not set(password) <= _PRINTABLE:
+    used = set(password)
+    if not used <= _PRINTABLE:
         return PASSWORD_RULE
-    classes = (string.ascii_lowercase, string.ascii_uppercase, string.digits)
-    if not all(any(char in group for char in password) for group in classes):
+    if not all(used & group for group in _CLASSES):
         return PASSWORD_RULE
     return None
 

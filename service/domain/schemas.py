@@ -289,12 +289,36 @@ class AccountCreate(BaseModel):
                 fields[key] = value
         context = {"region": regions, "region_group": (region_group,)}
         model = validated(cls, fields, problems, "account", context=context)
-        return model.model_copy(
-            update={
-                "region": model.region or default_region,
-                "region_group": model.region_group or region_group,
-            }
-        )
+        return model._defaulted(default_region, region_group)
+
+    @classmethod
+    def parse_json(
+        cls,
+        raw: bytes,
+        *,
+        regions: tuple[str, ...] | None,
+        default_region: str,
+        region_group: str,
+    ) -> AccountCreate | None:
+        """`raw` validated straight from its bytes (no dict in between: half of `parse`'s time)
+        when it is a valid create without read-only keys; None for anything else, which `parse`
+        of the decoded body then accepts or describes as it always has."""
+        try:
+            model = cls.model_validate_json(
+                raw, context={"region": regions, "region_group": (region_group,)}
+            )
+        except ValidationError:
+            return None
+        return model._defaulted(default_region, region_group)
+
+    def _defaulted(self, default_region: str, region_group: str) -> AccountCreate:
+        """With the service's region and region group where none was given (a model of our
+        own, just validated: set in place)."""
+        if self.region is None:
+            self.region = default_region
+        if self.region_group is None:
+            self.region_group = region_group
+        return self
 
     def redacted(self) -> dict[str, Any]:
         """The request as recorded on the operation row: secrets removed."""

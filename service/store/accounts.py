@@ -32,7 +32,9 @@ EXTERNAL_ID_IN_USE = "uq_accounts_org_external_id"
 IN_FLIGHT = "uq_operations_account_in_flight"
 
 
-@dataclass(frozen=True)
+# Not frozen: a frozen dataclass sets each of its 23 fields through object.__setattr__, which
+# cost ~5 µs a create (nothing changes a row once built).
+@dataclass(slots=True)
 class CreateRow:
     """What an accepted create writes: the account (CREATING) and its queued operation."""
 

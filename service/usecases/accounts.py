@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import string
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
@@ -101,7 +101,7 @@ def create_row(
         deletion_protection=body.deletion_protection,
         external_id=body.external_id,
         operation_id=uuid.uuid4(),
-        request=json.dumps(body.redacted()),
+        request=orjson.dumps(body.redacted()).decode(),
         request_id=ctx.request_id,
         sealed_password=password.sealed,
         password_given=password.given,

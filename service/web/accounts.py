@@ -17,6 +17,7 @@ from service.domain.results import ResultResponse, accepted, success_body
 from service.domain.roles import Permission, Role, allows
 from service.domain.schemas import AccountCreate, Edition
 from service.domain.tokens import Principal
+from service.settings import Settings
 from service.store import idempotency
 from service.store.listing import (
     MAX_SHOW_LIMIT,
@@ -37,7 +38,7 @@ from service.usecases.accounts import (
 from service.usecases.purge_now import purge_account
 from service.web.account_view import render_account
 from service.web.auth import authorize
-from service.web.bodies import read_json
+from service.web.bodies import decode_json, plain_object, read_body, read_json
 from service.web.create_batches import CreateRequest
 from service.web.keys import (
     CREATES,
@@ -51,7 +52,7 @@ from service.web.keys import (
 )
 from service.web.passwords import new_password
 from service.web.query import parse_bool, parse_int, query_params
-from service.web.responses import json_response, result_response
+from service.web.responses import accepted_response, json_response, result_response
 
 log = structlog.get_logger(__name__)
 
@@ -122,14 +123,8 @@ async def get_account_handler(request: web.Request) -> web.Response:
 async def create_account_handler(request: web.Request) -> web.Response:
     principal = await authorize(request, Permission.MUTATE_ACCOUNTS)
     settings = request.app[SETTINGS]
-    raw = await read_json(request, required="a JSON Account object")
-    # Regions are the tenant cluster registry's: placement refuses an unknown one (400).
-    body = AccountCreate.parse(
-        raw,
-        regions=None,
-        default_region=settings.default_region,
-        region_group=settings.region_group,
-    )
+    raw = await read_body(request, required="a JSON Account object")
+    body = _create_body(raw, settings)
     password = new_password(body.admin_password, request.app[SEAL])
     if request.headers.get(idempotency.HEADER) is None:
         # The common case: written with the creates that arrive meanwhile, one statement and one
@@ -137,19 +132,32 @@ async def create_account_handler(request: web.Request) -> web.Response:
         ctx = AcceptContext(principal, request[REQUEST_ID], settings.regions)
         queued = await request.app[CREATES].submit(CreateRequest(ctx, body, password))
         if queued is not None:
-            _count_and_log(request, queued, body.name)
+            # Logged with its batch (`operations.queued`).
+            request.app[METRICS].count_accepted(queued.kind)
         else:
             # Its row met a unique index: written alone, it says which (or gets a new locator).
             async with request.app[SESSIONS].begin() as session:
                 queued = await create_account(session, ctx, body, password)
             await _hand_over(request, queued, body.name)
-        return result_response(accepted(queued.id))
+        return accepted_response(queued.id)
 
     async def run(session: AsyncSession, ctx: AcceptContext) -> Queued:
         # In the transaction that records the Idempotency-Key.
         return await create_account(session, ctx, body, password)
 
-    return await _accept(request, principal, {"create": raw}, run, account=body.name)
+    summary = {"create": decode_json(raw)}
+    return await _accept(request, principal, summary, run, account=body.name)
+
+
+def _create_body(raw: bytes, settings: Settings) -> AccountCreate:
+    """The create `raw` asks for, validated from its bytes in one pass when it is a plain valid
+    one, else decoded and described. Regions are the tenant cluster registry's: placement
+    refuses an unknown one (400)."""
+    defaults = {"default_region": settings.default_region, "region_group": settings.region_group}
+    body = AccountCreate.parse_json(raw, regions=None, **defaults) if plain_object(raw) else None
+    if body is None:
+        body = AccountCreate.parse(decode_json(raw), regions=None, **defaults)
+    return body
 
 
 async def drop_account_handler(request: web.Request) -> web.Response:
@@ -268,5 +276,5 @@ async def _hand_over(request: web.Request, queued: Queued, account: str) -> None
 
 
 def _count_and_log(request: web.Request, queued: Queued, account: str) -> None:
-    request.app[METRICS].accepted.labels(queued.kind.value).inc()
+    request.app[METRICS].count_accepted(queued.kind)
     log_queued(log, queued.id, queued.kind, account=account)

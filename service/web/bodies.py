@@ -19,11 +19,15 @@ def _has_nul(value: object) -> bool:
     return False
 
 
-async def read_json(request: web.Request, *, required: str) -> object:
-    """The decoded body; `required` says what an empty body should have been."""
+async def read_body(request: web.Request, *, required: str) -> bytes:
+    """The body's bytes; `required` says what an empty body should have been."""
     raw = await request.read()
     if not raw.strip():
         raise InvalidArgument(f"request body is required: {required}")
+    return raw
+
+
+def decode_json(raw: bytes) -> object:
     try:
         body = json.loads(raw)
         # PostgreSQL text cannot hold NUL characters.
@@ -33,3 +37,15 @@ async def read_json(request: web.Request, *, required: str) -> object:
     if nul:
         raise InvalidArgument("request body must not contain NUL characters (\\u0000)")
     return body
+
+
+def plain_object(raw: bytes) -> bool:
+    """Whether `raw` may be validated straight from its bytes by a model: a JSON object that
+    spells no NUL character (a model would take one; PostgreSQL could not store it). When not,
+    `decode_json` says what is wrong, if anything."""
+    return raw[:1] == b"{" and b"\\u0000" not in raw
+
+
+async def read_json(request: web.Request, *, required: str) -> object:
+    """The decoded body; `required` says what an empty body should have been."""
+    return decode_json(await read_body(request, required=required))

@@ -18,7 +18,7 @@ from service.adapters.broker import AsyncPublisher
 from service.adapters.coalesce import Coalescer
 from service.adapters.hand_over_log import log_publish_failed
 from service.adapters.logs import error_text
-from service.domain.lifecycle import OperationKind
+from service.domain.lifecycle import OperationKind, OperationState
 from service.domain.schemas import AccountCreate
 from service.store.db import HotPool
 from service.usecases.accounts import AcceptContext, NewPassword, Queued, write_creates
@@ -80,13 +80,13 @@ class CreateBatcher:
             Queued(OperationKind.CREATE, operation_id) if operation_id is not None else None
             for operation_id in written
         ]
+        accepted = [
+            (item.id, request) for item, request in zip(queued, requests, strict=True) if item
+        ]
         await self._publish(
-            [
-                (item.id, request.body.name)
-                for item, request in zip(queued, requests, strict=True)
-                if item
-            ]
+            [(operation_id, request.body.name) for operation_id, request in accepted]
         )
+        _log_queued(accepted)
         return queued
 
     async def _publish(self, written: list[tuple[uuid.UUID, str]]) -> None:
@@ -100,3 +100,24 @@ class CreateBatcher:
                 log_publish_failed(
                     log, operation_id, OperationKind.CREATE, account=account, error=error_text(exc)
                 )
+
+
+def _log_queued(written: list[tuple[uuid.UUID, CreateRequest]]) -> None:
+    """One line for the batch's creates, each with its operation id, account and request id
+    (a line per create cost ~30 µs of each)."""
+    if not written:
+        return
+    log.info(
+        "operations.queued",
+        kind=OperationKind.CREATE.value,
+        state=OperationState.QUEUED.value,
+        count=len(written),
+        operations=[
+            {
+                "operation_id": str(operation_id),
+                "account": request.body.name,
+                "request_id": request.ctx.request_id,
+            }
+            for operation_id, request in written
+        ],
+    )

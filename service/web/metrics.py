@@ -29,10 +29,8 @@ def _route(request: web.Request) -> str:
 async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
     response = await handler(request)
-    metrics = request.app[METRICS]
-    route = _route(request)
-    metrics.requests.labels(route, request.method, str(response.status)).inc()
-    metrics.latency.labels(route, request.method).observe(time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    request.app[METRICS].observe_request(_route(request), request.method, response.status, seconds)
     return response
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 
@@ -15,6 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from service.adapters.logs import error_text
 from service.domain.errors import ErrorCode, ServiceError
+from service.domain.identifiers import uuid4_text
 from service.web.keys import REQUEST_ID
 from service.web.responses import error_response
 
@@ -53,7 +53,7 @@ def choose_request_id(client_value: str | None) -> str:
         return client_value
     # A random version-4 UUID from the process's PRNG: a request id correlates lines, it guards
     # nothing, and uuid4()'s read of the OS random source was ~5 % of a poll's samples.
-    return str(uuid.UUID(int=random.getrandbits(128), version=4))
+    return uuid4_text(random.getrandbits(128))
 
 
 def _framework_message(request: web.Request, exc: web.HTTPException) -> str:

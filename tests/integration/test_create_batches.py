@@ -28,6 +28,7 @@ from service.web.create_batches import CreateBatcher, CreateRequest
 from service.web.keys import METRICS
 from tests.conftest import Tenant
 from tests.integration.api import Client, account_body
+from tests.log_lines import configured_logging, json_lines
 
 
 async def test_concurrent_creates_are_written_together_and_each_gets_its_own_answer(
@@ -183,3 +184,29 @@ async def test_when_the_database_is_unreachable_every_request_of_the_batch_fails
     )
     assert all(isinstance(outcome, OSError | TimeoutError) for outcome in outcomes), outcomes
     await pool.close()
+
+
+async def test_a_batch_logs_one_line_naming_each_create_it_wrote(
+    batching: Batching, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = await batching.batcher.submit(create_request(batching, "LOGGED_0", "req-0"))
+    assert first is not None
+    names = ("LOGGED_1", "LOGGED_0", "LOGGED_2")  # LOGGED_0 is taken: left out, written alone
+    with configured_logging("INFO"):
+        one, taken, two = await asyncio.gather(
+            *(
+                batching.batcher.submit(create_request(batching, name, f"req-{name}"))
+                for name in names
+            )
+        )
+        lines = json_lines(capsys.readouterr().err)
+    assert taken is None
+    assert one is not None
+    assert two is not None
+    (batch,) = (line for line in lines if line["event"] == "operations.queued")
+    assert (batch["kind"], batch["state"], batch["count"]) == ("create", "queued", 2)
+    assert batch["operations"] == [
+        {"operation_id": str(one.id), "account": "LOGGED_1", "request_id": "req-LOGGED_1"},
+        {"operation_id": str(two.id), "account": "LOGGED_2", "request_id": "req-LOGGED_2"},
+    ]
+    assert not [line for line in lines if line["event"] == "operation.queued"]

@@ -104,10 +104,12 @@ async def test_every_api_line_of_a_request_carries_its_request_id(
         await wait_result(client, location, tenant.headers())
         lines = json_lines(capsys.readouterr().err)
     ours = [line for line in lines if line.get("request_id") == request_id]
-    (queued,) = (line for line in ours if line["event"] == "operation.queued")
-    assert queued["state"] == "queued"
-    assert queued["operation_id"] == handle_of(location)
-    assert (queued["kind"], queued["account"]) == ("create", "REQUEST_LOGGED")
+    # A create is logged with the creates of its batch: one line, an entry per create.
+    (batch,) = (line for line in lines if line["event"] == "operations.queued")
+    assert (batch["kind"], batch["state"], batch["count"]) == ("create", "queued", 1)
+    assert batch["operations"] == [
+        {"operation_id": handle_of(location), "account": "REQUEST_LOGGED", "request_id": request_id}
+    ]
     (access,) = (line for line in ours if line["event"] == "http.request")
     assert (access["method"], access["path"], access["status"]) == ("POST", "/api/v2/accounts", 202)
     assert isinstance(access["duration_ms"], float)

@@ -190,3 +190,55 @@ def test_the_redacted_request_omits_fields_that_were_not_sent() -> None:
     assert "comment" not in redacted
     assert "first_name" not in redacted
     assert "admin_rsa_public_key" not in redacted
+
+
+READ_ONLY = {"dropped_on", "scheduled_deletion_time", "restored_on", "moved_on"} | {
+    "organization_URL_expiration_on"
+}
+
+
+def parse_json(raw: bytes) -> AccountCreate | None:
+    return AccountCreate.parse_json(
+        raw, regions=REGIONS, default_region="AWS_US_WEST_2", region_group="PUBLIC"
+    )
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"region": "aws_us_east_1", "region_group": "public"},
+        {"admin_password": None, "comment": "ünïcode ✓"},
+        {"deletion_protection": True, "external_id": "ext-1"},
+    ],
+)
+def test_a_valid_body_validated_from_its_bytes_is_the_same_create(changes: dict[str, Any]) -> None:
+    body = {key: value for key, value in client_body(**changes).items() if key not in READ_ONLY}
+    from_bytes = parse_json(json.dumps(body).encode())
+    assert from_bytes is not None
+    assert from_bytes == parse(body)
+    assert (from_bytes.region, from_bytes.region_group) == (
+        (changes.get("region") or "AWS_US_WEST_2").upper(),
+        "PUBLIC",
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Read-only keys, even null (Snowflake's clients send some): `parse` lets null through.
+        client_body(),
+        client_body(state="ACTIVE"),
+        client_body(edition="PLATINUM"),
+        client_body(region="MARS_1"),
+        client_body(unknown="x"),
+        ["not", "an", "object"],
+    ],
+)
+def test_anything_but_a_plain_valid_create_is_left_to_parse(body: object) -> None:
+    assert parse_json(json.dumps(body).encode()) is None
+
+
+def test_bytes_that_are_not_json_are_left_to_parse() -> None:
+    assert parse_json(b'{"name": "A",') is None
+    assert parse_json(b"\xff\xfe") is None

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from celery import Celery
 
-from service.adapters.broker import TASK_FOR_KIND, AsyncPublisher, create_celery
+from service.adapters.broker import (
+    TASK_FOR_KIND,
+    AsyncPublisher,
+    MessageTemplate,
+    create_celery,
+    task_message,
+)
 from service.domain.lifecycle import OperationKind
 from service.settings import Settings
 
@@ -105,3 +112,35 @@ def test_the_args_are_shown_as_celery_shows_them(publisher: AsyncPublisher) -> N
     headers = envelope_of(publisher, "provisioner.create_account", ("op-3",))["headers"]
     assert headers["argsrepr"] == "('op-3',)"
     assert headers["kwargsrepr"] == "{}"
+
+
+def test_a_message_from_the_template_is_byte_for_byte_celerys_own(celery_app: Celery) -> None:
+    template = MessageTemplate(celery_app, QUEUE, "provisioner.create_account")
+    rendered = template.render("0b5f3f0e-3c1d-4c47-9d6e-2a64f1a0c0de")
+    envelope = json.loads(rendered)
+    ids = {
+        "task_id": envelope["headers"]["id"],
+        "delivery_tag": envelope["properties"]["delivery_tag"],
+    }
+    built = task_message(
+        celery_app,
+        QUEUE,
+        "provisioner.create_account",
+        ("0b5f3f0e-3c1d-4c47-9d6e-2a64f1a0c0de",),
+        **ids,
+    )
+    assert rendered == built
+
+
+def test_messages_from_the_template_carry_new_uuid4_ids_each(celery_app: Celery) -> None:
+    template = MessageTemplate(celery_app, QUEUE, "provisioner.drop_account")
+    first, second = (json.loads(template.render("op-5")) for _ in range(2))
+    for envelope in (first, second):
+        task_id = uuid.UUID(envelope["headers"]["id"])
+        assert task_id.version == 4
+        assert str(task_id) == envelope["headers"]["id"]
+        assert uuid.UUID(envelope["properties"]["delivery_tag"]).version == 4
+    assert first["headers"]["id"] != second["headers"]["id"]
+    assert first["properties"]["delivery_tag"] != second["properties"]["delivery_tag"]
+    assert json.loads(base64.b64decode(first["body"]))[0] == ["op-5"]
+    assert first["headers"]["argsrepr"] == "('op-5',)"

@@ -72,6 +72,23 @@ async def test_a_submitter_that_goes_away_does_not_cancel_the_others() -> None:
     doubler.release.set()
     assert await staying == 4
     assert leaving.cancelled()
+    # Its item was still part of the batch: a create whose client left is written all the same.
+    assert doubler.batches == [[1, 2]]
+
+
+async def test_a_submitter_that_goes_away_while_waiting_for_a_batch_is_still_handled() -> None:
+    doubler = Doubler()
+    coalescer = Coalescer(doubler, max_batch=10, max_in_flight=1, name="test")
+    first = asyncio.create_task(coalescer.submit(1))
+    await asyncio.sleep(0)  # the first batch is in flight: the next items wait for another
+    leaving = asyncio.create_task(coalescer.submit(2))
+    staying = asyncio.create_task(coalescer.submit(3))
+    await asyncio.sleep(0)
+    leaving.cancel()
+    doubler.release.set()
+    assert (await first, await staying) == (2, 6)
+    assert leaving.cancelled()
+    assert doubler.batches == [[1], [2, 3]]
 
 
 async def test_an_item_submitted_as_the_last_batch_ends_is_not_stranded() -> None:

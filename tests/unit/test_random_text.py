@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
 import string
+import uuid
 from collections import Counter
 
-from service.domain.identifiers import random_text
+from service.domain.identifiers import random_text, uuid4_text
 from service.domain.passwords import GENERATED_PASSWORD_LENGTH, generate_password, password_problem
 from service.usecases.accounts import new_locator
 
@@ -41,3 +43,10 @@ def test_generated_passwords_meet_the_policy() -> None:
     for password in passwords:
         assert len(password) == GENERATED_PASSWORD_LENGTH
         assert password_problem(password) is None
+
+
+def test_uuid4_text_is_what_uuid_writes_for_the_same_bits() -> None:
+    for bits in [0, (1 << 128) - 1, *(random.getrandbits(128) for _ in range(2000))]:
+        assert uuid4_text(bits) == str(uuid.UUID(int=bits, version=4))
+    # Bits past the 128th are ignored.
+    assert uuid4_text((5 << 128) | 7) == uuid4_text(7)
