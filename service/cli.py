@@ -289,7 +289,7 @@ Quick = Annotated[
     bool, typer.Option("--quick", help="A tiny run that checks the benchmark works (CI)")
 ]
 Profile = Annotated[
-    bool, typer.Option("--profile", help="Also profile the accept path (cProfile; not measured)")
+    bool, typer.Option("--profile", help="Also profile accept and poll (cProfile; not measured)")
 ]
 Only = Annotated[
     str,

@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from service.adapters.processes import Child
 from service.bench.harness import Bench, measured
+from service.bench.loadgen import LoadSpec
 from service.bench.processes import wait_http
 from service.bench.profile import busiest_functions, busy_time_by_component
 
@@ -16,18 +17,23 @@ def measure_accept_and_poll(bench: Bench) -> None:
     bench.say(f"accept: POST /api/v2/accounts, {bench.options.connections} connections")
     accept = measured(bench.creates("{n}"))
     bench.figures.service["accept"] = asdict(accept)
-    with bench.engine.connect() as connection:
-        handles = connection.scalars(text("SELECT id FROM operations LIMIT 1000")).all()
     bench.say("poll: GET /api/v2/results/{handle}")
     poll = measured(
         bench.load(
-            paths=[f"/api/v2/results/{handle}" for handle in handles],
+            paths=[f"/api/v2/results/{handle}" for handle in _handles(bench)],
             headers=bench.headers,
             expect=[200, 202],
         )
     )
     bench.figures.service["poll"] = asdict(poll)
     bench.figures.service["accepted_backlog"] = accept.requests
+
+
+def _handles(bench: Bench) -> list[str]:
+    """A thousand operations to poll."""
+    with bench.engine.connect() as connection:
+        rows = connection.scalars(text("SELECT id FROM operations LIMIT 1000")).all()
+    return [str(handle) for handle in rows]
 
 
 def measure_accept_scaled_out(bench: Bench, api: Child, processes: int = 2) -> Child:
@@ -46,18 +52,34 @@ def measure_accept_scaled_out(bench: Bench, api: Child, processes: int = 2) -> C
 
 
 def profile_accept(bench: Bench, api: Child) -> Child:
-    """The accept load once more with the API under cProfile; its busiest functions go in
-    the figures. cProfile slows the API down: this run's speed is not reported."""
-    bench.say("profiling the accept path (cProfile; not a measured run)")
+    """The accept load, then the poll load, each once more against an API under cProfile;
+    their busiest functions go in the figures. cProfile slows the API down: these runs' speeds
+    are not reported."""
     bench.stop(api)
-    stats_path = bench.work_dir / "api.pstats"
+    bench.say("profiling the accept path (cProfile; not a measured run)")
+    _profiled(bench, "accept", bench.creates("P{n}", duration=min(bench.options.duration, 5.0)))
+    bench.say("profiling the poll path (cProfile; not a measured run)")
+    _profiled(
+        bench,
+        "poll",
+        bench.load(
+            paths=[f"/api/v2/results/{handle}" for handle in _handles(bench)],
+            headers=bench.headers,
+            expect=[200, 202],
+            duration=min(bench.options.duration, 5.0),
+        ),
+    )
+    return bench.start_api()
+
+
+def _profiled(bench: Bench, path: str, load: LoadSpec) -> None:
+    stats_path = bench.work_dir / f"api-{path}.pstats"
     profiled = bench.start(
-        "api-profiled",
+        f"api-profiled-{path}",
         ["-m", "cProfile", "-o", str(stats_path), "-m", "service.cli", "serve"],
     )
     wait_http(profiled, bench.base + "/healthz")
-    measured(bench.creates("P{n}", duration=min(bench.options.duration, 5.0)))
+    measured(load)
     bench.stop(profiled)  # SIGTERM: serve exits cleanly and cProfile writes its file
-    bench.figures.service["accept_profile"] = busiest_functions(stats_path)
-    bench.figures.service["accept_profile_by_component"] = busy_time_by_component(stats_path)
-    return bench.start_api()
+    bench.figures.service[f"{path}_profile"] = busiest_functions(stats_path)
+    bench.figures.service[f"{path}_profile_by_component"] = busy_time_by_component(stats_path)

@@ -327,30 +327,31 @@ def _rss(rss: dict[str, float]) -> str:
 
 
 def _profile_lines(ours: dict[str, Any]) -> list[str]:
-    """The profiled accept run's tables, when the run had one."""
+    """The profiled accept and poll runs' tables, when the run had them."""
     lines: list[str] = []
-    components = ours.get("accept_profile_by_component")
-    if components:
-        lines += [
-            "",
-            "Accept path under cProfile — own time by library, idle waits left out:",
-            "",
-            "| Library | Share of busy time |",
-            "|---|---|",
-        ]
-        lines += [f"| {row['component']} | {row['share']:.1%} |" for row in components]
-    profile = ours.get("accept_profile")
-    if profile:
-        lines += [
-            "",
-            "Accept path under cProfile — own time by function, idle waits left out:",
-            "",
-            "| Function | Calls | Share of busy time |",
-            "|---|---|---|",
-        ]
-        lines += [
-            f"| `{row['function']}` | {row['calls']} | {row['share']:.1%} |" for row in profile
-        ]
+    for path, title in (("accept", "Accept path"), ("poll", "Poll path")):
+        components = ours.get(f"{path}_profile_by_component")
+        if components:
+            lines += [
+                "",
+                f"{title} under cProfile — own time by library, idle waits left out:",
+                "",
+                "| Library | Share of busy time |",
+                "|---|---|",
+            ]
+            lines += [f"| {row['component']} | {row['share']:.1%} |" for row in components]
+        profile = ours.get(f"{path}_profile")
+        if profile:
+            lines += [
+                "",
+                f"{title} under cProfile — own time by function, idle waits left out:",
+                "",
+                "| Function | Calls | Share of busy time |",
+                "|---|---|---|",
+            ]
+            lines += [
+                f"| `{row['function']}` | {row['calls']} | {row['share']:.1%} |" for row in profile
+            ]
     return lines
 
 

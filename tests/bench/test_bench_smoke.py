@@ -90,17 +90,20 @@ def test_quick_bench_measures_every_figure_against_its_baselines(tmp_path: Path)
     # Every target is reported with its value, whether met or not.
     assert len(figures["targets"]) == 10
     _assert_new_figures(service)
-    # The accept path's profile: its 25 busiest functions and their shares of busy time.
-    profile = service["accept_profile"]
-    assert len(profile) == 25
-    assert all(row["own_seconds"] >= 0 and 0 <= row["share"] <= 1 for row in profile)
-    assert 0.1 < sum(row["share"] for row in profile) <= 1.0
-    components = {row["component"] for row in service["accept_profile_by_component"]}
-    assert {"aiohttp", "asyncpg", "our code (service/, workers/)"} <= components
+    # The accept and poll paths' profiles: their 25 busiest functions and shares of busy time.
+    for path in ("accept", "poll"):
+        profile = service[f"{path}_profile"]
+        assert len(profile) == 25, path
+        assert all(row["own_seconds"] >= 0 and 0 <= row["share"] <= 1 for row in profile)
+        assert 0.1 < sum(row["share"] for row in profile) <= 1.0
+        components = {row["component"] for row in service[f"{path}_profile_by_component"]}
+        assert {"aiohttp", "our code (service/, workers/)"} <= components, path
+    assert "asyncpg" in {row["component"] for row in service["accept_profile_by_component"]}
     # The table the README carries is printed.
     assert "| Accept `POST /api/v2/accounts` (8 conns) |" in completed.stdout
     assert "| Target | Value | Met |" in completed.stdout
     assert "Accept path under cProfile — own time by library" in completed.stdout
+    assert "Poll path under cProfile — own time by library" in completed.stdout
     assert "| GraphQL `accounts(first: 100)`, the same " in completed.stdout
     assert "| Usage scan of 300 accounts of one cluster (simulated driver) |" in completed.stdout
 
