@@ -28,6 +28,7 @@ from strawberry.extensions import (
 
 from service.store.account_pages import MAX_PAGE
 from service.store.operation_reads import MAX_LIMIT
+from service.web.graphql.documents import DocumentCache, ValidDocuments
 from service.web.graphql.nodes import MAX_OPERATIONS
 
 MAX_DOCUMENT_BYTES = 16 * 1024
@@ -102,9 +103,11 @@ class CostLimit(ValidationRule):
                     )
 
 
-def limit_extensions() -> list[Callable[[], SchemaExtension]]:
-    """Factories: strawberry builds each extension afresh for every request."""
+def limit_extensions(documents: ValidDocuments) -> list[Callable[[], SchemaExtension]]:
+    """Factories: strawberry builds each extension afresh for every request. A document in
+    `documents` passed every limit below before (they depend on its text alone)."""
     return [
+        lambda: DocumentCache(documents),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),

@@ -4,6 +4,7 @@ strawberry's aiohttp view behind the same authentication, rate limit and request
 from __future__ import annotations
 
 import functools
+import json
 from http import HTTPStatus
 from typing import Any
 
@@ -22,6 +23,7 @@ from service.domain.roles import Permission
 from service.domain.tokens import Principal
 from service.web.auth import authorize
 from service.web.graphql.context import Context
+from service.web.graphql.documents import ValidDocuments
 from service.web.graphql.errors import render_error
 from service.web.graphql.limits import MAX_DOCUMENT_BYTES, limit_extensions
 from service.web.graphql.mutations import Mutation
@@ -44,7 +46,7 @@ def schema() -> strawberry.Schema:
     return _Schema(
         query=Query,
         mutation=Mutation,
-        extensions=limit_extensions(),
+        extensions=limit_extensions(ValidDocuments()),
         config=StrawberryConfig(scalar_map=dict(SCALARS)),
     )
 
@@ -60,6 +62,21 @@ class _View(GraphQLView[Context, None]):
         if result.errors:
             answer["errors"] = [render_error(e, request[REQUEST_ID]) for e in result.errors]
         return answer
+
+    def encode_json(self, data: object) -> bytes:
+        try:
+            return orjson.dumps(data)
+        except TypeError:  # what orjson refuses (an int over 64 bits, ...) stdlib writes
+            return json.dumps(data, separators=(",", ":")).encode()
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: web.Response,
+    ) -> web.Response:
+        sub_response.body = self.encode_json(response_data)
+        sub_response.content_type = "application/json"
+        return sub_response
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         try:
