@@ -61,6 +61,27 @@ async def test_too_many_tokens_aliases_or_too_much_cost_are_refused(
     assert affordable == {"accounts": {"nodes": []}}
 
 
+async def test_a_refused_document_is_refused_again_and_a_valid_one_keeps_its_limits(
+    client: Client, tenant: Tenant
+) -> None:
+    # Valid documents are remembered by their text (not parsed or validated again): what was
+    # refused must stay refused, and what depends on variables must still be checked each time.
+    costly = "{ accounts(first: 100) { nodes { operations(first: 50) { id kind state } } } }"
+    unknown = "{ accounts { nodes { nosuchfield } } }"
+    paged = "query($n: Int) { accounts(first: $n) { nodes { name } } }"
+    async with graphql_session(client, tenant, Role.VIEWER) as session:
+        for _ in range(2):
+            assert "cost" in (await refusal(session, costly))["message"]
+            assert "nosuchfield" in (await refusal(session, unknown))["message"]
+        assert await run(session, paged, n=5) == {"accounts": {"nodes": []}}
+        assert await run(session, paged, n=5) == {"accounts": {"nodes": []}}
+        too_many = await refusal(session, paged, n=101)
+        wrong_type = await refusal(session, paged, n="five")
+    assert too_many["extensions"]["code"] == "invalid_argument"
+    assert "first" in too_many["message"]
+    assert wrong_type["extensions"]["code"] == "invalid_argument"
+
+
 async def test_too_deep_is_refused_and_introspection_is_allowed(
     client: Client, tenant: Tenant
 ) -> None:
