@@ -52,9 +52,14 @@ class PageRequest:
 @dataclass(frozen=True)
 class Page:
     accounts: list[Account]
-    cursors: list[str]
+    order: PageOrder
     has_next: bool
     has_previous: bool
+
+    def cursor(self, index: int) -> str | None:
+        """The cursor of the page's `index`th account (encoded on demand: a page asked only for
+        its nodes encodes none), or None on an empty page."""
+        return encode_cursor(self.accounts[index], self.order) if self.accounts else None
 
 
 def _key_column(order: PageOrder) -> Any:
@@ -142,11 +147,10 @@ async def account_page(
     rows = rows[:size]
     if backwards:
         rows.reverse()
-    cursors = [encode_cursor(account, request.order) for account in rows]
     # Beyond the cursor we came from there is at least that cursor's own row.
     has_next = more if not backwards else request.before is not None
     has_previous = more if backwards else request.after is not None
-    return Page(rows, cursors, has_next=has_next, has_previous=has_previous)
+    return Page(rows, request.order, has_next=has_next, has_previous=has_previous)
 
 
 async def count_accounts(session: AsyncSession, organization_id: int, where: AccountFilter) -> int:

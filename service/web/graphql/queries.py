@@ -8,7 +8,7 @@ from strawberry.types import Info
 from service.domain.errors import InvalidArgument, NotFound
 from service.domain.refs import EXTERNAL_ID_PREFIX, ID_PREFIX, AccountRef, parse_account_ref
 from service.store.account_pages import AccountFilter, PageRequest, account_page
-from service.store.listing import read_account
+from service.store.listing import read_account, usage_of_accounts
 from service.store.operation_reads import (
     MAX_LIMIT,
     OperationFilter,
@@ -66,9 +66,11 @@ class Query:
             order=order.field,
             descending=order.direction == OrderDirection.DESC,
         )
+        # The page and its usage on one connection (one checkout of the pool).
         async with context.request.app[SESSIONS]() as session:
             page = await account_page(session, context.principal.organization_id, where, request)
-        return await account_connection(context, page, where)
+            usage = await usage_of_accounts(session, [account.id for account in page.accounts])
+        return account_connection(context, page, usage, where)
 
     @strawberry.field(
         description="The account with this public id, or null; an id that is not a UUID is "
