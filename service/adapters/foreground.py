@@ -78,11 +78,17 @@ class ForegroundProbe:
         self._background_active = False
         self._cpu_clock = cpu_clock
         self._window_started = (time.monotonic(), cpu_clock())
+        self._stopping = False
+
+    def stop(self) -> None:
+        """End `run` at its next turn, even where a cancellation was turned into an error by the
+        driver under the probe (the probe goes on after errors)."""
+        self._stopping = True
 
     async def run(self) -> None:
         """Probe and publish until cancelled."""
         due = published = time.monotonic()
-        while True:
+        while not self._stopping:
             due += PROBE_SECONDS
             await asyncio.sleep(max(0.0, due - time.monotonic()))
             self._samples.append(await self._measure(due))
@@ -96,6 +102,9 @@ class ForegroundProbe:
             async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
                 await self._probe()
         except Exception:  # any failure counts as the slowest probe, and the probe goes on
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError from None  # a cancel the driver turned into an error
             return PROBE_TIMEOUT_SECONDS
         return time.monotonic() - due
 

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from service.adapters.foreground import ForegroundProbe
+from service.adapters.foreground import PROBE_SECONDS, PROBE_TIMEOUT_SECONDS, ForegroundProbe
 from service.web.keys import POOL, REDIS, SETTINGS
 
 
@@ -24,7 +24,10 @@ async def foreground_probe(app: web.Application) -> AsyncIterator[None]:
     prober = ForegroundProbe(app[REDIS], probe, namespace=app[SETTINGS].queue_name)
     task = asyncio.create_task(prober.run(), name="foreground-probe")
     yield
+    prober.stop()
     task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    # Bounded: a shutdown must never hang on the probe (it ends at its next turn anyway).
+    with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+        async with asyncio.timeout(PROBE_TIMEOUT_SECONDS + PROBE_SECONDS):
+            await task
     await prober.withdraw()
