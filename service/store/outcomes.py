@@ -27,19 +27,24 @@ _ops = operations_table.c
 _OPERATION_ID = bindparam("operation_id", type_=operations_table.c.id.type)
 
 
+def succeeded_values(sealed_password: Any) -> dict[str, Any]:
+    """What a success writes on an operation's row (`body` and `now` bound by the caller)."""
+    return {
+        "state": constant(OperationState.SUCCEEDED.value),
+        "response_status": constant(200),
+        "response_body": bindparam("body", type_=JSONB),
+        "finished_at": bindparam("now"),
+        "password_verifier": null(),
+        "sealed_password": sealed_password,
+    }
+
+
 def _succeed(kind: OperationKind) -> Select[Any]:
     done = (
         update(operations_table)
         .where(_ops.id == _OPERATION_ID)
-        .values(
-            state=constant(OperationState.SUCCEEDED.value),
-            response_status=constant(200),
-            response_body=bindparam("body", type_=JSONB),
-            finished_at=bindparam("now"),
-            password_verifier=null(),
-            # A generated password is kept (sealed) until its result hands it over, once.
-            sealed_password=case((_ops.password_given, null()), else_=_ops.sealed_password),
-        )
+        # A generated password is kept (sealed) until its result hands it over, once.
+        .values(succeeded_values(case((_ops.password_given, null()), else_=_ops.sealed_password)))
         .returning(_ops.account_id)
         .cte("done")
     )

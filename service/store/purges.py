@@ -36,6 +36,7 @@ from service.store.models import (
     progress_table,
 )
 from service.store.notifications import DONE_CHANNEL
+from service.store.outcomes import succeeded_values
 from service.store.steps import CLAIM_VALUES
 
 _accounts, _operations = accounts_table, operations_table
@@ -169,14 +170,7 @@ def lock_running(session: Session, operation_ids: Sequence[uuid.UUID]) -> set[uu
 _DONE = (
     update(_operations)
     .where(_operations.c.id == any_(_IDS))
-    .values(
-        state=constant(OperationState.SUCCEEDED.value),
-        response_status=constant(200),
-        response_body=bindparam("body", type_=JSONB),
-        finished_at=bindparam("now"),
-        password_verifier=null(),
-        sealed_password=null(),
-    )
+    .values(succeeded_values(sealed_password=null()))
     .returning(_operations.c.id, _operations.c.account_id)
     .cte("done")
 )

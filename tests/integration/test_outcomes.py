@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,9 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from service.domain.lifecycle import TRANSITIONS, AccountState, OperationKind, OperationState
-from service.settings import Settings
 from service.store.models import Account, Operation, OperationProgress
-from service.store.notifications import DONE_CHANNEL
 from service.store.outcomes import ONE_STATEMENT_KINDS, record_success
 from service.store.tokens import ensure_organization
 from service.usecases.operations import (
@@ -46,14 +43,6 @@ OWN_COLUMNS = {
     "updated_on",
     "created_at",
 }
-
-
-@pytest.fixture
-def listener(settings: Settings) -> Iterator[psycopg.Connection[Any]]:
-    assert settings.database_url is not None
-    with psycopg.connect(settings.database_url, autocommit=True) as connection:
-        connection.execute(f"LISTEN {DONE_CHANNEL}")
-        yield connection
 
 
 def running(engine: Engine, kind: OperationKind, *, password_given: bool) -> uuid.UUID:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,10 +14,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.domain.lifecycle import AccountState, OperationKind, OperationState
-from service.settings import Settings
 from service.store.db import sync_sessions
 from service.store.models import Account, Operation, OperationProgress
-from service.store.notifications import DONE_CHANNEL
 from service.store.tokens import ensure_organization
 from service.usecases.operations import DriverOutcome, begin_operation
 from workers import purges
@@ -43,14 +40,6 @@ class FlakyPurges(SimulatedDriver):
 @pytest.fixture
 def sessions(engine: Engine) -> sessionmaker[Session]:
     return sync_sessions(engine)
-
-
-@pytest.fixture
-def listener(settings: Settings) -> Iterator[psycopg.Connection[Any]]:
-    assert settings.database_url is not None
-    with psycopg.connect(settings.database_url, autocommit=True) as connection:
-        connection.execute(f"LISTEN {DONE_CHANNEL}")
-        yield connection
 
 
 def due_purges(engine: Engine, *names: str) -> list[uuid.UUID]:
