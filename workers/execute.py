@@ -168,21 +168,19 @@ def _execute_claimed(
         return Finished(Outcome.SUCCEEDED)
 
 
+# What a driver is told about the account is what the step read of it, field for field.
+_SPEC_FROM_ROW = tuple(
+    spec_field.name
+    for spec_field in dataclasses.fields(AccountSpec)
+    if spec_field.name in {row_field.name for row_field in dataclasses.fields(StepRow)}
+)
+
+
 def _spec_of(row: StepRow, verifier: str | None, progress: Callable[[str], None]) -> AccountSpec:
-    return AccountSpec(
-        organization_name=row.organization_name,
-        name=row.name,
-        locator=row.locator,
-        edition=row.edition,
-        region=row.region,
-        tenant_database=row.tenant_database,
-        tenant_role=row.tenant_role,
-        request=dict(row.request),
-        password_verifier=verifier,
-        enabled=row.enabled,
-        cluster=row.cluster,
-        progress=progress,
-    )
+    values = {name: getattr(row, name) for name in _SPEC_FROM_ROW}
+    # The verifier of the sealed password when the row had none yet; the request, a copy.
+    values.update(request=dict(row.request), password_verifier=verifier)
+    return AccountSpec(**values, progress=progress)
 
 
 def _execute_loaded(
