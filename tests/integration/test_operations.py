@@ -10,15 +10,7 @@ from service.domain.roles import Role
 from service.settings import Settings
 from service.web.app import create_app
 from tests.conftest import SLOW_SECONDS, ClientFactory, Tenant
-from tests.integration.api import (
-    Client,
-    accept_create,
-    accepted_location,
-    account_body,
-    create,
-    drop,
-    wait_result,
-)
+from tests.integration.api import Client, accept_create, create, drop, wait_result
 
 
 def handle_of(location: str) -> str:
@@ -48,10 +40,7 @@ async def test_a_finished_operation_reads_as_a_resource(client: Client, tenant: 
 
 
 async def test_a_running_operation_shows_the_step_it_is_on(client: Client, tenant: Tenant) -> None:
-    response = await client.post(
-        "/api/v2/accounts", json=account_body("slow_steps"), headers=tenant.headers()
-    )
-    handle = handle_of(await accepted_location(response))
+    handle = handle_of(await accept_create(client, tenant, "slow_steps"))
     seen: set[str] = set()
     for _ in range(100):
         operation = await read(client, tenant, handle)
@@ -148,10 +137,7 @@ async def test_a_queued_create_can_be_canceled_and_frees_its_name(
 async def test_a_running_or_foreign_operation_cannot_be_canceled(
     client: Client, tenant: Tenant, other_tenant: Tenant
 ) -> None:
-    response = await client.post(
-        "/api/v2/accounts", json=account_body("slow_cancel"), headers=tenant.headers()
-    )
-    handle = handle_of(await accepted_location(response))
+    handle = handle_of(await accept_create(client, tenant, "slow_cancel"))
     for _ in range(100):
         if (await read(client, tenant, handle))["state"] == "running":
             break
