@@ -145,7 +145,7 @@ def update(
     edition: Annotated[
         str | None, typer.Option(help="A new plan: STANDARD, ENTERPRISE or BUSINESS_CRITICAL")
     ] = None,
-    comment: Annotated[str | None, typer.Option(help="A new comment ('' clears it)")] = None,
+    comment: Annotated[str | None, typer.Option(help="A new comment")] = None,
     enabled: Annotated[
         bool | None,
         typer.Option("--enable/--disable", help="Resume or suspend the account's logins"),
@@ -157,12 +157,12 @@ def update(
             help="While on, a drop is refused",
         ),
     ] = None,
-    external_id: Annotated[
-        str | None, typer.Option(help="A new external id ('' clears it)")
-    ] = None,
+    external_id: Annotated[str | None, typer.Option(help="A new external id")] = None,
     wait: WaitOption = False,
 ) -> None:
-    """Change an account (a merge patch of the fields given); its operation runs like any other."""
+    """Change an account (a merge patch of the fields given); its operation runs like any other.
+
+    An empty --comment or --external-id ('') clears it."""
     patch: dict[str, Any] = {
         key: value
         for key, value in {

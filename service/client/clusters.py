@@ -61,15 +61,13 @@ def add_cluster(
             show_envvar=True,
         ),
     ],
-    public_host: Annotated[
-        str | None, typer.Option(help="Host in customers' credentials (default: the URL's)")
-    ] = None,
-    public_port: Annotated[
-        int | None, typer.Option(help="Port in customers' credentials (default: the URL's)")
-    ] = None,
+    public_host: Annotated[str | None, typer.Option(help="Host in customers' credentials")] = None,
+    public_port: Annotated[int | None, typer.Option(help="Port in customers' credentials")] = None,
     capacity: Annotated[int | None, typer.Option(help="Most accounts it may hold")] = None,
 ) -> None:
-    """Add a tenant cluster (the API checks it first). The API's URL is --api-url here."""
+    """Add a tenant cluster (the API checks it first). The API's URL is --api-url here.
+
+    --public-host and --public-port default to the URL's host and port."""
     body: dict[str, Any] = {"name": name, "region": region, "url": cluster_url}
     optional = {"public_host": public_host, "public_port": public_port, "capacity": capacity}
     body.update({key: value for key, value in optional.items() if value is not None})
