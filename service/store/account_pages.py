@@ -28,25 +28,48 @@ class PageOrder(StrEnum):
 
 @dataclass(frozen=True)
 class AccountFilter:
-    name: str | None = None
-    name_like: str | None = None
+    """Conditions an account must all meet; a None (or False) one is left out."""
+
+    name: str | None = None  # the stored name: normalized, upper case
+    name_like: str | None = None  # a LIKE pattern, matched case-insensitively
     state: AccountState | None = None
     edition: str | None = None
     region: str | None = None
     external_id: str | None = None
-    include_dropped: bool = False
+    include_dropped: bool = False  # also the dropped accounts that are not purged yet
 
 
 @dataclass(frozen=True)
 class PageRequest:
-    """Relay's arguments: `first`/`after` pages forwards, `last`/`before` backwards."""
+    """`size` accounts after the cursor `after`, or (`backwards`) those before `before`."""
 
-    first: int | None = None
-    after: str | None = None
-    last: int | None = None
-    before: str | None = None
+    size: int
+    backwards: bool
+    after: str | None
+    before: str | None
     order: PageOrder = PageOrder.NAME
     descending: bool = False
+
+    @classmethod
+    def relay(
+        cls,
+        *,
+        first: int | None,
+        after: str | None,
+        last: int | None,
+        before: str | None,
+        order: PageOrder,
+        descending: bool,
+    ) -> PageRequest:
+        """From Relay's arguments: `first`/`after` pages forwards, `last`/`before` backwards."""
+        if first is not None and last is not None:
+            raise InvalidArgument("give first or last, not both")
+        size = last if last is not None else first
+        size = MAX_PAGE if size is None else size
+        if not 0 <= size <= MAX_PAGE:
+            name = "last" if last is not None else "first"
+            raise InvalidArgument(f"{name} must be between 0 and {MAX_PAGE}, got {size}")
+        return cls(size, last is not None, after, before, order, descending)
 
 
 @dataclass(frozen=True)
@@ -107,23 +130,10 @@ def _conditions(organization_id: int, where: AccountFilter) -> list[ColumnElemen
     return conditions
 
 
-def _size(request: PageRequest) -> tuple[int, bool]:
-    """(page size, backwards?) from Relay's arguments."""
-    if request.first is not None and request.last is not None:
-        raise InvalidArgument("give first or last, not both")
-    size = request.last if request.last is not None else request.first
-    size = MAX_PAGE if size is None else size
-    if not 0 <= size <= MAX_PAGE:
-        name = "last" if request.last is not None else "first"
-        raise InvalidArgument(f"{name} must be between 0 and {MAX_PAGE}, got {size}")
-    return size, request.last is not None
-
-
 def _page_query(request: PageRequest, conditions: list[ColumnElement[bool]]) -> Select[Account]:
-    size, backwards = _size(request)
     key = _key_column(request.order)
     # Walking backwards is walking the reverse order forwards, then turning the page round.
-    reverse = backwards != request.descending
+    reverse = request.backwards != request.descending
     query = select(Account).where(*conditions)
     for cursor, is_after in ((request.after, True), (request.before, False)):
         if cursor is None:
@@ -133,23 +143,22 @@ def _page_query(request: PageRequest, conditions: list[ColumnElement[bool]]) -> 
         ahead = is_after != request.descending
         query = query.where(position > value if ahead else position < value)
     ordering = (key.desc(), Account.id.desc()) if reverse else (key.asc(), Account.id.asc())
-    return query.order_by(*ordering).limit(size + 1)
+    return query.order_by(*ordering).limit(request.size + 1)
 
 
 async def account_page(
     session: AsyncSession, organization_id: int, where: AccountFilter, request: PageRequest
 ) -> Page:
-    size, backwards = _size(request)
     rows = list(
         (await session.scalars(_page_query(request, _conditions(organization_id, where)))).all()
     )
-    more = len(rows) > size
-    rows = rows[:size]
-    if backwards:
+    more = len(rows) > request.size
+    rows = rows[: request.size]
+    if request.backwards:
         rows.reverse()
     # Beyond the cursor we came from there is at least that cursor's own row.
-    has_next = more if not backwards else request.before is not None
-    has_previous = more if backwards else request.after is not None
+    has_next = more if not request.backwards else request.before is not None
+    has_previous = more if request.backwards else request.after is not None
     return Page(rows, request.order, has_next=has_next, has_previous=has_previous)
 
 

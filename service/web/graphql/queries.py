@@ -58,7 +58,7 @@ class Query:
         context = info.context
         where = filter.condition() if filter else AccountFilter()
         order = order_by or AccountOrderInput()
-        request = PageRequest(
+        request = PageRequest.relay(
             first=first,
             after=after,
             last=last,
