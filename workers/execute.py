@@ -102,6 +102,17 @@ def _claim(sessions: sessionmaker[Session], operation_id: uuid.UUID) -> Claimed 
     return Claimed(claim.kind, claim.account, claim.attempt)
 
 
+@dataclasses.dataclass(frozen=True)
+class StepRun:
+    """What every part of one operation's execution needs, the same from claim to outcome."""
+
+    sessions: sessionmaker[Session]
+    driver: ProvisioningDriver
+    operation_id: uuid.UUID
+    max_attempts: int
+    seal: PasswordSeal | None
+
+
 def execute_operation(
     sessions: sessionmaker[Session],
     driver: ProvisioningDriver,
@@ -126,77 +137,63 @@ def execute_operation(
                 "operation.running", state=OperationState.RUNNING.value, attempt=claimed.attempt
             )
             started = time.monotonic()
-            finished = _execute_claimed(sessions, driver, operation_id, max_attempts, seal)
+            finished = _execute_claimed(StepRun(sessions, driver, operation_id, max_attempts, seal))
             log_finished(finished, claimed.attempt, time.monotonic() - started)
             return finished.outcome
 
 
-def _execute_claimed(
-    sessions: sessionmaker[Session],
-    driver: ProvisioningDriver,
-    operation_id: uuid.UUID,
-    max_attempts: int,
-    seal: PasswordSeal | None,
-) -> Finished:
-    with sessions.begin() as session:
+def _execute_claimed(run: StepRun) -> Finished:
+    with run.sessions.begin() as session:
         # The operation's row is held for the whole step: a duplicate delivery running
         # concurrently skips instead.
-        row = read_step(session, operation_id)
+        row = read_step(session, run.operation_id)
         if row is None or row.state in TERMINAL_OPERATION_STATES:
             return Finished(Outcome.SKIPPED, "finished or taken by another delivery meanwhile")
-        verifier = step_verifier(row.account.password_verifier, row.sealed_password, seal)
+        verifier = step_verifier(row.account.password_verifier, row.sealed_password, run.seal)
         # What the driver is told: the account as read, with the verifier of the sealed
         # password when the row had none yet, and a copy of the request.
         spec = dataclasses.replace(
             row.account,
             request=dict(row.account.request),
             password_verifier=verifier,
-            progress=_progress(sessions, operation_id),
+            progress=_progress(run.sessions, run.operation_id),
         )
-        if row.kind not in ONE_STATEMENT_KINDS or row.attempts > max_attempts:
-            return _execute_loaded(
-                session, sessions, driver, operation_id, spec, max_attempts=max_attempts
-            )
-        result = run_step(_step_for(driver, row.kind), spec, row.attempts, max_attempts)
+        if row.kind not in ONE_STATEMENT_KINDS or row.attempts > run.max_attempts:
+            return _execute_loaded(session, run, spec)
+        result = run_step(_step_for(run.driver, row.kind), spec, row.attempts, run.max_attempts)
         if isinstance(result, StepFailure):
             if result.retry:
-                note_retry(session, operation_id, verifier=verifier, counted=result.counted)
+                note_retry(session, run.operation_id, verifier=verifier, counted=result.counted)
                 return Finished(Outcome.RETRY, result.reason)
-            operation = session.get(Operation, operation_id)  # its row is ours already
+            operation = session.get(Operation, run.operation_id)  # its row is ours already
             if operation is None:  # pragma: no cover - locked above
-                raise RuntimeError(f"operation {operation_id} vanished")
-            return fail_step(session, driver, spec, operation, result.reason)
+                raise RuntimeError(f"operation {run.operation_id} vanished")
+            return fail_step(session, run.driver, spec, operation, result.reason)
         # The outcome, the account's new state and the NOTIFY in one statement.
         now = _now()
         stamps = stamped_values(row.kind, row.account.request, result, now)
         record_success(
-            session, row.kind, operation_id, body=success_answer(result), stamps=stamps, now=now
+            session, row.kind, run.operation_id, body=success_answer(result), stamps=stamps, now=now
         )
         return Finished(Outcome.SUCCEEDED)
 
 
-def _execute_loaded(
-    session: Session,
-    sessions: sessionmaker[Session],
-    driver: ProvisioningDriver,
-    operation_id: uuid.UUID,
-    spec: AccountSpec,
-    *,
-    max_attempts: int,
-) -> Finished:
+def _execute_loaded(session: Session, run: StepRun, spec: AccountSpec) -> Finished:
     """Through the ORM: updates and moves (whose outcome applies their request), and an
     operation given up before its step."""
-    loaded = lock_for_step(session, operation_id)  # held by this transaction already
+    loaded = lock_for_step(session, run.operation_id)  # held by this transaction already
     if loaded is None:  # pragma: no cover - read under the same lock
         return Finished(Outcome.SKIPPED, "finished or taken by another delivery meanwhile")
     operation, account = loaded
     operation.password_verifier = spec.password_verifier
     step = (
-        move_step(sessions, driver, operation)
+        move_step(run.sessions, run.driver, operation)
         if operation.kind == OperationKind.MOVE
-        else _step_for(driver, operation.kind)
+        else _step_for(run.driver, operation.kind)
     )
-    return _perform(session, driver, operation, account, spec, step=step, max_attempts=max_attempts)
+    return _perform(
+        session, run.driver, operation, account, spec, step=step, max_attempts=run.max_attempts
+    )
 
 
 def _progress(sessions: sessionmaker[Session], operation_id: uuid.UUID) -> Callable[[str], None]:
