@@ -13,6 +13,7 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.domain.account_spec import AccountSpec
 from service.domain.lifecycle import (
     TERMINAL_OPERATION_STATES,
     OperationKind,
@@ -23,7 +24,6 @@ from service.store.models import Account, Operation
 from service.store.notifications import ANNOUNCE_DONE, announced
 from service.store.outcomes import ONE_STATEMENT_KINDS, record_success
 from service.store.steps import (
-    StepRow,
     claim_operation,
     commit_without_waiting_for_disk,
     lock_for_step,
@@ -39,7 +39,7 @@ from service.usecases.operations import (
     stamped_values,
     success_answer,
 )
-from workers.drivers.base import AccountSpec, DriverError, ProvisioningDriver
+from workers.drivers.base import DriverError, ProvisioningDriver
 from workers.moves import (
     cut_over_done,
     end_move,
@@ -102,6 +102,17 @@ def _claim(sessions: sessionmaker[Session], operation_id: uuid.UUID) -> Claimed 
     return Claimed(claim.kind, claim.account, claim.attempt)
 
 
+@dataclasses.dataclass(frozen=True)
+class StepRun:
+    """What every part of one operation's execution needs, the same from claim to outcome."""
+
+    sessions: sessionmaker[Session]
+    driver: ProvisioningDriver
+    operation_id: uuid.UUID
+    max_attempts: int
+    seal: PasswordSeal | None
+
+
 def execute_operation(
     sessions: sessionmaker[Session],
     driver: ProvisioningDriver,
@@ -126,106 +137,62 @@ def execute_operation(
                 "operation.running", state=OperationState.RUNNING.value, attempt=claimed.attempt
             )
             started = time.monotonic()
-            finished = _execute_claimed(sessions, driver, operation_id, max_attempts, seal)
+            finished = _execute_claimed(StepRun(sessions, driver, operation_id, max_attempts, seal))
             log_finished(finished, claimed.attempt, time.monotonic() - started)
             return finished.outcome
 
 
-def _execute_claimed(
-    sessions: sessionmaker[Session],
-    driver: ProvisioningDriver,
-    operation_id: uuid.UUID,
-    max_attempts: int,
-    seal: PasswordSeal | None,
-) -> Finished:
-    with sessions.begin() as session:
+def _execute_claimed(run: StepRun) -> Finished:
+    with run.sessions.begin() as session:
         # The operation's row is held for the whole step: a duplicate delivery running
         # concurrently skips instead.
-        row = read_step(session, operation_id)
+        row = read_step(session, run.operation_id)
         if row is None or row.state in TERMINAL_OPERATION_STATES:
             return Finished(Outcome.SKIPPED, "finished or taken by another delivery meanwhile")
-        if row.kind not in ONE_STATEMENT_KINDS or row.attempts > max_attempts:
-            return _execute_loaded(
-                session, sessions, driver, operation_id, max_attempts=max_attempts, seal=seal
-            )
-        verifier = step_verifier(row.password_verifier, row.sealed_password, seal)
-        spec = _spec_of(row, verifier, _progress(sessions, operation_id))
-        result = run_step(_step_for(driver, row.kind), spec, row.attempts, max_attempts)
+        verifier = step_verifier(row.account.password_verifier, row.sealed_password, run.seal)
+        # What the driver is told: the account as read, with the verifier of the sealed
+        # password when the row had none yet, and a copy of the request.
+        spec = dataclasses.replace(
+            row.account,
+            request=dict(row.account.request),
+            password_verifier=verifier,
+            progress=_progress(run.sessions, run.operation_id),
+        )
+        if row.kind not in ONE_STATEMENT_KINDS or row.attempts > run.max_attempts:
+            return _execute_loaded(session, run, spec)
+        result = run_step(_step_for(run.driver, row.kind), spec, row.attempts, run.max_attempts)
         if isinstance(result, StepFailure):
             if result.retry:
-                note_retry(session, operation_id, verifier=verifier, counted=result.counted)
+                note_retry(session, run.operation_id, verifier=verifier, counted=result.counted)
                 return Finished(Outcome.RETRY, result.reason)
-            operation = session.get(Operation, operation_id)  # its row is ours already
+            operation = session.get(Operation, run.operation_id)  # its row is ours already
             if operation is None:  # pragma: no cover - locked above
-                raise RuntimeError(f"operation {operation_id} vanished")
-            return fail_step(session, driver, spec, operation, result.reason)
+                raise RuntimeError(f"operation {run.operation_id} vanished")
+            return fail_step(session, run.driver, spec, operation, result.reason)
         # The outcome, the account's new state and the NOTIFY in one statement.
         now = _now()
-        stamps = stamped_values(row.kind, row.request, result, now)
+        stamps = stamped_values(row.kind, row.account.request, result, now)
         record_success(
-            session, row.kind, operation_id, body=success_answer(result), stamps=stamps, now=now
+            session, row.kind, run.operation_id, body=success_answer(result), stamps=stamps, now=now
         )
         return Finished(Outcome.SUCCEEDED)
 
 
-# What a driver is told about the account is what the step read of it, field for field.
-_SPEC_FROM_ROW = tuple(
-    spec_field.name
-    for spec_field in dataclasses.fields(AccountSpec)
-    if spec_field.name in {row_field.name for row_field in dataclasses.fields(StepRow)}
-)
-
-
-def _spec_of(row: StepRow, verifier: str | None, progress: Callable[[str], None]) -> AccountSpec:
-    values = {name: getattr(row, name) for name in _SPEC_FROM_ROW}
-    # The verifier of the sealed password when the row had none yet; the request, a copy.
-    values.update(request=dict(row.request), password_verifier=verifier)
-    return AccountSpec(**values, progress=progress)
-
-
-def _execute_loaded(
-    session: Session,
-    sessions: sessionmaker[Session],
-    driver: ProvisioningDriver,
-    operation_id: uuid.UUID,
-    *,
-    max_attempts: int,
-    seal: PasswordSeal | None,
-) -> Finished:
+def _execute_loaded(session: Session, run: StepRun, spec: AccountSpec) -> Finished:
     """Through the ORM: updates and moves (whose outcome applies their request), and an
     operation given up before its step."""
-    loaded = lock_for_step(session, operation_id)  # held by this transaction already
+    loaded = lock_for_step(session, run.operation_id)  # held by this transaction already
     if loaded is None:  # pragma: no cover - read under the same lock
         return Finished(Outcome.SKIPPED, "finished or taken by another delivery meanwhile")
-    operation, account, organization_name = loaded
-    operation.password_verifier = step_verifier(
-        operation.password_verifier, operation.sealed_password, seal
-    )
-    spec = _spec(operation, account, organization_name, _progress(sessions, operation_id))
+    operation, account = loaded
+    operation.password_verifier = spec.password_verifier
     step = (
-        move_step(sessions, driver, operation)
+        move_step(run.sessions, run.driver, operation)
         if operation.kind == OperationKind.MOVE
-        else _step_for(driver, operation.kind)
+        else _step_for(run.driver, operation.kind)
     )
-    return _perform(session, driver, operation, account, spec, step=step, max_attempts=max_attempts)
-
-
-def _spec(
-    operation: Operation, account: Account, organization_name: str, progress: Callable[[str], None]
-) -> AccountSpec:
-    return AccountSpec(
-        organization_name=organization_name,
-        name=account.name,
-        locator=account.account_locator,
-        edition=account.edition,
-        region=account.region or "",
-        tenant_database=account.tenant_database or "",
-        tenant_role=account.tenant_role or "",
-        request=dict(operation.request),
-        password_verifier=operation.password_verifier,
-        enabled=account.enabled,
-        cluster=account.cluster,
-        progress=progress,
+    return _perform(
+        session, run.driver, operation, account, spec, step=step, max_attempts=run.max_attempts
     )
 
 

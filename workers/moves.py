@@ -11,12 +11,13 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.domain.account_spec import AccountSpec
 from service.domain.tenants import connection_url
 from service.store import moves as store
 from service.store.models import Operation
 from service.usecases.operations import DriverOutcome
 from workers.drivers import ClusterRouter, FaultInjectingDriver, ProvisioningDriver
-from workers.drivers.base import AccountSpec, DriverError, TransientDriverError
+from workers.drivers.base import DriverError, TransientDriverError
 from workers.drivers.moving import (
     MOVE_STEPS,
     POINT_OF_NO_RETURN,

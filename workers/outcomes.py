@@ -9,15 +9,11 @@ from typing import Any
 
 import structlog
 
+from service.domain.account_spec import AccountSpec
 from service.domain.lifecycle import OperationState
 from service.domain.passwords import PasswordSeal, SealingError, scram_verifier
 from service.usecases.operations import DriverOutcome
-from workers.drivers.base import (
-    AccountSpec,
-    ClusterUnreachable,
-    DriverError,
-    TransientDriverError,
-)
+from workers.drivers.base import ClusterUnreachable, DriverError, TransientDriverError
 
 # The lines keep the logger they were always written by (alerts and tests read them).
 log = structlog.get_logger("workers.execute")

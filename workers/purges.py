@@ -25,11 +25,12 @@ from datetime import UTC, datetime
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.domain.account_spec import AccountSpec
 from service.domain.lifecycle import OperationKind
 from service.store.models import Operation
 from service.store.purges import claim_purges, lock_running, record_purged
 from service.store.steps import commit_without_waiting_for_disk
-from workers.drivers.base import AccountSpec, DriverError, ProvisioningDriver, TransientDriverError
+from workers.drivers.base import DriverError, ProvisioningDriver, TransientDriverError
 from workers.execute import Finished, Outcome, fail_step, log_finished
 
 log = structlog.get_logger(__name__)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import bindparam, func, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from service.domain.account_spec import AccountSpec
 from service.domain.lifecycle import (
     GONE_STATES,
     PENDING_OPERATION_STATES,
@@ -22,7 +22,6 @@ from service.store.models import (
     Account,
     Operation,
     OperationProgress,
-    Organization,
     accounts_table,
     operations_table,
     organizations_table,
@@ -103,41 +102,28 @@ def commit_without_waiting_for_disk(session: Session) -> None:
     session.execute(select(func.set_config("synchronous_commit", "off", True)))
 
 
-def lock_for_step(
-    session: Session, operation_id: uuid.UUID
-) -> tuple[Operation, Account, str] | None:
+def lock_for_step(session: Session, operation_id: uuid.UUID) -> tuple[Operation, Account] | None:
     """The operation (its row held until the transaction ends; None when another delivery
-    holds it), its account and its organization's name."""
+    holds it) and its account."""
     row = session.execute(
-        select(Operation, Account, Organization.name)
+        select(Operation, Account)
         .join(Account, Account.id == Operation.account_id)
-        .join(Organization, Organization.id == Operation.organization_id)
         .where(Operation.id == operation_id)
         .with_for_update(of=Operation, skip_locked=True)
     ).one_or_none()
-    return None if row is None else (row[0], row[1], row[2])
+    return None if row is None else (row[0], row[1])
 
 
 @dataclass(frozen=True)
 class StepRow:
-    """What a step reads of its operation, account and organization (the operation's row held
-    by the reading transaction)."""
+    """What a step reads of its operation, and of its account as its driver is told it (the
+    operation's row held by the reading transaction)."""
 
     state: OperationState
     kind: OperationKind
     attempts: int
-    request: dict[str, Any]
     sealed_password: str | None
-    password_verifier: str | None
-    organization_name: str
-    name: str
-    locator: str
-    edition: str
-    region: str
-    tenant_database: str
-    tenant_role: str
-    enabled: bool
-    cluster: str | None
+    account: AccountSpec
 
 
 _accounts = accounts_table.c
@@ -146,9 +132,8 @@ _STEP_READ = (
         operations_table.c.state,
         operations_table.c.kind,
         operations_table.c.attempts,
-        operations_table.c.request,
         operations_table.c.sealed_password,
-        operations_table.c.password_verifier,
+        # AccountSpec's fields, in their order (its progress aside).
         organizations_table.c.name,
         _accounts.name,
         _accounts.account_locator,
@@ -156,6 +141,8 @@ _STEP_READ = (
         func.coalesce(_accounts.region, ""),
         func.coalesce(_accounts.tenant_database, ""),
         func.coalesce(_accounts.tenant_role, ""),
+        operations_table.c.request,
+        operations_table.c.password_verifier,
         _accounts.enabled,
         _accounts.cluster,
     )
@@ -172,8 +159,10 @@ def read_step(session: Session, operation_id: uuid.UUID) -> StepRow | None:
     row = session.execute(_STEP_READ, {"operation_id": operation_id}).one_or_none()
     if row is None:
         return None
-    state, kind, *rest = row
-    return StepRow(OperationState(state), OperationKind(kind), *rest)
+    state, kind, attempts, sealed_password, *account = row
+    return StepRow(
+        OperationState(state), OperationKind(kind), attempts, sealed_password, AccountSpec(*account)
+    )
 
 
 _RETRIED = (

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, Select, func, select, update
 from sqlalchemy.orm import Session
 
+from service.domain.account_spec import AccountSpec
 from service.domain.lifecycle import AccountState, OperationKind
 from service.domain.passwords import scram_verifier
 from service.domain.tenants import tenant_names
@@ -19,7 +20,6 @@ from service.store.tokens import ensure_organization
 from service.usecases.operations import begin_operation
 from tests.conftest import Tenant
 from tests.integration.api import Client, create, drop
-from workers.drivers.base import AccountSpec
 
 PASSWORD = "Driver-Test-Pw-1"
 _COLUMNS = frozenset(Account.__table__.columns.keys())

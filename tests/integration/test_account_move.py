@@ -14,10 +14,11 @@ import pytest
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+from service.domain.account_spec import AccountSpec
 from service.settings import Settings
 from tests.integration.rows import PASSWORD, new_spec
 from tests.servers import extra_tenant_cluster
-from workers.drivers.base import AccountSpec, DriverError, TransientDriverError
+from workers.drivers.base import DriverError, TransientDriverError
 from workers.drivers.moving import MOVE_STEPS, AccountMover, MoveSpec, MoveStep, run_move, run_step
 from workers.drivers.moving.transfer import dump_and_restore
 from workers.drivers.postgres import PostgresDriver

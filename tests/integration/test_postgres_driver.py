@@ -11,13 +11,14 @@ from psycopg import sql
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.domain.account_spec import AccountSpec
 from service.domain.lifecycle import AccountState, OperationKind, OperationState
 from service.settings import Settings
 from service.store.models import Account, Operation
 from service.usecases.operations import DriverOutcome, begin_operation
 from tests.integration.rows import PASSWORD, new_spec, queued_create
 from tests.integration.tenant import database_exists, login, role_exists, superuser
-from workers.drivers.base import AccountSpec, DriverError, TransientDriverError
+from workers.drivers.base import DriverError, TransientDriverError
 from workers.drivers.postgres import PostgresDriver
 from workers.drivers.tenant_cluster import classify
 from workers.execute import Outcome, execute_operation

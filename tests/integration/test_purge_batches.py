@@ -13,13 +13,14 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.domain.account_spec import AccountSpec
 from service.domain.lifecycle import AccountState, OperationKind, OperationState
 from service.store.db import sync_sessions
 from service.store.models import Account, Operation, OperationProgress
 from service.store.tokens import ensure_organization
 from service.usecases.operations import DriverOutcome, begin_operation
 from workers import purges
-from workers.drivers.base import AccountSpec, TransientDriverError
+from workers.drivers.base import TransientDriverError
 from workers.drivers.faults import FaultInjectingDriver
 from workers.drivers.simulated import SimulatedDriver
 from workers.execute import Outcome, execute_operation

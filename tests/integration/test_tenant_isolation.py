@@ -13,12 +13,13 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from service.adapters.embedded import EmbeddedServers
+from service.domain.account_spec import AccountSpec
 from service.domain.plans import PlanLimits
 from service.domain.schemas import Edition
 from service.settings import Settings
 from tests.integration.rows import PASSWORD, new_spec
 from tests.integration.tenant import superuser
-from workers.drivers.base import AccountSpec, DriverError, TransientDriverError
+from workers.drivers.base import DriverError, TransientDriverError
 from workers.drivers.postgres import PostgresDriver
 
 SMALL = 3

@@ -7,9 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
+from service.domain.account_spec import AccountSpec
 from service.settings import Settings
 from workers.drivers import create_driver
-from workers.drivers.base import AccountSpec, DriverError, TransientDriverError
+from workers.drivers.base import DriverError, TransientDriverError
 from workers.drivers.faults import FaultInjectingDriver
 from workers.drivers.simulated import SimulatedDriver
 

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.domain.account_spec import AccountSpec
 from service.usecases.operations import DriverOutcome
-from workers.drivers.base import (
-    STEPS,
-    AccountSpec,
-    DatabaseUsage,
-    ProvisioningDriver,
-    SteppingDriver,
-)
+from workers.drivers.base import STEPS, DatabaseUsage, ProvisioningDriver, SteppingDriver
 
 
 def test_the_steps_are_the_protocols_steps() -> None:

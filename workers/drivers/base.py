@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
+from service.domain.account_spec import AccountSpec
 from service.usecases.operations import DriverOutcome
 
 
@@ -20,28 +21,6 @@ class TransientDriverError(DriverError):
 class ClusterUnreachable(TransientDriverError):
     """The tenant cluster could not be reached at all, so the step did not start there: it is
     retried with backoff for as long as the outage lasts, without counting an attempt."""
-
-
-@dataclass(frozen=True)
-class AccountSpec:
-    """What a driver needs to know about the account it works on."""
-
-    organization_name: str
-    name: str
-    locator: str
-    edition: str
-    region: str
-    tenant_database: str
-    tenant_role: str
-    request: dict[str, Any]
-    # Set for create and rotate: the SCRAM verifier of the administrator's new password.
-    password_verifier: str | None = None
-    # false: the account's logins are suspended by an update (undrop must keep them so).
-    enabled: bool = True
-    # The tenant cluster the account lives on (None: not placed, the worker's own cluster).
-    cluster: str | None = None
-    # Called with a short description of each step ("creating database"), for followers.
-    progress: Callable[[str], None] = field(default=lambda step: None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,9 @@ from __future__ import annotations
 import re
 import time
 
+from service.domain.account_spec import AccountSpec
 from service.usecases.operations import DriverOutcome
-from workers.drivers.base import (
-    AccountSpec,
-    DatabaseUsage,
-    DriverError,
-    ProvisioningDriver,
-    SteppingDriver,
-)
+from workers.drivers.base import DatabaseUsage, DriverError, ProvisioningDriver, SteppingDriver
 
 
 class FaultInjectingDriver(SteppingDriver):

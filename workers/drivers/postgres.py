@@ -13,11 +13,12 @@ import structlog
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+from service.domain.account_spec import AccountSpec
 from service.domain.plans import PlanLimits
 from service.domain.schemas import Edition
 from service.domain.tenants import LOGIN_ATTRIBUTES, PREFIX, connection_url
 from service.usecases.operations import DriverOutcome
-from workers.drivers.base import AccountSpec, DatabaseUsage, DriverError
+from workers.drivers.base import DatabaseUsage, DriverError
 from workers.drivers.tenant_cluster import (
     LOCK_TIMEOUT_MS,
     Connection,

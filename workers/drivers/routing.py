@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 
 import structlog
 
+from service.domain.account_spec import AccountSpec
 from service.domain.clusters import DEFAULT_CLUSTER
 from service.usecases.operations import DriverOutcome
 from workers.drivers.base import (
-    AccountSpec,
     ClusterUnreachable,
     DatabaseUsage,
     DriverError,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
+from service.domain.account_spec import AccountSpec
 from service.domain.tenants import connection_url
 from service.usecases.operations import DriverOutcome
-from workers.drivers.base import AccountSpec, DatabaseUsage
+from workers.drivers.base import DatabaseUsage
 
 SIMULATED_PORT = 5432
 
