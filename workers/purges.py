@@ -99,22 +99,7 @@ def _claim(
     with sessions.begin() as session:
         # As in execute_operation: a lost claim only means the sweep hands the purge out again.
         commit_without_waiting_for_disk(session)
-        rows = claim_purges(session, operation_ids)
-    return {
-        row[0]: AccountSpec(
-            organization_name=row[1],
-            name=row[2],
-            locator=row[3],
-            edition=row[4],
-            region=row[5] or "",
-            tenant_database=row[6] or "",
-            tenant_role=row[7] or "",
-            request={},
-            enabled=row[8],
-            cluster=row[9],
-        )
-        for row in rows
-    }
+        return claim_purges(session, operation_ids)
 
 
 def _step(

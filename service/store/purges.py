@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import (
     Interval,
@@ -19,6 +18,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal,
     null,
     select,
     update,
@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Session
 
+from service.domain.account_spec import AccountSpec
 from service.domain.lifecycle import TRANSITIONS, AccountState, OperationKind, OperationState
 from service.domain.results import success_body
 from service.store.compiled import constant
@@ -37,7 +38,7 @@ from service.store.models import (
 )
 from service.store.notifications import DONE_CHANNEL
 from service.store.outcomes import succeeded_values
-from service.store.steps import CLAIM_VALUES
+from service.store.steps import CLAIM_VALUES, account_spec_columns
 
 _accounts, _operations = accounts_table, operations_table
 _organizations, _progress = organizations_table, progress_table
@@ -128,26 +129,17 @@ _CLAIM = (
         _organizations.c.id == _operations.c.organization_id,
     )
     .values(CLAIM_VALUES)
-    .returning(
-        _operations.c.id,
-        _organizations.c.name,
-        _accounts.c.name,
-        _accounts.c.account_locator,
-        _accounts.c.edition,
-        _accounts.c.region,
-        _accounts.c.tenant_database,
-        _accounts.c.tenant_role,
-        _accounts.c.enabled,
-        _accounts.c.cluster,
-    )
+    # A purge's driver is told no request and no password.
+    .returning(_operations.c.id, *account_spec_columns(literal({}, JSONB), null()))
 )
 
 
-def claim_purges(session: Session, operation_ids: Sequence[uuid.UUID]) -> list[Any]:
-    """Mark the batch's queued purges running; for each claimed: (operation id, organization
-    name, account name, locator, edition, region, tenant database, tenant role, enabled,
-    cluster)."""
-    return list(session.execute(_CLAIM, {"ids": list(operation_ids)}).all())
+def claim_purges(
+    session: Session, operation_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, AccountSpec]:
+    """Mark the batch's queued purges running; the account of each one claimed."""
+    rows = session.execute(_CLAIM, {"ids": list(operation_ids)})
+    return {operation_id: AccountSpec(*account) for operation_id, *account in rows}
 
 
 _LOCK = (

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, func, select, true, update
+from sqlalchemy import ColumnElement, bindparam, func, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -127,13 +128,14 @@ class StepRow:
 
 
 _accounts = accounts_table.c
-_STEP_READ = (
-    select(
-        operations_table.c.state,
-        operations_table.c.kind,
-        operations_table.c.attempts,
-        operations_table.c.sealed_password,
-        # AccountSpec's fields, in their order (its progress aside).
+
+
+def account_spec_columns(
+    request: ColumnElement[Any], password_verifier: ColumnElement[Any]
+) -> tuple[ColumnElement[Any], ...]:
+    """AccountSpec's fields as columns, in its order (its progress aside): what a driver is told
+    of the account, read by the statement that claims or locks its operation."""
+    return (
         organizations_table.c.name,
         _accounts.name,
         _accounts.account_locator,
@@ -141,10 +143,20 @@ _STEP_READ = (
         func.coalesce(_accounts.region, ""),
         func.coalesce(_accounts.tenant_database, ""),
         func.coalesce(_accounts.tenant_role, ""),
-        operations_table.c.request,
-        operations_table.c.password_verifier,
+        request,
+        password_verifier,
         _accounts.enabled,
         _accounts.cluster,
+    )
+
+
+_STEP_READ = (
+    select(
+        operations_table.c.state,
+        operations_table.c.kind,
+        operations_table.c.attempts,
+        operations_table.c.sealed_password,
+        *account_spec_columns(operations_table.c.request, operations_table.c.password_verifier),
     )
     .join(accounts_table, _accounts.id == operations_table.c.account_id)
     .join(organizations_table, organizations_table.c.id == operations_table.c.organization_id)
