@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
@@ -65,6 +66,19 @@ class BenchOptions:
             if QUICK in option.metadata
         }
         return cls(**small, port=port, profile=profile, sections=sections)
+
+    @classmethod
+    def from_command(cls, given: Mapping[str, Any], sections: tuple[str, ...]) -> BenchOptions:
+        """`provisioner bench`'s parameters by name: those named after a field taken as they are,
+        the others converted (`sections` are `--only`'s, parsed)."""
+        same = {option.name: given[option.name] for option in fields(cls) if option.name in given}
+        return cls(
+            **same,
+            worker_counts=tuple(int(n) for n in given["workers"].split(",")),
+            simulated_latency=given["latency"],
+            sections=sections,
+            viewer_seconds=2 * given["duration"],
+        )
 
 
 @dataclass
