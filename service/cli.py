@@ -306,6 +306,7 @@ Viewers = Annotated[int, typer.Option(help="Open streams of the console's live f
 
 @app.command()
 def bench(  # noqa: PLR0917 - one parameter per command-line option
+    ctx: typer.Context,
     duration: Annotated[float, typer.Option(help="Seconds each HTTP load is measured")] = 10.0,
     warmup: Annotated[float, typer.Option(help="Seconds of load before measuring")] = 2.0,
     connections: Annotated[int, typer.Option(help="Connections of the accept and poll loads")] = 64,
@@ -338,25 +339,8 @@ def bench(  # noqa: PLR0917 - one parameter per command-line option
         sections = parse_sections(only)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--only") from None
-    options = BenchOptions(
-        duration=duration,
-        warmup=warmup,
-        connections=connections,
-        accounts=accounts,
-        purge_accounts=purge_accounts,
-        purge_timeout=purge_timeout,
-        worker_operations=worker_operations,
-        worker_counts=tuple(int(n) for n in workers.split(",")),
-        e2e_samples=e2e_samples,
-        simulated_latency=latency,
-        port=port,
-        profile=profile,
-        sections=sections,
-        usage_accounts=usage_accounts,
-        usage_databases=usage_databases,
-        viewers=viewers,
-        viewer_seconds=2 * duration,
-    )
+    # The options reach BenchOptions by their parameters' names, not listed here again.
+    options = BenchOptions.from_command(ctx.params, sections)
     if quick:
         options = BenchOptions.quick(port=port, profile=profile, sections=sections)
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from statistics import mean
-from typing import Any
+from typing import Any, NamedTuple
 
 from service.bench.figures import Figures
 from service.bench.graphql_runs import CONNECTIONS as LIST_CONNECTIONS
@@ -145,7 +145,12 @@ def render_table(figures: Figures) -> str:
     return "\n".join(lines + _profile_lines(figures.service))
 
 
-Row = tuple[str, str, str]
+class Row(NamedTuple):
+    measure: str
+    result: str
+    ratio: str = ""  # to the same-run baseline, where the measure has one
+
+
 LazyRow = Callable[[], Row]
 
 
@@ -161,18 +166,12 @@ def _measured_rows(rows: list[LazyRow]) -> list[Row]:
 def _baseline_rows(figures: Figures) -> list[LazyRow]:
     base = figures.baselines
     return [
-        lambda: ("Baseline: aiohttp hello-world JSON", _load(base["hello_world"]), ""),
-        lambda: ("Baseline: aiohttp + INSERT + Redis LPUSH", _load(base["insert_push"]), ""),
-        lambda: (
-            "Baseline: bare Celery no-op round trip",
-            f"p50 {base['celery_round_trip']['p50_ms']} ms, "
-            f"p99 {base['celery_round_trip']['p99_ms']} ms",
-            "",
-        ),
-        lambda: (
+        lambda: Row("Baseline: aiohttp hello-world JSON", _load(base["hello_world"])),
+        lambda: Row("Baseline: aiohttp + INSERT + Redis LPUSH", _load(base["insert_push"])),
+        lambda: Row("Baseline: bare Celery no-op round trip", _latency(base["celery_round_trip"])),
+        lambda: Row(
             "Baseline: bare Celery no-op, 2 processes",
             f"{base['celery_noop_per_second']:.0f}/s",
-            "",
         ),
     ]
 
@@ -181,32 +180,31 @@ def _api_rows(figures: Figures) -> list[LazyRow]:
     ours, r = figures.service, figures.ratios
     conns = figures.options["connections"]
     return [
-        lambda: (
+        lambda: Row(
             f"Accept `POST /api/v2/accounts` ({conns} conns)",
             _load(ours["accept"]),
             f"{r['accept_vs_hello']:.0%} of hello-world, "
             f"{r['accept_vs_insert_push']:.0%} of INSERT+LPUSH",
         ),
-        lambda: (
+        lambda: Row(
             f"Accept, `serve --workers {ours['accept_scaled_out']['processes']}` ({conns} conns)",
             _load(ours["accept_scaled_out"]),
             f"{r['accept_scale_out']:.2f}x one API process",
         ),
-        lambda: (
+        lambda: Row(
             f"Poll `GET /api/v2/results/{{handle}}` ({conns} conns)",
             _load(ours["poll"]),
             f"{r['poll_vs_hello']:.0%} of hello-world",
         ),
-        lambda: (
+        lambda: Row(
             "End-to-end create, one at a time",
             _latency(ours["e2e_idle"]),
             f"p50 {r['e2e_p50_vs_celery_round_trip']:.1f}x Celery round trip",
         ),
-        lambda: (
+        lambda: Row(
             "End-to-end create under a steady accept load "
             f"({ours['e2e_under_load']['accept_load']['per_second']:.0f}/s)",
             _latency(ours["e2e_under_load"]),
-            "",
         ),
     ]
 
@@ -215,35 +213,32 @@ def _data_rows(figures: Figures) -> list[LazyRow]:
     """Workers draining, purging and listing many accounts, and memory."""
     ours, r = figures.service, figures.ratios
     return [
-        lambda: (
+        lambda: Row(
             "Worker throughput by worker processes",
             ", ".join(
                 f"{n}: {rate:.0f}/s" for n, rate in ours["worker_operations_per_second"].items()
             ),
             f"2 processes: {r['workers_vs_celery_noop']:.0%} of Celery no-op",
         ),
-        lambda: (
+        lambda: Row(
             f"Purge {ours['purge']['accounts']} accounts past their grace period, alone",
             _purge(ours["purge"]),
-            "",
         ),
-        lambda: (
+        lambda: Row(
             f"Purge {ours['purge_under_reads']['accounts']} more under "
             f"{READ_RATE_PER_SECOND:.0f} reads/s (at most {UNDER_READS_DURATIONS} load durations)",
             _purge(ours["purge_under_reads"], stopped="stopped with the reads"),
-            "",
         ),
-        lambda: (
+        lambda: Row(
             "Reads (`GET` one account) idle / during the purge",
             f"p99 {ours['reads_idle']['p99_ms']} ms / {ours['reads_during_purge']['p99_ms']} ms",
             f"{r['read_p99_purge_vs_idle']:.1f}x idle",
         ),
-        lambda: (
+        lambda: Row(
             f"List with `like` over {figures.options['accounts']} accounts (4 conns)",
             _latency(ours["listing_like"]),
-            "",
         ),
-        lambda: ("Peak RSS", _rss(ours["peak_rss_mib"]), ""),
+        lambda: Row("Peak RSS", _rss(ours["peak_rss_mib"])),
     ]
 
 
@@ -251,50 +246,45 @@ def _new_rows(figures: Figures) -> list[LazyRow]:
     """GraphQL against REST, the console's feed, placement's cost and the usage scan."""
     ours, r = figures.service, figures.ratios
     return [
-        lambda: (
+        lambda: Row(
             f"List of 100 `GET /api/v2/accounts?showLimit=100` ({LIST_CONNECTIONS} conns)",
             _cpu_load(ours["rest_list_100"]),
-            "",
         ),
-        lambda: (
+        lambda: Row(
             f"GraphQL `accounts(first: 100)`, the same "
             f"{ours['graphql_accounts_100']['fields']} fields ({LIST_CONNECTIONS} conns)",
             _cpu_load(ours["graphql_accounts_100"]),
             f"{r['graphql_vs_rest_list']:.0%} of the REST list's req/s",
         ),
-        lambda: (
+        lambda: Row(
             f"Console live feed, {ours['console_feed']['viewers']} SSE viewers",
             _feed(ours["console_feed"]),
-            "",
         ),
-        lambda: (
+        lambda: Row(
             "Accept, no tenant cluster registered (unplaced)",
             _cpu_load(ours["placement"]["unplaced"]),
-            "",
         ),
-        lambda: (
+        lambda: Row(
             "Accept, placed on 1 open cluster of the region",
             _cpu_load(ours["placement"]["one_cluster"]),
             f"cost {r['placement_cost']:.1%} of req/s, "
             f"{r['placement_cpu_cost']:+.1%} CPU per create",
         ),
-        lambda: (
+        lambda: Row(
             "Accept, placed among 3 open clusters of the region",
             _cpu_load(ours["placement"]["three_clusters"]),
             f"cost {r['placement_cost_three_clusters']:.1%} of req/s, "
             f"{r['placement_cpu_cost_three_clusters']:+.1%} CPU per create",
         ),
-        lambda: (
+        lambda: Row(
             f"Usage scan of {ours['usage_scan']['accounts']} accounts of one cluster "
             "(simulated driver)",
             f"first {ours['usage_scan']['first_seconds']} s, "
             f"next {ours['usage_scan']['seconds']} s",
-            "",
         ),
-        lambda: (
+        lambda: Row(
             f"PostgreSQL driver's size query, {ours['usage_query']['databases']} real databases",
             _size_query(ours["usage_query"]),
-            "",
         ),
     ]
 
