@@ -183,8 +183,8 @@ def _api_rows(figures: Figures) -> list[LazyRow]:
         lambda: Row(
             f"Accept `POST /api/v2/accounts` ({conns} conns)",
             _load(ours["accept"]),
-            f"{r['accept_vs_hello']:.0%} of hello-world, "
-            f"{r['accept_vs_insert_push']:.0%} of INSERT+LPUSH",
+            f"{_share(r['accept_vs_hello'], 'hello-world')}, "
+            f"{_share(r['accept_vs_insert_push'], 'INSERT+LPUSH')}",
         ),
         lambda: Row(
             f"Accept, `serve --workers {ours['accept_scaled_out']['processes']}` ({conns} conns)",
@@ -194,7 +194,7 @@ def _api_rows(figures: Figures) -> list[LazyRow]:
         lambda: Row(
             f"Poll `GET /api/v2/results/{{handle}}` ({conns} conns)",
             _load(ours["poll"]),
-            f"{r['poll_vs_hello']:.0%} of hello-world",
+            _share(r["poll_vs_hello"], "hello-world"),
         ),
         lambda: Row(
             "End-to-end create, one at a time",
@@ -218,7 +218,7 @@ def _data_rows(figures: Figures) -> list[LazyRow]:
             ", ".join(
                 f"{n}: {rate:.0f}/s" for n, rate in ours["worker_operations_per_second"].items()
             ),
-            f"2 processes: {r['workers_vs_celery_noop']:.0%} of Celery no-op",
+            f"2 processes: {_share(r['workers_vs_celery_noop'], 'Celery no-op')}",
         ),
         lambda: Row(
             f"Purge {ours['purge']['accounts']} accounts past their grace period, alone",
@@ -254,7 +254,7 @@ def _new_rows(figures: Figures) -> list[LazyRow]:
             f"GraphQL `accounts(first: 100)`, the same "
             f"{ours['graphql_accounts_100']['fields']} fields ({LIST_CONNECTIONS} conns)",
             _cpu_load(ours["graphql_accounts_100"]),
-            f"{r['graphql_vs_rest_list']:.0%} of the REST list's req/s",
+            _share(r["graphql_vs_rest_list"], "the REST list's req/s"),
         ),
         lambda: Row(
             f"Console live feed, {ours['console_feed']['viewers']} SSE viewers",
@@ -287,6 +287,10 @@ def _new_rows(figures: Figures) -> list[LazyRow]:
             _size_query(ours["usage_query"]),
         ),
     ]
+
+
+def _share(ratio: float, of: str) -> str:
+    return f"{ratio:.0%} of {of}"
 
 
 def _cpu_load(result: dict[str, Any]) -> str:
