@@ -19,24 +19,12 @@ from service.domain.schemas import (
     IDENTIFIER_SCHEMA,
     MAX_COMMENT,
     READ_ONLY_FIELDS,
+    WRITE_ONLY_FIELDS,
     Edition,
     drop_null,
     validated,
 )
 
-WRITE_ONLY_FIELDS: frozenset[str] = frozenset(
-    {
-        "admin_name",
-        "admin_password",
-        "admin_rsa_public_key",
-        "admin_user_type",
-        "first_name",
-        "last_name",
-        "email",
-        "must_change_password",
-        "polaris",
-    }
-)
 # Set once, on create: a patch naming them is refused like a read-only field.
 FIXED_FIELDS: frozenset[str] = frozenset({"region", "region_group"})
 MAX_EXTERNAL_ID = 255

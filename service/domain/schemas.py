@@ -72,6 +72,20 @@ READ_ONLY_FIELDS: frozenset[str] = frozenset(
         "cluster",
     }
 )
+# Accepted on create, never returned (a patch cannot change them).
+WRITE_ONLY_FIELDS: frozenset[str] = frozenset(
+    {
+        "admin_name",
+        "admin_password",
+        "admin_rsa_public_key",
+        "admin_user_type",
+        "first_name",
+        "last_name",
+        "email",
+        "must_change_password",
+        "polaris",
+    }
+)
 # Accepted on create, never returned, logged or stored in clear text.
 SECRET_FIELDS: frozenset[str] = frozenset({"admin_password"})
 # Snowflake's spec marks these nullable; every other field with no value is omitted.
@@ -87,9 +101,7 @@ MAX_TEXT = 1024
 MAX_COMMENT = 2048
 # For the document only: the rules themselves are the validators below.
 IDENTIFIER_SCHEMA: dict[str, Any] = {"pattern": IDENTIFIER_PATTERN, "maxLength": MAX_NAME_LENGTH}
-WRITE_ONLY: dict[str, Any] = {"writeOnly": True}
 PASSWORD_SCHEMA: dict[str, Any] = {
-    **WRITE_ONLY,
     "format": "password",
     "minLength": MIN_PASSWORD_LENGTH,
     "maxLength": MAX_PASSWORD_LENGTH,
@@ -115,6 +127,8 @@ def drop_null(schema: dict[str, Any]) -> None:
 def _create_schema(schema: dict[str, Any]) -> None:
     """Clients send some read-only keys as null: the document says they may. The fields the
     service cannot honour take only the values it accepts."""
+    for key in WRITE_ONLY_FIELDS:
+        schema["properties"][key]["writeOnly"] = True
     for key in sorted(READ_ONLY_FIELDS):
         schema["properties"][key] = {
             "type": "null",
@@ -125,7 +139,7 @@ def _create_schema(schema: dict[str, Any]) -> None:
         schema["properties"][key] = {
             **accepted,
             "description": f"{described['description']} Any other value is a 400: {why}.",
-            **WRITE_ONLY,
+            "writeOnly": True,
         }
 
 
@@ -148,12 +162,10 @@ class AccountCreate(BaseModel):
     edition: Edition = Field(description="Edition (plan); case-insensitive.")
     admin_name: StrictStr = Field(
         description="Name of the account administrator (an identifier, like `name`).",
-        json_schema_extra={**IDENTIFIER_SCHEMA, **WRITE_ONLY},
+        json_schema_extra=IDENTIFIER_SCHEMA,
     )
     email: StrictStr = Field(
-        max_length=254,
-        description="E-mail address of the account administrator.",
-        json_schema_extra=WRITE_ONLY,
+        max_length=254, description="E-mail address of the account administrator."
     )
     # Length and classes: the password policy (service/domain/passwords.py).
     admin_password: StrictStr | None = Field(
@@ -164,36 +176,22 @@ class AccountCreate(BaseModel):
         json_schema_extra=PASSWORD_SCHEMA,
     )
     admin_rsa_public_key: StrictStr | None = Field(
-        default=None,
-        description="RSA public key of the administrator.",
-        json_schema_extra=WRITE_ONLY,
+        default=None, description="RSA public key of the administrator."
     )
     admin_user_type: StrictStr | None = Field(
-        default=None,
-        description="User type of the administrator.",
-        json_schema_extra=WRITE_ONLY,
+        default=None, description="User type of the administrator."
     )
     first_name: StrictStr | None = Field(
-        default=None,
-        max_length=MAX_TEXT,
-        description="Administrator's first name.",
-        json_schema_extra=WRITE_ONLY,
+        default=None, max_length=MAX_TEXT, description="Administrator's first name."
     )
     last_name: StrictStr | None = Field(
-        default=None,
-        max_length=MAX_TEXT,
-        description="Administrator's last name.",
-        json_schema_extra=WRITE_ONLY,
+        default=None, max_length=MAX_TEXT, description="Administrator's last name."
     )
     must_change_password: StrictBool = Field(
-        default=False,
-        description="Whether the administrator must change the password.",
-        json_schema_extra=WRITE_ONLY,
+        default=False, description="Whether the administrator must change the password."
     )
     polaris: StrictBool = Field(
-        default=False,
-        description="Whether the account is a Polaris account.",
-        json_schema_extra=WRITE_ONLY,
+        default=False, description="Whether the account is a Polaris account."
     )
     comment: StrictStr | None = Field(default=None, max_length=MAX_COMMENT, description="Comment.")
     region: StrictStr | None = Field(

@@ -6,55 +6,47 @@ import uuid
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.config import JsonDict
 from sqlalchemy.orm.attributes import instance_dict
 
 from service.domain.lifecycle import AccountState
 from service.domain.names import MAX_NAME_LENGTH, STORED_NAME_PATTERN
 from service.domain.plans import PlanLimits
-from service.domain.schemas import NULLABLE_FIELDS, Edition, drop_null
+from service.domain.schemas import NULLABLE_FIELDS, READ_ONLY_FIELDS, Edition, drop_null
 from service.domain.usage import UsageSeen
 from service.store.models import Account
 from service.web.wire import Timestamp
 
-READ_ONLY: JsonDict = {"readOnly": True}
+
+def _optional(description: str, **options: Any) -> Any:
+    """A field that may have no value: omitted then, or `null` if one of NULLABLE_FIELDS."""
+    return Field(None, description=description, **options)
 
 
-def _omitted_when_empty(description: str, *, read_only: bool = True, **constraints: Any) -> Any:
-    """A field the contract omits when it has no value."""
-    return Field(
-        default=None,
-        description=description,
-        json_schema_extra=READ_ONLY if read_only else None,
-        **constraints,
-    )
-
-
-def _null_when_empty(description: str, **alias: Any) -> Any:
-    """One of NULLABLE_FIELDS, the five Snowflake's spec marks nullable: `null` when empty."""
-    return Field(default=None, description=description, json_schema_extra=READ_ONLY, **alias)
-
-
-def _always(description: str, *, read_only: bool = True, **extra: Any) -> Any:
-    return Field(
-        description=description,
-        json_schema_extra={**extra, **READ_ONLY} if read_only else extra or None,
-    )
+def _required(description: str, **document: Any) -> Any:
+    """A field that always has a value; `document`: JSON Schema keywords for the document."""
+    return Field(description=description, json_schema_extra=document or None)
 
 
 def _wire_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
     """On the wire a field without a value is absent, never null, but for the five nullable
-    ones, which are always there."""
+    ones, which are always there. The read-only fields are the domain's READ_ONLY_FIELDS."""
     required = []
     for name, field in model.model_fields.items():
         prop = schema["properties"][name]
         prop.pop("default", None)
+        if name in READ_ONLY_FIELDS:
+            prop["readOnly"] = True
         if field.is_required() or name in NULLABLE_FIELDS:
             required.append(name)
         else:
             drop_null(prop)
     schema["required"] = required
     schema["additionalProperties"] = False
+
+
+def _all_read_only(schema: dict[str, Any]) -> None:
+    for prop in schema["properties"].values():
+        prop["readOnly"] = True
 
 
 class _Extension(BaseModel):
@@ -86,10 +78,12 @@ class OverLimitView(_Extension):
 class OwnerView(_Extension):
     """The owner contact given at create (our extension; admin and operator tokens only)."""
 
-    admin_name: str | None = _omitted_when_empty("The administrator's login name.")
-    email: str | None = _omitted_when_empty("The administrator's e-mail address.")
-    first_name: str | None = _omitted_when_empty("The administrator's first name.")
-    last_name: str | None = _omitted_when_empty("The administrator's last name.")
+    model_config = ConfigDict(json_schema_extra=_all_read_only)
+
+    admin_name: str | None = _optional("The administrator's login name.")
+    email: str | None = _optional("The administrator's e-mail address.")
+    first_name: str | None = _optional("The administrator's first name.")
+    last_name: str | None = _optional("The administrator's last name.")
 
 
 class AccountView(BaseModel):
@@ -101,7 +95,7 @@ class AccountView(BaseModel):
     # Validated from the row's loaded columns; the ones that are not on the wire are ignored.
     model_config = ConfigDict(title="Account", extra="ignore", json_schema_extra=_wire_schema)
 
-    organization_name: str = _always("Name of the organization.")
+    organization_name: str = _required("Name of the organization.")
     name: str = Field(
         description="The account's name (upper case).",
         max_length=MAX_NAME_LENGTH,
@@ -111,94 +105,78 @@ class AccountView(BaseModel):
         validation_alias="public_id",
         description="The account's immutable id (our extension): a rename keeps it; address the "
         "account as `id:<id>` in any `/api/v2/accounts/{name}` path.",
-        json_schema_extra=READ_ONLY,
     )
-    region_group: str | None = _omitted_when_empty(
-        "Region group where the account is located.", read_only=False
-    )
-    region: str | None = _omitted_when_empty(
-        "Region where the account is located.", read_only=False
-    )
-    edition: Edition = _always("Edition (plan).", read_only=False)
-    created_on: Timestamp | None = _omitted_when_empty("When the account was created.")
-    updated_on: Timestamp | None = _omitted_when_empty(
-        "When the account's row last changed (our extension)."
-    )
-    account_url: str | None = _omitted_when_empty("URL of the account (set once it is created).")
-    account_locator: str = _always("System-assigned, unique identifier, e.g. `AB123456`.")
-    account_locator_url: str | None = _omitted_when_empty("URL of the account by its locator.")
-    managed_accounts: int = _always(
+    region_group: str | None = _optional("Region group where the account is located.")
+    region: str | None = _optional("Region where the account is located.")
+    edition: Edition = _required("Edition (plan).")
+    created_on: Timestamp | None = _optional("When the account was created.")
+    updated_on: Timestamp | None = _optional("When the account's row last changed (our extension).")
+    account_url: str | None = _optional("URL of the account (set once it is created).")
+    account_locator: str = _required("System-assigned, unique identifier, e.g. `AB123456`.")
+    account_locator_url: str | None = _optional("URL of the account by its locator.")
+    managed_accounts: int = _required(
         "How many managed accounts the account has created.", format="int64"
     )
-    consumption_billing_entity_name: str | None = _omitted_when_empty("Consumption billing entity.")
-    marketplace_consumer_billing_entity_name: str | None = _omitted_when_empty(
+    consumption_billing_entity_name: str | None = _optional("Consumption billing entity.")
+    marketplace_consumer_billing_entity_name: str | None = _optional(
         "Marketplace consumer billing entity."
     )
-    marketplace_provider_billing_entity_name: str | None = _omitted_when_empty(
+    marketplace_provider_billing_entity_name: str | None = _optional(
         "Marketplace provider billing entity."
     )
-    old_account_url: str | None = _omitted_when_empty("The URL before the last rename.")
-    comment: str | None = _omitted_when_empty("Comment.", read_only=False)
-    is_org_admin: bool = _always("Whether the ORGADMIN role is enabled.")
-    retention_time: int = _always("Days of Time Travel retention.")
-    account_old_url_saved_on: Timestamp | None = _omitted_when_empty(
-        "When `old_account_url` was saved."
-    )
-    account_old_url_last_used: Timestamp | None = _omitted_when_empty(
-        "When `old_account_url` was last used."
-    )
-    organization_old_url: str | None = _omitted_when_empty("URL before an organization change.")
-    organization_old_url_saved_on: Timestamp | None = _omitted_when_empty(
+    old_account_url: str | None = _optional("The URL before the last rename.")
+    comment: str | None = _optional("Comment.")
+    is_org_admin: bool = _required("Whether the ORGADMIN role is enabled.")
+    retention_time: int = _required("Days of Time Travel retention.")
+    account_old_url_saved_on: Timestamp | None = _optional("When `old_account_url` was saved.")
+    account_old_url_last_used: Timestamp | None = _optional("When `old_account_url` was last used.")
+    organization_old_url: str | None = _optional("URL before an organization change.")
+    organization_old_url_saved_on: Timestamp | None = _optional(
         "When `organization_old_url` was saved."
     )
-    organization_old_url_last_used: Timestamp | None = _omitted_when_empty(
+    organization_old_url_last_used: Timestamp | None = _optional(
         "When `organization_old_url` was last used."
     )
-    is_events_account: bool = _always("Whether it is an events account.")
-    moved_to_organization: str | None = _omitted_when_empty("The organization it moved to.")
-    state: AccountState = _always(
+    is_events_account: bool = _required("Whether it is an events account.")
+    moved_to_organization: str | None = _optional("The organization it moved to.")
+    state: AccountState = _required(
         "Lifecycle state (our extension): CREATING → ACTIVE → DROPPING → DROPPED → "
         "(UNDROPPING → ACTIVE) | PURGING."
     )
-    enabled: bool = _always("`false`: logins suspended (set by an update).")
-    deletion_protection: bool = _always("While `true`, a drop is refused (409).", read_only=False)
-    external_id: str | None = _omitted_when_empty(
+    enabled: bool = _required("`false`: logins suspended (set by an update).")
+    deletion_protection: bool = _required("While `true`, a drop is refused (409).")
+    external_id: str | None = _optional(
         "Your id for the account, unique in the organization; omitted when unset.",
-        read_only=False,
         min_length=1,
         max_length=255,
     )
-    owner: OwnerView | None = _omitted_when_empty(
+    owner: OwnerView | None = _optional(
         "The owner contact given at create (our extension): shown to admin and operator tokens "
         "only, never to viewers; Snowflake's write-only fields are never returned under their own "
         "names."
     )
-    usage: UsageView | None = _omitted_when_empty(
+    usage: UsageView | None = _optional(
         "Last measured usage (our extension); omitted until the usage scan has measured it."
     )
-    limits: LimitsView | None = _omitted_when_empty("The edition's limits (our extension).")
-    over_limit: OverLimitView | None = _omitted_when_empty(
+    limits: LimitsView | None = _optional("The edition's limits (our extension).")
+    over_limit: OverLimitView | None = _optional(
         "Present while the account is over its storage limit (our extension)."
     )
-    suspended_reason: str | None = _omitted_when_empty(
+    suspended_reason: str | None = _optional(
         "Why its logins are suspended when the service suspended them (our extension), e.g. "
         "`storage_limit`; omitted while `enabled` is true."
     )
-    cluster: str | None = _omitted_when_empty(
+    cluster: str | None = _optional(
         "The tenant cluster holding the account (our extension); shown to admins only."
     )
-    dropped_on: Timestamp | None = _null_when_empty(
-        "When the account was dropped (null unless dropped)."
-    )
-    scheduled_deletion_time: Timestamp | None = _null_when_empty(
-        "When a dropped account will be purged."
-    )
-    restored_on: Timestamp | None = _null_when_empty("When the account was last undropped.")
+    dropped_on: Timestamp | None = _optional("When the account was dropped (null unless dropped).")
+    scheduled_deletion_time: Timestamp | None = _optional("When a dropped account will be purged.")
+    restored_on: Timestamp | None = _optional("When the account was last undropped.")
     # Snowflake's field name; the column is snake case.
-    organization_URL_expiration_on: Timestamp | None = _null_when_empty(  # noqa: N815
+    organization_URL_expiration_on: Timestamp | None = _optional(  # noqa: N815
         "When `organization_old_url` expires.", validation_alias="organization_url_expiration_on"
     )
-    moved_on: Timestamp | None = _null_when_empty("When the account moved to another organization.")
+    moved_on: Timestamp | None = _optional("When the account moved to another organization.")
 
 
 def _extensions(
