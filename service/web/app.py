@@ -20,7 +20,6 @@ from service.web.console import setup_console
 from service.web.create_batches import CreateBatcher
 from service.web.foreground_probe import foreground_probe
 from service.web.keys import (
-    CELERY,
     CREATES,
     LISTENER,
     METRICS,
@@ -76,10 +75,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 async def _broker(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     redis = Redis.from_url(require_redis_url(settings), socket_connect_timeout=2, socket_timeout=5)
-    celery_app = create_celery(settings)
     app[REDIS] = redis
-    app[CELERY] = celery_app
-    app[PUBLISHER] = AsyncPublisher(celery_app, redis, settings.queue_name)
+    app[PUBLISHER] = AsyncPublisher(create_celery(settings), redis, settings.queue_name)
     app[CREATES] = CreateBatcher(
         app[POOL],
         app[PUBLISHER],

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from celery import Celery
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -26,7 +25,6 @@ SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 # Plain asyncpg for the per-request hot path (token lookup): no ORM, no session, one round trip.
 POOL = web.AppKey("pool", HotPool)
 REDIS = web.AppKey("redis", Redis)
-CELERY = web.AppKey("celery", Celery)
 PUBLISHER = web.AppKey("publisher", AsyncPublisher)
 CREATES = web.AppKey("creates", CreateBatcher)
 PEEKS = web.AppKey("peeks", ResultPeeks)
