@@ -123,7 +123,9 @@ async def test_the_overshoot_across_two_api_processes_is_within_the_documented_b
     let_through = statuses.count(404)
     bound = burst + rate * window + processes * math.floor(rate * RECONCILE_SECONDS)
     assert let_through <= bound
-    assert let_through >= burst + rate * 2.0 * 0.8  # shares held elsewhere refuse only a few
+    # Not much below the rate either: what goes missing is the shares the processes hold unused
+    # and a top-up or two made late by a busy machine (the 100 ms ticks are event-loop timers).
+    assert let_through >= burst + rate * 2.0 * 0.7
     assert statuses.count(429) > 0
     assert set(statuses) == {404, 429}
     assert all(int(seconds) >= 1 for seconds in retry_afters)
