@@ -264,18 +264,8 @@ def _new_rows(figures: Figures) -> list[LazyRow]:
             "Accept, no tenant cluster registered (unplaced)",
             _cpu_load(ours["placement"]["unplaced"]),
         ),
-        lambda: Row(
-            "Accept, placed on 1 open cluster of the region",
-            _cpu_load(ours["placement"]["one_cluster"]),
-            f"cost {r['placement_cost']:.1%} of req/s, "
-            f"{r['placement_cpu_cost']:+.1%} CPU per create",
-        ),
-        lambda: Row(
-            "Accept, placed among 3 open clusters of the region",
-            _cpu_load(ours["placement"]["three_clusters"]),
-            f"cost {r['placement_cost_three_clusters']:.1%} of req/s, "
-            f"{r['placement_cpu_cost_three_clusters']:+.1%} CPU per create",
-        ),
+        lambda: _placed(figures, "on 1 open cluster", "one_cluster"),
+        lambda: _placed(figures, "among 3 open clusters", "three_clusters"),
         lambda: Row(
             f"Usage scan of {ours['usage_scan']['accounts']} accounts of one cluster "
             "(simulated driver)",
@@ -287,6 +277,17 @@ def _new_rows(figures: Figures) -> list[LazyRow]:
             _size_query(ours["usage_query"]),
         ),
     ]
+
+
+def _placed(figures: Figures, where: str, clusters: str) -> Row:
+    """Accept placing each account `where`, and what placing cost against the unplaced accept."""
+    placement = figures.service["placement"]
+    return Row(
+        f"Accept, placed {where} of the region",
+        _cpu_load(placement[clusters]),
+        f"cost {_cost(placement, clusters):.1%} of req/s, "
+        f"{_cpu_cost(placement, clusters):+.1%} CPU per create",
+    )
 
 
 def _share(ratio: float, of: str) -> str:
