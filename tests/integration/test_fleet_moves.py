@@ -8,13 +8,15 @@ import json
 import uuid
 
 import pytest
+from sqlalchemy import Engine
 
 from service.domain.roles import Role
 from service.settings import Settings
 from service.web.app import create_app
-from tests.conftest import ClientFactory, Tenant
+from tests.conftest import ClientFactory, Tenant, make_tenant
 from tests.integration.api import Client, accepted_location, wait_result
 from tests.integration.fleet import Fleet, fleet, second_cluster, second_servers
+from tests.integration.graphql import graphql_session, run
 from tests.integration.test_account_moves import (
     Pair,
     account_with_rows,
@@ -25,6 +27,7 @@ from tests.integration.test_account_moves import (
 from tests.integration.test_cli import Cli
 
 __all__ = ["fleet", "pair", "second_cluster", "second_servers", "source_cluster"]
+OPERATION = "query($id: ID!) { operation(id: $id) { id kind state } }"
 
 
 @pytest.fixture
@@ -35,7 +38,13 @@ async def api(aiohttp_client: ClientFactory, settings: Settings, tenant: Tenant)
 
 
 async def test_a_fleet_admin_moves_another_organizations_account_and_reads_the_result(
-    api: Client, client: Client, tenant: Tenant, other_tenant: Tenant, fleet: Fleet, pair: Pair
+    api: Client,
+    client: Client,
+    engine: Engine,
+    tenant: Tenant,
+    other_tenant: Tenant,
+    fleet: Fleet,
+    pair: Pair,
 ) -> None:
     await account_with_rows(client, other_tenant, "THEIRS", pair.region)
 
@@ -69,6 +78,15 @@ async def test_a_fleet_admin_moves_another_organizations_account_and_reads_the_r
     assert rows_at(theirs["account_url"]) == [(500, "row 99")]
     status, _ = await wait_result(api, location, other_tenant.headers())  # the account's org too
     assert status == 200
+    # GraphQL answers the asking token as REST does; a third organization sees nothing.
+    handle = location.rsplit("/", 1)[-1]
+    third_tenant = make_tenant(engine)
+    asked = {}
+    for reader in (tenant, third_tenant):
+        async with graphql_session(api, reader) as session:
+            asked[reader.name] = (await run(session, OPERATION, id=handle))["operation"]
+    assert asked[tenant.name] == {"id": handle, "kind": "MOVE", "state": "SUCCEEDED"}
+    assert asked[third_tenant.name] is None
     assert fleet.accounts_on(pair.target) == ["THEIRS"]
     moved = await api.get(f"/api/v2/clusters/{pair.source}/accounts", headers=tenant.headers())
     assert await moved.json() == []

@@ -87,12 +87,17 @@ class Query:
         ref = parse_account_ref(EXTERNAL_ID_PREFIX + external_id, field="externalId")
         return await _one_account(info, ref)
 
-    @strawberry.field(description="The operation with this handle, or null.")
+    @strawberry.field(
+        description="The operation with this handle, or null: the organization's, or one this "
+        "token asked for (a fleet admin's move of another organization's account), as REST's."
+    )
     async def operation(self, info: GraphInfo, id: strawberry.ID) -> Operation | None:
-        context = info.context
-        async with context.request.app[SESSIONS]() as session:
+        principal = info.context.principal
+        async with info.context.request.app[SESSIONS]() as session:
             try:
-                row = await get_operation(session, context.principal.organization_id, str(id))
+                row = await get_operation(
+                    session, principal.organization_id, str(id), token_id=principal.token_id
+                )
             except NotFound:
                 return None
         return Operation.of(render_operation(row))
