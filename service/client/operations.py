@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from service.client import follow, render
 from service.client.commands import Call, api_command, stderr
-from service.client.http import ApiClient, next_link
+from service.client.paging import AllPagesOption, pages
 from service.domain.lifecycle import OperationKind, OperationState
 
 ops_app = typer.Typer(
     help="Operations (the work behind every 202), through the HTTP API.", no_args_is_help=True
 )
 
+PATH = "/api/v2/operations"
 HandleArgument = Annotated[str, typer.Argument(help="Operation handle (the resultHandler)")]
-
-
-def _pages(api: ApiClient, params: dict[str, Any], every_page: bool) -> list[dict[str, Any]]:
-    reply = api.request("GET", "/api/v2/operations", params=params)
-    operations: list[dict[str, Any]] = list(reply.body)
-    following = next_link(reply.headers)
-    while every_page and following is not None:
-        reply = api.request("GET", following)
-        operations.extend(reply.body)
-        following = next_link(reply.headers)
-    return operations
 
 
 @ops_app.command("list")
@@ -46,9 +36,7 @@ def list_operations(
     requested_by: Annotated[
         str | None, typer.Option(help="Only those this token asked for (the token's id)")
     ] = None,
-    every_page: Annotated[
-        bool, typer.Option("--all", help="Follow the Link header through every page")
-    ] = False,
+    every_page: AllPagesOption = False,
 ) -> None:
     """List operations, newest first (one page unless --all)."""
     params = {
@@ -59,7 +47,7 @@ def list_operations(
         "limit": limit,
         "requestedBy": requested_by,
     }
-    call.show(_pages(call.api, params, every_page), render.operations_table)
+    call.show(pages(call.api, PATH, params, every_page=every_page), render.operations_table)
 
 
 @ops_app.command("show")

@@ -24,6 +24,7 @@ from service.usecases.cancellation import cancel_operation
 from service.web.auth import authorize
 from service.web.keys import PEEKS, REQUEST_ID, SESSIONS
 from service.web.operation_view import render_operation
+from service.web.paging import next_page_headers
 from service.web.query import parse_int, query_params
 from service.web.responses import json_response
 from service.web.waiting import read_waiting, wait_seconds
@@ -104,10 +105,7 @@ async def list_operations_handler(request: web.Request) -> web.Response:
         rows, following = await list_operations(
             session, principal.organization_id, filters, limit=limit, cursor=params.get("cursor")
         )
-    headers = {}
-    if following is not None:
-        next_page = request.rel_url.update_query({"cursor": following})
-        headers["Link"] = f'<{next_page}>; rel="next"'
+    headers = next_page_headers(request, following)
     return json_response([render_operation(row) for row in rows], headers=headers)
 
 
