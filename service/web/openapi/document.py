@@ -83,20 +83,28 @@ class _Assembler:
             "responses": {},
         }
         self._named: dict[str, Answer] = {}
+        self._params: dict[str, Param] = {}
 
-    def parameter(self, param: Param) -> dict[str, str]:
+    def parameter(self, param: Param) -> dict[str, Any]:
+        """A reference to the parameter, written once per name; written in place when another
+        parameter took its name (a cluster's `name` is not an account's)."""
+        if self._params.setdefault(param.name, param) != param:
+            return self._parameter(param)
         if param.name not in self.components["parameters"]:
-            written: dict[str, Any] = {
-                "name": param.name,
-                "in": param.location,
-                "required": param.required,
-                "description": param.description,
-                "schema": self.schemas.of(param.type, "validation"),
-            }
-            if param.example is not None:
-                written["example"] = param.example
-            self.components["parameters"][param.name] = written
+            self.components["parameters"][param.name] = self._parameter(param)
         return {"$ref": f"#/components/parameters/{param.name}"}
+
+    def _parameter(self, param: Param) -> dict[str, Any]:
+        written: dict[str, Any] = {
+            "name": param.name,
+            "in": param.location,
+            "required": param.required,
+            "description": param.description,
+            "schema": self.schemas.of(param.type, "validation"),
+        }
+        if param.example is not None:
+            written["example"] = param.example
+        return written
 
     def header(self, header: Header) -> dict[str, str]:
         if header.name not in self.components["headers"]:
