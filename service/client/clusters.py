@@ -11,6 +11,7 @@ from rich.text import Text
 
 from service.client import follow
 from service.client.commands import Call, WaitOption, api_command, api_command_with_api_url
+from service.client.paging import AllPagesOption, pages
 from service.client.render import details, moment
 from service.client.tables import Column, FittedTable, Heading, table_of
 
@@ -90,9 +91,19 @@ def cluster_accounts_table(accounts: list[dict[str, Any]]) -> FittedTable:
 
 @clusters_app.command("accounts")
 @api_command
-def cluster_accounts(call: Call, name: NameArgument) -> None:
-    """List the accounts the cluster holds, of every organization (what to move off it)."""
-    call.show(call.api.get(f"{PATH}/{urllib.parse.quote(name)}/accounts"), cluster_accounts_table)
+def cluster_accounts(
+    call: Call,
+    name: NameArgument,
+    *,
+    limit: Annotated[int | None, typer.Option(help="Accounts per page (API default 1000)")] = None,
+    every_page: AllPagesOption = False,
+) -> None:
+    """List the accounts the cluster holds, of every organization (what to move off it).
+
+    Oldest first; one page unless --all."""
+    path = f"{PATH}/{urllib.parse.quote(name)}/accounts"
+    found = pages(call.api, path, {"limit": limit}, every_page=every_page)
+    call.show(found, cluster_accounts_table)
 
 
 @clusters_app.command("drain")

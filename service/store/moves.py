@@ -3,6 +3,7 @@ last step the worker finished."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from sqlalchemy import Update, delete, select, update
@@ -10,7 +11,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from service.domain.errors import InvalidArgument
 from service.domain.lifecycle import GONE_STATES
+from service.store import cursors
 from service.store.models import (
     Account,
     AccountMove,
@@ -92,13 +95,45 @@ async def fleet_account(session: AsyncSession, public_id: uuid.UUID) -> Account 
     return found
 
 
-async def accounts_on(session: AsyncSession, cluster: str) -> list[tuple[uuid.UUID, str, str, str]]:
+ACCOUNTS_PAGE = 1000  # the most accounts a page of `accounts_on` holds, and the default
+_ACCOUNT_ID = re.compile(r"[0-9]{1,18}")  # a BIGINT's range: a longer one was not ours
+# A cluster's account: its public id, organization, name and state.
+ClusterAccountRow = tuple[uuid.UUID, str, str, str]
+
+
+def _account_cursor(account_id: int) -> str:
+    return cursors.wrap(str(account_id))
+
+
+def _after_account(cursor: str) -> int:
+    """The internal id a cursor of `accounts_on` holds."""
+    try:
+        position = cursors.unwrap(cursor)
+    except ValueError:
+        position = ""
+    if not _ACCOUNT_ID.fullmatch(position):
+        raise InvalidArgument("cursor is not one this service handed out")
+    return int(position)
+
+
+async def accounts_on(
+    session: AsyncSession, cluster: str, *, limit: int, cursor: str | None
+) -> tuple[list[ClusterAccountRow], str | None]:
     """The accounts the cluster holds (counted in its `placed_accounts`), of every organization:
-    id, organization, name, state, oldest first."""
-    rows = await session.execute(
-        select(Account.public_id, Organization.name, Account.name, Account.state)
-        .join(Organization, Organization.id == Account.organization_id)
-        .where(Account.cluster == cluster, Account.state.not_in(GONE_STATES))
-        .order_by(Account.id)
-    )
-    return [(uuid.UUID(str(row[0])), row[1], row[2], str(row[3])) for row in rows]
+    id, organization, name, state, oldest first; at most `limit` of them after `cursor`, and the
+    cursor of the next page or None."""
+    conditions = [Account.cluster == cluster, Account.state.not_in(GONE_STATES)]
+    if cursor is not None:
+        conditions.append(Account.id > _after_account(cursor))
+    rows = (
+        await session.execute(
+            select(Account.id, Account.public_id, Organization.name, Account.name, Account.state)
+            .join(Organization, Organization.id == Account.organization_id)
+            .where(*conditions)
+            .order_by(Account.id)
+            .limit(limit + 1)
+        )
+    ).all()
+    following = _account_cursor(rows[limit - 1][0]) if len(rows) > limit else None
+    found = [(uuid.UUID(str(row[1])), row[2], row[3], str(row[4])) for row in rows[:limit]]
+    return found, following

@@ -24,6 +24,8 @@ from service.web.cluster_view import (
     render_removed_cluster,
 )
 from service.web.keys import SEAL, SESSIONS, SETTINGS
+from service.web.paging import next_page_headers
+from service.web.query import parse_int, query_params
 from service.web.responses import json_response
 
 log = structlog.get_logger(__name__)
@@ -63,14 +65,20 @@ async def get_cluster_handler(request: web.Request) -> web.Response:
 
 
 async def cluster_accounts_handler(request: web.Request) -> web.Response:
-    """The accounts the cluster holds, of every organization: what to move off it."""
+    """The accounts the cluster holds, of every organization: what to move off it (paged)."""
     await _fleet_admin(request)
     name = cluster_name(request.match_info["name"])
+    params = query_params(request)
+    most = moves.ACCOUNTS_PAGE
+    limit = parse_int(params, "limit", low=1, high=most, default=most)
     async with request.app[SESSIONS]() as session:
         if await store.get_cluster(session, name) is None:
             raise NotFound(f"cluster {name} does not exist")
-        found = await moves.accounts_on(session, name)
-    return json_response([render_cluster_account(row) for row in found])
+        found, following = await moves.accounts_on(
+            session, name, limit=limit, cursor=params.get("cursor")
+        )
+    headers = next_page_headers(request, following)
+    return json_response([render_cluster_account(row) for row in found], headers=headers)
 
 
 async def add_cluster_handler(request: web.Request) -> web.Response:

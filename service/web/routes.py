@@ -281,8 +281,9 @@ ROUTES: tuple[Route, ...] = (
     _route(
         "GET /api/v2/clusters/{name}/accounts", clusters.cluster_accounts_handler,
         "listClusterAccounts", "List the accounts a tenant cluster holds", "clusters",
-        permission=FLEET, params=(p.CLUSTER_NAME,),
-        answers=(answer(200, "Its accounts, of every organization.", list[ClusterAccountView]),),
+        permission=FLEET, params=(p.CLUSTER_NAME, p.CLUSTER_ACCOUNTS_LIMIT, p.CURSOR),
+        answers=(answer(200, "Its accounts, of every organization.", list[ClusterAccountView],
+                        headers=(p.LINK,)),),
         errors=(InvalidArgument, NotFound),
     ),
     *CONSOLE_ROUTES,

@@ -3,6 +3,7 @@ clusters; the URL never comes back; others are refused; a bad URL or weak role i
 
 from __future__ import annotations
 
+import base64
 import logging
 import uuid
 from typing import Any
@@ -18,6 +19,7 @@ from tests.conftest import ClientFactory, Tenant
 from tests.integration.api import Client, account_body
 from tests.integration.fleet import Fleet, fleet, second_cluster, second_servers
 from tests.integration.test_clusters_placement import paused_api
+from tests.integration.test_validation_and_errors import error_of
 
 __all__ = ["fleet", "second_cluster", "second_servers"]
 PATH = "/api/v2/clusters"
@@ -30,6 +32,15 @@ def add_body(name: str, region: str, url: str, **fields: Any) -> dict[str, Any]:
 async def create_status(api: Client, tenant: Tenant, name: str, region: str) -> int:
     body = account_body(name, region=region)
     return (await api.post("/api/v2/accounts", json=body, headers=tenant.headers())).status
+
+
+async def cluster_holding(api: Client, fleet: Fleet, accounts: list[tuple[Tenant, str]]) -> str:
+    """A new cluster, alone in a new region, holding these accounts (created in this order)."""
+    region = fleet.region()
+    cluster = fleet.add(region, capacity=len(accounts))
+    for owner, name in accounts:
+        assert await create_status(api, owner, name, region) == 202
+    return cluster
 
 
 @pytest.fixture
@@ -182,3 +193,54 @@ async def test_a_moved_cluster_gets_its_new_url_after_the_same_checks(
     assert "url" not in await moved.json()
     assert fleet.cluster(cluster).sealed_url != before
     assert fleet.seal.open(fleet.cluster(cluster).sealed_url) == second_cluster
+
+
+async def test_a_clusters_accounts_come_in_pages_linked_to_the_next(
+    api: Client, tenant: Tenant, other_tenant: Tenant, fleet: Fleet
+) -> None:
+    owners = (tenant, other_tenant, tenant, other_tenant, tenant)
+    names = [f"PAGED_{number}" for number in range(len(owners))]
+    cluster = await cluster_holding(api, fleet, list(zip(owners, names, strict=True)))
+    accounts = f"{PATH}/{cluster}/accounts"
+
+    response = await api.get(f"{accounts}?limit=2", headers=tenant.headers())
+    seen: list[str] = []
+    sizes: list[int] = []
+    while True:
+        assert response.status == 200, await response.text()
+        page = await response.json()
+        seen.extend(account["name"] for account in page)
+        sizes.append(len(page))
+        link = response.headers.get("Link")
+        if link is None:
+            break
+        target, rel = link.split(";")
+        assert rel.strip() == 'rel="next"'
+        assert "limit=2" in target
+        response = await api.get(target.strip("<> "), headers=tenant.headers())
+    assert seen == names  # each once, oldest first
+    assert sizes == [2, 2, 1]
+    whole = await api.get(accounts, headers=tenant.headers())  # the default: one page of 1000
+    assert "Link" not in whole.headers
+    assert [account["name"] for account in await whole.json()] == names
+    exact = await api.get(f"{accounts}?limit=5", headers=tenant.headers())
+    assert "Link" not in exact.headers  # nothing after the fifth
+    assert len(await exact.json()) == 5
+
+
+async def test_a_bad_limit_or_cursor_for_a_clusters_accounts_is_a_400(
+    api: Client, tenant: Tenant, fleet: Fleet
+) -> None:
+    cluster = fleet.add(fleet.region(), capacity=1)
+    for query in (
+        "limit=0",
+        "limit=1001",
+        "limit=many",
+        "cursor=not-ours",
+        "cursor=" + base64.urlsafe_b64encode(b"9" * 19).decode(),  # beyond a BIGINT
+        "cursor=" + base64.urlsafe_b64encode(b"-1").decode(),
+    ):
+        response = await api.get(f"{PATH}/{cluster}/accounts?{query}", headers=tenant.headers())
+        body = await error_of(response, 400)
+        assert body["code"] == "invalid_argument", query
+        assert query.split("=")[0] in body["message"], query

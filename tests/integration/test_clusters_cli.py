@@ -12,6 +12,7 @@ from service.settings import Settings
 from tests.conftest import ClientFactory, Tenant
 from tests.integration.fleet import Fleet, fleet, second_cluster, second_servers
 from tests.integration.test_cli import Cli
+from tests.integration.test_clusters_api import cluster_holding
 from tests.integration.test_clusters_placement import paused_api
 
 __all__ = ["fleet", "second_cluster", "second_servers"]
@@ -66,3 +67,21 @@ async def test_a_bad_cluster_url_is_a_cli_error_without_the_url(
     assert result.exit_code == 2
     assert "could not be reached" in result.stderr
     assert "hush-hush" not in result.stdout + result.stderr
+
+
+async def test_the_accounts_of_a_cluster_come_a_page_at_a_time_or_all(
+    aiohttp_client: ClientFactory, settings: Settings, tenant: Tenant, fleet: Fleet
+) -> None:
+    api = await paused_api(aiohttp_client, settings)
+    names = [f"CLI_PAGED_{number}" for number in range(3)]
+    cluster = await cluster_holding(api, fleet, [(tenant, name) for name in names])
+    cli = Cli(api, tenant.tokens[Role.ADMIN])
+
+    first = await cli.json("clusters", "accounts", cluster, "--limit", "2")
+    every = await cli.json("clusters", "accounts", cluster, "--limit", "2", "--all")
+    table = await cli("clusters", "accounts", cluster, "--limit", "1", "--all")
+
+    assert [account["name"] for account in first] == names[:2]
+    assert [account["name"] for account in every] == names
+    assert table.exit_code == 0, table.output
+    assert all(name in table.stdout for name in names)

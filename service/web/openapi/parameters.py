@@ -19,6 +19,7 @@ from service.domain.refs import (
 from service.store.idempotency import HEADER as IDEMPOTENCY_HEADER
 from service.store.idempotency import MAX_KEY_LENGTH
 from service.store.listing import MAX_SHOW_LIMIT, ORDERINGS
+from service.store.moves import ACCOUNTS_PAGE
 from service.store.operation_reads import DEFAULT_LIMIT, MAX_LIMIT
 from service.web.middlewares import (
     CLIENT_REQUEST_ID_HEADER,
@@ -157,6 +158,7 @@ REQUESTED_BY = Param(
     "requestedBy", "query", uuid.UUID, "Only operations this token asked for (the token's `id`)."
 )
 LIMIT = _page_size("limit", "operations", most=MAX_LIMIT, default=DEFAULT_LIMIT)
+CLUSTER_ACCOUNTS_LIMIT = _page_size("limit", "accounts", most=ACCOUNTS_PAGE, default=ACCOUNTS_PAGE)
 CURSOR = Param(
     "cursor", "query", Text, "Opaque: taken from the `Link` header of the previous page."
 )

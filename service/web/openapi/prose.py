@@ -153,7 +153,9 @@ DESCRIPTIONS: dict[str, str] = {
     "removeCluster": ("Refused (409) while it holds accounts that are not purged."),
     "listClusterAccounts": (
         "Every organization's accounts on the cluster (not purged or failed), oldest first: what "
-        "to move off a draining cluster. Admins of `FLEET_ORGANIZATIONS` organizations only."
+        "to move off a draining cluster. Paged: `limit` defaults to its maximum, so a small "
+        "cluster's accounts come in one answer; while there are more, follow the `Link` header. "
+        "Admins of `FLEET_ORGANIZATIONS` organizations only."
     ),
     "moveAccountToCluster": (
         "Moves the account with this `id`, of any organization, to the cluster (the same checks "
