@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain.errors import InvalidArgument
 from service.domain.lifecycle import HISTORY_STATES, LIVE_STATES, AccountState
+from service.store import cursors
 from service.store.listing import LIKE_ESCAPE, validate_like
 from service.store.models import Account
 
@@ -92,13 +92,13 @@ def _key_column(order: PageOrder) -> Any:
 def encode_cursor(account: Account, order: PageOrder) -> str:
     key = account.name if order == PageOrder.NAME else account.created_on.isoformat()
     raw = json.dumps([order.value, key, account.id], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return cursors.wrap(raw)
 
 
 def decode_cursor(cursor: str, order: PageOrder) -> tuple[Any, int]:
     """(sort key, internal id) of a cursor this service handed out for the same order."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        raw = cursors.unwrap(cursor)
         field, key, account_id = json.loads(raw)
         if field != order.value or not isinstance(account_id, int) or not isinstance(key, str):
             raise ValueError(field)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from service.domain.errors import InvalidArgument, NotFound
 from service.domain.identifiers import parse_uuid
 from service.domain.lifecycle import OperationKind, OperationState
 from service.domain.refs import AccountRef
+from service.store import cursors
 from service.store.accounts import ref_condition, ref_value
 from service.store.models import Account, Operation, OperationProgress
 
@@ -72,12 +72,12 @@ async def get_operation(
 
 def encode_cursor(operation: Operation) -> str:
     raw = f"{operation.created_at.isoformat()}|{operation.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return cursors.wrap(raw)
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        raw = cursors.unwrap(cursor)
         created, operation_id = raw.split("|")
         return datetime.fromisoformat(created).astimezone(UTC), uuid.UUID(operation_id)
     except (ValueError, UnicodeDecodeError, OverflowError):
