@@ -41,7 +41,7 @@ def create(
     external_id: Annotated[str | None, typer.Option(help="Your id for the account")] = None,
     comment: Annotated[str | None, typer.Option(help="A note on the account")] = None,
     admin_password: Annotated[
-        str | None, typer.Option(help="The administrator's password (default: generated)")
+        str | None, typer.Option(help="The administrator's password", show_default="generated")
     ] = None,
     wait: WaitOption = False,
 ) -> None:
