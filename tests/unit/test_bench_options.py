@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from service.bench import runner
 from service.bench.figures import BenchOptions
 from service.cli import app
+from tests.log_lines import configured_logging
 
 # Every option but --output given a value other than its default.
 EVERY_OPTION = (
@@ -29,7 +30,10 @@ def _options(monkeypatch: pytest.MonkeyPatch, *args: str) -> BenchOptions:
         return ""
 
     monkeypatch.setattr(runner, "run_and_report", run_and_report)
-    result = CliRunner().invoke(app, ["bench", *args])
+    # The command configures logging to CliRunner's stderr, closed once it returns: put the
+    # logging of the tests after this one back as it was.
+    with configured_logging():
+        result = CliRunner().invoke(app, ["bench", *args])
     assert result.exit_code == 0, result.output
     return asked[0]
 
