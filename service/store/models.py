@@ -121,6 +121,8 @@ class Account(Base):
             postgresql_with={"gin_pending_list_limit": 256},
         ),
         Index("uq_accounts_public_id", "public_id", unique=True),
+        # A cluster's accounts in id order: what the cluster's paged accounts list walks (0013).
+        Index("ix_accounts_cluster_id", "cluster", "id"),
     )
 
     # Internal key (foreign keys, cursors); `public_id` is the id callers see, never reused.
@@ -181,7 +183,7 @@ class Account(Base):
     moved_on: Mapped[datetime | None] = mapped_column(Timestamp)
     # The tenant cluster holding the account (null: not placed, the worker's own cluster).
     cluster: Mapped[str | None] = mapped_column(
-        ForeignKey("tenant_clusters.name", onupdate="CASCADE"), index=True
+        ForeignKey("tenant_clusters.name", onupdate="CASCADE")
     )
 
 
