@@ -2,7 +2,7 @@
 
 Revision ID: 0013
 Revises: 0012
-Create Date: 2026-12-06 23:20:00
+Create Date: 2026-12-06 23:05:00
 """
 
 from __future__ import annotations
