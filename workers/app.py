@@ -23,6 +23,7 @@ from workers.heartbeat import Heartbeat
 from workers.resources import WorkerResources
 from workers.tasks import register_tasks
 from workers.usage import SCAN_USAGE
+from workers.wakeups import PROBE_DOWN_CLUSTERS
 
 FORGET_KEYS_INTERVAL_SECONDS = 3600.0
 
@@ -56,6 +57,11 @@ def create_worker_app(settings: Settings) -> tuple[Celery, WorkerResources]:
             "task": REPUBLISH_STRANDED,
             "schedule": settings.republish_after_seconds,
             "options": {"expires": settings.republish_after_seconds},
+        },
+        "probe-down-clusters": {
+            "task": PROBE_DOWN_CLUSTERS,
+            "schedule": settings.cluster_probe_interval_seconds,
+            "options": {"expires": settings.cluster_probe_interval_seconds},
         },
         "scan-usage": {
             "task": SCAN_USAGE,
