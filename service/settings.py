@@ -99,6 +99,11 @@ class Settings(BaseSettings):
         "claimed longer ago than this is published again. Keep it above the longest retry "
         "backoff (60 s), or operations waiting out a backoff re-run early (harmless)",
     )
+    cluster_probe_interval_seconds: PositiveFloat = Field(
+        5.0,
+        description="How often beat probes the tenant clusters last seen down; one that "
+        "answers gets its held-off operations published again at once",
+    )
     worker_concurrency: AtLeastOne = 2
     task_time_limit_seconds: AtLeastOne = 600
     visibility_timeout_seconds: AtLeastOne = 3600

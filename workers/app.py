@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from pathlib import Path
+from typing import Any
 
 import structlog
 from celery import Celery
@@ -23,6 +24,7 @@ from workers.heartbeat import Heartbeat
 from workers.resources import WorkerResources
 from workers.tasks import register_tasks
 from workers.usage import SCAN_USAGE
+from workers.wakeups import PROBE_DOWN_CLUSTERS
 
 FORGET_KEYS_INTERVAL_SECONDS = 3600.0
 
@@ -36,6 +38,12 @@ def _celery_options(settings: Settings) -> list[str]:
     return ["--quiet"] if rendering(settings.log_format) == "json" else []
 
 
+def _every(task: str, seconds: float) -> dict[str, Any]:
+    """A beat entry: `task` every `seconds`. A run nobody started in time is superseded by the
+    next one."""
+    return {"task": task, "schedule": seconds, "options": {"expires": seconds}}
+
+
 def create_worker_app(settings: Settings) -> tuple[Celery, WorkerResources]:
     setup_logging.connect(_keep_our_logging, weak=False)
     app = create_celery(settings)
@@ -46,27 +54,11 @@ def create_worker_app(settings: Settings) -> tuple[Celery, WorkerResources]:
     resources = WorkerResources(settings)
     register_tasks(app, resources)
     app.conf.beat_schedule = {
-        "scan-due-purges": {
-            "task": SCAN_DUE_PURGES,
-            "schedule": settings.purge_interval_seconds,
-            # A scan nobody ran in time is superseded by the next one.
-            "options": {"expires": settings.purge_interval_seconds},
-        },
-        "republish-stranded": {
-            "task": REPUBLISH_STRANDED,
-            "schedule": settings.republish_after_seconds,
-            "options": {"expires": settings.republish_after_seconds},
-        },
-        "scan-usage": {
-            "task": SCAN_USAGE,
-            "schedule": settings.usage_scan_interval_seconds,
-            "options": {"expires": settings.usage_scan_interval_seconds},
-        },
-        "forget-expired-secrets": {
-            "task": FORGET_EXPIRED_SECRETS,
-            "schedule": FORGET_KEYS_INTERVAL_SECONDS,
-            "options": {"expires": FORGET_KEYS_INTERVAL_SECONDS},
-        },
+        "scan-due-purges": _every(SCAN_DUE_PURGES, settings.purge_interval_seconds),
+        "republish-stranded": _every(REPUBLISH_STRANDED, settings.republish_after_seconds),
+        "probe-down-clusters": _every(PROBE_DOWN_CLUSTERS, settings.cluster_probe_interval_seconds),
+        "scan-usage": _every(SCAN_USAGE, settings.usage_scan_interval_seconds),
+        "forget-expired-secrets": _every(FORGET_EXPIRED_SECRETS, FORGET_KEYS_INTERVAL_SECONDS),
     }
     return app, resources
 

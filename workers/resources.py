@@ -84,19 +84,35 @@ class WorkerResources:
             with self.sessions.begin() as session:
                 registry.note_health(session, name, now=datetime.now(UTC), error=error)
 
+        def last_ok(name: str) -> datetime | None:
+            with self.sessions() as session:
+                return registry.last_ok_on(session, name)
+
+        def probe(url: str, timeout_seconds: int) -> None:
+            make_postgres_driver(settings, url, None, None).probe(timeout_seconds)
+
         return Directory(
             address=address,
             names=names,
             open_url=self.seal.open,
             make=lambda url, host, port: make_postgres_driver(settings, url, host, port),
             note_health=note_health,
+            last_ok=last_ok,
+            probe=probe,
         )
+
+    def _unwrapped_driver(self) -> ProvisioningDriver:
+        driver = self.driver
+        return driver.inner if isinstance(driver, FaultInjectingDriver) else driver
+
+    def router(self) -> ClusterRouter | None:
+        """The router over the tenant cluster registry (the postgres driver's), if any."""
+        driver = self._unwrapped_driver()
+        return driver if isinstance(driver, ClusterRouter) else None
 
     def cluster_drivers(self) -> list[tuple[str, ProvisioningDriver]]:
         """Every tenant cluster with its driver, for the usage scan."""
-        driver = self.driver
-        if isinstance(driver, FaultInjectingDriver):
-            driver = driver.inner
+        driver = self._unwrapped_driver()
         if isinstance(driver, ClusterRouter):
             return driver.clusters()
         return [(DEFAULT_CLUSTER, driver)]

@@ -33,8 +33,9 @@ from workers.execute import Outcome, execute_operation
 from workers.priority import LowPriorityThread
 from workers.purges import PURGE_BATCH, execute_purges
 from workers.resources import WorkerResources
-from workers.scans import republish_stranded, start_due_purges
+from workers.scans import Publish, republish_stranded, start_due_purges
 from workers.usage import SCAN_USAGE, UsagePolicy, scan_fleet
+from workers.wakeups import PROBE_DOWN_CLUSTERS, AwayClusters, wake_clusters_back
 
 MAX_BACKOFF_SECONDS = 60.0
 DATABASE_OUTAGES = (OperationalError, InterfaceError)
@@ -148,11 +149,18 @@ def _register_purge_tasks(app: Celery, resources: WorkerResources) -> None:
         return start_due_purges(resources.sessions, publish_purges)
 
 
-def _register_sweeps(app: Celery, resources: WorkerResources) -> None:
-    settings = resources.settings
+def _publisher(app: Celery, resources: WorkerResources) -> Publish:
+    """Publishes committed operations to the queue, many in one round trip."""
 
     def publish(items: list[tuple[OperationKind, uuid.UUID]]) -> None:
-        publish_batch(app, resources.redis, settings.queue_name, items)
+        publish_batch(app, resources.redis, resources.settings.queue_name, items)
+
+    return publish
+
+
+def _register_sweeps(app: Celery, resources: WorkerResources) -> None:
+    settings = resources.settings
+    publish = _publisher(app, resources)
 
     @app.task(name=REPUBLISH_STRANDED)
     def republish() -> int:
@@ -162,6 +170,14 @@ def _register_sweeps(app: Celery, resources: WorkerResources) -> None:
             queued_after=timedelta(seconds=settings.republish_after_seconds),
             running_after=timedelta(seconds=settings.stranded_after_seconds),
         )
+
+    @app.task(name=PROBE_DOWN_CLUSTERS)
+    def probe_down_clusters() -> int:
+        router = resources.router()
+        if router is None:  # the simulated driver: no registry
+            return 0
+        away = AwayClusters(resources.redis, settings.queue_name)
+        return wake_clusters_back(resources.sessions, router, publish, away)
 
     @app.task(name=FORGET_EXPIRED_SECRETS)
     def forget_expired_secrets() -> int:
@@ -173,10 +189,7 @@ def _register_sweeps(app: Celery, resources: WorkerResources) -> None:
 def _register_usage_scan(app: Celery, resources: WorkerResources) -> None:
     settings = resources.settings
     policy = UsagePolicy(settings.plans(), StorageLimitAction(settings.storage_limit_action))
-
-    def publish(items: list[tuple[OperationKind, uuid.UUID]]) -> None:
-        publish_batch(app, resources.redis, settings.queue_name, items)
-
+    publish = _publisher(app, resources)
     # Half an interval: a scan that ran late does not make the next one redundant.
     min_gap = timedelta(seconds=settings.usage_scan_interval_seconds / 2)
 

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, any_, bindparam, delete, func, select, update
+from sqlalchemy import Text, any_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -176,3 +176,22 @@ def note_health(session: Session, name: str, *, now: datetime, error: str | None
         {"last_ok_on": now} if error is None else {"last_error": error, "last_error_on": now}
     )
     session.execute(update(clusters_table).where(_C.name == name).values(**values))
+
+
+def last_ok_on(session: Session, name: str) -> datetime | None:
+    found: datetime | None = session.scalar(select(_C.last_ok_on).where(_C.name == name))
+    return found
+
+
+def down_clusters(session: Session) -> list[str]:
+    """The clusters whose last recorded outcome was an error (the negation of domain `is_up`)."""
+    return list(
+        session.scalars(
+            select(_C.name)
+            .where(
+                _C.last_error_on.is_not(None),
+                or_(_C.last_ok_on.is_(None), _C.last_ok_on <= _C.last_error_on),
+            )
+            .order_by(_C.name)
+        )
+    )

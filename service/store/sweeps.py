@@ -1,4 +1,5 @@
-"""The beat's sweeps over operations: hand-offs to repeat, sealed passwords to forget."""
+"""The beat's sweeps over operations: hand-offs to repeat (stranded ones, and those of a
+tenant cluster that is back), sealed passwords to forget."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from service.domain.lifecycle import OperationKind, OperationState
-from service.store.models import Operation
+from service.domain.lifecycle import PENDING_OPERATION_STATES, OperationKind, OperationState
+from service.store.models import Account, Operation
 
 UNCLAIMED_PASSWORD_DAYS = 7
 
@@ -36,14 +37,38 @@ def mark_republished(
     """Operations queued since before `queued_cutoff` or claimed before `running_cutoff`
     whose rows nobody holds (SKIP LOCKED: a live worker holds its operation's row), oldest
     first, marked as published `now`: (kind, id, state) of each."""
+    waiting = or_(
+        _waiting_since(OperationState.QUEUED, Operation.created_at, queued_cutoff),
+        _waiting_since(OperationState.RUNNING, Operation.claimed_at, running_cutoff),
+    )
+    return _mark_published(session, now, waiting, batch=batch)
+
+
+def mark_republished_on(
+    session: Session, now: datetime, cluster: str
+) -> list[tuple[OperationKind, uuid.UUID, OperationState]]:
+    """Every queued or running operation of the cluster's accounts, and every move to it,
+    whose row nobody holds, marked as published `now`: (kind, id, state) of each."""
+    on_cluster = or_(
+        Operation.account_id.in_(select(Account.id).where(Account.cluster == cluster)),
+        and_(
+            Operation.kind == OperationKind.MOVE,
+            Operation.request["cluster"].astext == cluster,
+        ),
+    )
+    return _mark_published(
+        session, now, and_(Operation.state.in_(PENDING_OPERATION_STATES), on_cluster)
+    )
+
+
+def _mark_published(
+    session: Session, now: datetime, condition: ColumnElement[bool], *, batch: int | None = None
+) -> list[tuple[OperationKind, uuid.UUID, OperationState]]:
+    """The operations that meet `condition` and whose rows nobody holds (SKIP LOCKED), oldest
+    first (at most `batch`), marked as published `now`."""
     operations = session.scalars(
         select(Operation)
-        .where(
-            or_(
-                _waiting_since(OperationState.QUEUED, Operation.created_at, queued_cutoff),
-                _waiting_since(OperationState.RUNNING, Operation.claimed_at, running_cutoff),
-            )
-        )
+        .where(condition)
         .order_by(Operation.created_at)
         .limit(batch)
         .with_for_update(skip_locked=True)

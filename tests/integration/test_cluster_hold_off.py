@@ -10,6 +10,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
@@ -17,7 +18,7 @@ from service.settings import Settings
 from tests.integration.rows import new_spec
 from workers.drivers import postgres_driver
 from workers.drivers.base import ClusterUnreachable
-from workers.drivers.routing import ClusterRouter, Directory
+from workers.drivers.routing import LAST_OK_SECONDS, ClusterRouter, Directory
 from workers.drivers.tenant_cluster import CONNECT_TIMEOUT_SECONDS
 
 HOLD_OFF_SECONDS = 2.0
@@ -33,7 +34,11 @@ def silent() -> Iterator[socket.socket]:
         yield listener
 
 
-def router_for(settings: Settings, urls: dict[str, str]) -> ClusterRouter:
+def router_for(
+    settings: Settings,
+    urls: dict[str, str],
+    last_ok: Callable[[str], datetime | None] = lambda name: None,
+) -> ClusterRouter:
     default = settings.tenant_url()
     assert default is not None
     return ClusterRouter(
@@ -44,6 +49,8 @@ def router_for(settings: Settings, urls: dict[str, str]) -> ClusterRouter:
             open_url=lambda sealed: sealed,  # the registry's sealing is not what is tested
             make=lambda url, host, port: postgres_driver(settings, url, host, port),
             note_health=lambda name, error: None,
+            last_ok=last_ok,
+            probe=lambda url, timeout: postgres_driver(settings, url, None, None).probe(timeout),
         ),
         hold_off_seconds=HOLD_OFF_SECONDS,
     )
@@ -80,3 +87,25 @@ def test_a_silent_cluster_is_held_off_and_the_others_go_on(
     silent.close()  # now it refuses at once: the step is tried, not held off
     _, message = timed_unreachable(lambda: router.create(away))
     assert "not tried again" not in message
+
+
+def test_a_held_off_cluster_is_tried_again_once_the_registry_saw_it_answer(
+    settings: Settings,
+) -> None:
+    """Beat's probe (or another process's step) records a success: the hold-off here ends."""
+    recorded: list[datetime | None] = [None]
+    refusing = "postgresql://postgres:pw@127.0.0.1:9/postgres"
+    router = router_for(settings, {"away": refusing}, last_ok=lambda name: recorded[0])
+    away = replace(new_spec(), cluster="away")
+
+    recorded[0] = datetime.now(UTC)  # a success before this process found it away
+    timed_unreachable(lambda: router.create(away))
+    _, message = timed_unreachable(lambda: router.create(away))
+    assert "not tried again" in message
+
+    recorded[0] = datetime.now(UTC)  # and one after: tried at once, not held off
+    time.sleep(LAST_OK_SECONDS)  # the registry's answer is kept that long
+    _, message = timed_unreachable(lambda: router.create(away))
+    assert "not tried again" not in message
+    _, message = timed_unreachable(lambda: router.create(away))
+    assert "not tried again" in message  # found away again: held off again

@@ -56,6 +56,13 @@ class PostgresDriver:
     def _connect(self) -> AbstractContextManager[Connection]:
         return connect(self._conninfo, self._options)
 
+    def probe(self, timeout_seconds: int) -> None:
+        """`SELECT 1` on a fresh session: ClusterUnreachable when the cluster does not answer."""
+        with connect(
+            self._conninfo, self._options, harden=False, timeout_seconds=timeout_seconds
+        ) as connection:
+            connection.execute("SELECT 1")
+
     def _credentials(self, account: AccountSpec) -> dict[str, object]:
         return {
             "user": account.tenant_role,

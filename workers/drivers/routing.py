@@ -27,13 +27,16 @@ from workers.drivers.base import (
 @dataclass(frozen=True)
 class Directory:
     """How the router finds a cluster: its registry row, the key that opens its URL, how a
-    driver is made for a URL and public address, and where health is recorded."""
+    driver is made for a URL and public address, where health is recorded and read back, and
+    how a cluster at a URL is probed."""
 
     address: Callable[[str], tuple[str, str, int] | None]  # sealed URL, public host and port
     names: Callable[[], list[str]]
     open_url: Callable[[str], str]
     make: Callable[[str, str, int], ProvisioningDriver]
     note_health: Callable[[str, str | None], None]
+    last_ok: Callable[[str], datetime | None]  # the registry's last success of the cluster
+    probe: Callable[[str, int], None]  # URL, connect timeout; ClusterUnreachable when away
 
 
 HEALTH_EVERY_SECONDS = 10.0
@@ -41,7 +44,12 @@ HEALTH_EVERY_SECONDS = 10.0
 # at once (retried with backoff) instead of each holding a worker slot for the connect timeout,
 # which starved the steps of the other clusters queued behind them.
 HOLD_OFF_SECONDS = 10.0
+# While a cluster is held off, the registry's last success of it is read at most this often:
+# a success recorded after this process found the cluster away (the probe's) lifts the hold-off.
+LAST_OK_SECONDS = 1.0
 ADDRESS_SECONDS = 5.0
+# libpq's least: probing a cluster whose packets vanish holds a worker slot that long.
+PROBE_CONNECT_SECONDS = 2
 _log = structlog.get_logger(__name__)
 
 
@@ -58,20 +66,41 @@ class ClusterRouter(SteppingDriver):
         self._default = default
         self._directory = directory
         self._hold_off_seconds = hold_off_seconds
-        self._down: dict[str | None, float] = {}  # cluster -> not tried again before (monotonic)
+        # cluster -> (not tried again before (monotonic), when this process found it away)
+        self._down: dict[str | None, tuple[float, datetime]] = {}
+        self._last_ok: dict[str, tuple[float, datetime | None]] = {}  # (read at, last_ok_on)
         self._drivers: dict[str, tuple[tuple[str, str, int], ProvisioningDriver]] = {}
         self._noted: dict[str, tuple[float, bool]] = {}
         self._addresses: dict[str, tuple[float, tuple[str, str, int]]] = {}
         self._lock = threading.Lock()
 
     def _held_off(self, cluster: str | None) -> None:
-        """ClusterUnreachable at once while the cluster's last attempt here found it away."""
-        left = self._down.get(cluster, 0.0) - time.monotonic()
-        if left > 0:
-            raise ClusterUnreachable(
-                f"tenant cluster {cluster or DEFAULT_CLUSTER} did not answer; not tried again "
-                f"for {left:.0f} s"
-            )
+        """ClusterUnreachable at once while the cluster's last attempt here found it away,
+        unless the registry has seen it answer since."""
+        down = self._down.get(cluster)
+        left = 0.0 if down is None else down[0] - time.monotonic()
+        if down is None or left <= 0:
+            return
+        if cluster is not None and self._answered_since(cluster, down[1]):
+            self._down.pop(cluster, None)
+            return
+        raise ClusterUnreachable(
+            f"tenant cluster {cluster or DEFAULT_CLUSTER} did not answer; not tried again "
+            f"for {left:.0f} s"
+        )
+
+    def _answered_since(self, cluster: str, found_away: datetime) -> bool:
+        """Whether the registry recorded a success of the cluster after `found_away` (the
+        probe's, or another process's step), read at most every LAST_OK_SECONDS."""
+        now = time.monotonic()
+        cached = self._last_ok.get(cluster)
+        if cached is None or now - cached[0] >= LAST_OK_SECONDS:
+            try:
+                cached = (now, self._directory.last_ok(cluster))
+            except Exception:  # the registry is advice here: without it the hold-off stands
+                return False
+            self._last_ok[cluster] = cached
+        return cached[1] is not None and cached[1] > found_away
 
     def _address(self, cluster: str) -> tuple[str, str, int] | None:
         """The cluster's registry row, read at most every ADDRESS_SECONDS per process (a purge
@@ -144,6 +173,15 @@ class ClusterRouter(SteppingDriver):
         except Exception:  # health is advice; the step's outcome is what counts
             return
 
+    def probe(self, cluster: str) -> None:
+        """A fresh session on the cluster: ClusterUnreachable when it does not answer (another
+        DriverError when it refuses). When it answers it is recorded as healthy (whatever this
+        process recorded last) and no longer held off here."""
+        self._directory.probe(self.open_address(cluster)[0], PROBE_CONNECT_SECONDS)
+        self._down.pop(cluster, None)
+        self._noted[cluster] = (datetime.now(UTC).timestamp(), True)
+        self._directory.note_health(cluster, None)
+
     def measure_usage(self) -> list[DatabaseUsage]:
         return self._default.measure_usage()
 
@@ -155,7 +193,10 @@ class ClusterRouter(SteppingDriver):
             outcome: DriverOutcome = getattr(driver, kind)(account)
         except TransientDriverError as exc:
             if isinstance(exc, ClusterUnreachable):
-                self._down[cluster] = time.monotonic() + self._hold_off_seconds
+                self._down[cluster] = (
+                    time.monotonic() + self._hold_off_seconds,
+                    datetime.now(UTC),
+                )
             self._health(cluster, str(exc))
             raise
         self._down.pop(cluster, None)

@@ -48,17 +48,24 @@ def classify(error: psycopg.Error) -> DriverError:
 
 
 @contextmanager
-def connect(conninfo: str, options: str, *, harden: bool = True) -> Iterator[Connection]:
+def connect(
+    conninfo: str,
+    options: str,
+    *,
+    harden: bool = True,
+    timeout_seconds: int = CONNECT_TIMEOUT_SECONDS,
+) -> Iterator[Connection]:
     """An autocommit superuser session on a hardened cluster; psycopg errors come out classified.
 
-    `harden=False` for a session on an account's database of a cluster already hardened."""
+    `harden=False` for a session on an account's database of a cluster already hardened, or
+    for a probe, which also waits less for the connection (`timeout_seconds`)."""
     try:
         if harden:
             ensure_hardened(conninfo)
         connection = psycopg.connect(
             conninfo,
             autocommit=True,  # CREATE/DROP DATABASE refuse to run in a transaction
-            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            connect_timeout=timeout_seconds,
             options=options,
         )
     except psycopg.Error as exc:
