@@ -33,7 +33,7 @@ SETTLE_SECONDS = 60.0
 UNUSED_PORT = 9  # a worker host listens nowhere: its kernel refuses, which shows it is there
 PASSWORD = "Multi-Host-Run-Pw-1"  # a throwaway account's, on a throwaway cluster
 
-# A run takes about 40 s here (bring-up of three servers, two workers, beat and the API; outages
+# A run takes under a minute here (bring-up of three servers, two workers, beat and the API; outages
 # of 5 s and 10 s and what follows them; teardown). Its own bounded waits (30 s per
 # readiness, 15 s per in-flight wait, 60 s to settle) add up beyond the default 120 s: each
 # should fail with its own message before the blunt per-test timeout does.
